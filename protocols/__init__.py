@@ -1,0 +1,1 @@
+"""Shared between the field node (MicroPython) and the cabinet (CPython)."""
