@@ -1,0 +1,543 @@
+"""Read an intersection-group TOML file into the checked model, or fail with every reason.
+
+`load(path)` returns a `GroupConfig` or raises `ConfigError` whose `problems` each name
+the file, the key path and what is wrong. Nothing is half-applied: the model exists only
+when the whole file is right.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from . import geometry
+from .model import (
+    ACTUATED,
+    DETECTOR_KINDS,
+    FIXED,
+    GROUP_KINDS,
+    PARKING_BAY,
+    PED_BUTTON,
+    PEDESTRIAN,
+    PLAN_MODES,
+    RECALLS,
+    Bus,
+    Detector,
+    GroupConfig,
+    Intersection,
+    Node,
+    ParkingArea,
+    Plan,
+    ScheduleEntry,
+    SignalGroup,
+    Stage,
+    StagePlan,
+)
+from .profiles import (
+    AMBER_MAX_S,
+    AMBER_MIN_S,
+    PROFILES,
+    RED_AMBER_MAX_S,
+    STARTUP_FLASH_RANGE_S,
+)
+from .reader import ConfigError, Problems, Table
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+
+
+def load(path: str | Path) -> GroupConfig:
+    path = Path(path)
+    problems = Problems(str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        problems.add("", f"cannot read the file: {e.strerror or e}")
+        raise ConfigError(problems.items) from None
+    except UnicodeDecodeError:
+        problems.add("", "is not UTF-8 text")
+        raise ConfigError(problems.items) from None
+    return loads(text, str(path))
+
+
+def loads(text: str, source: str = "<string>") -> GroupConfig:
+    problems = Problems(source)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        problems.add("", f"is not valid TOML: {e}")
+        raise ConfigError(problems.items) from None
+    config = _group(Table(data, "", problems), source)
+    if problems or config is None:
+        raise ConfigError(problems.items)
+    return config
+
+
+def _unique(tables: list[Table], what: str) -> list[tuple[Table, str]]:
+    out, seen = [], set()
+    for t in tables:
+        ident = t.get_str("id")
+        if ident is None:
+            continue
+        t.label(ident)
+        if ident in seen:
+            t.error("id", f"duplicate {what} id {ident!r}")
+            continue
+        seen.add(ident)
+        out.append((t, ident))
+    return out
+
+
+def _group(root: Table, source: str) -> GroupConfig | None:
+    name = root.get_str("name")
+    buses = [_bus(t, i) for t, i in _unique(root.get_tables("bus", required=True), "bus")]
+    areas = []
+    for t, ident in _unique(root.get_tables("parking_area"), "parking area"):
+        areas.append(ParkingArea(ident, t.get_str("name", ident)))
+        t.finish()
+    bus_ids = {b.id for b in buses if b}
+    area_ids = {a.id for a in areas}
+    inters = [_intersection(t, i, bus_ids, area_ids)
+              for t, i in _unique(root.get_tables("intersection", required=True), "intersection")]
+    schedule = _schedule(root, [i for i in inters if i])
+    root.finish()
+    if root.problems or None in buses or None in inters:
+        return None
+    _check_addresses(root, inters)
+    if root.problems:
+        return None
+    return GroupConfig(name, source, tuple(inters), tuple(buses), schedule, tuple(areas))
+
+
+def _bus(t: Table, ident: str) -> Bus | None:
+    port = t.get_str("port")
+    baud = t.get_int("baud", 115200)
+    if baud is not None and baud not in BAUDS:
+        t.error("baud", f"must be a standard baud rate ({', '.join(map(str, BAUDS))}); got {baud}")
+    parity = t.get_str("parity", "N", choices=("N", "E", "O"))
+    stopbits = t.get_int("stopbits", 1, lo=1, hi=2)
+    t.finish()
+    if None in (port, baud, parity, stopbits):
+        return None
+    return Bus(ident, port, baud, parity, stopbits)
+
+
+def _intersection(t: Table, ident: str, bus_ids: set[str], area_ids: set[str]) -> Intersection | None:
+    errors_before = len(t.problems.items)
+    name = t.get_str("name", ident)
+    pname = t.get_str("profile", choices=tuple(PROFILES))
+    profile = PROFILES.get(pname) if pname else None
+    lo, hi = STARTUP_FLASH_RANGE_S
+    flash_s = t.get_seconds("startup_flash_s", 6.0, lo=lo, hi=hi)
+    all_red_s = t.get_seconds("startup_all_red_s", 3.0, lo=1.0, hi=10.0)
+    flash_aspect = t.get_str("flash", "amber", choices=("amber", "red"))
+
+    nodes = [_node(nt, nid, bus_ids) for nt, nid in _unique(t.get_tables("node", required=True), "node")]
+    node_map = {n.id: n for n in nodes if n}
+    groups = []
+    for number, (gt, gid) in enumerate(_unique(t.get_tables("group", required=True), "signal group"), 1):
+        groups.append(_signal_group(gt, gid, number, profile, node_map))
+    gmap = {g.id: g for g in groups if g}
+    _check_channels(t, [g for g in groups if g], node_map)
+
+    conflicts = _conflicts(t, gmap)
+    geom = _geometry(t, gmap)
+    intergreen = _intergreen(t, gmap, conflicts, geom)
+
+    stages = []
+    for st, sid in _unique(t.get_tables("stage", required=True), "stage"):
+        members = st.get_str_list("groups")
+        st.finish()
+        for g in members:
+            if g not in gmap:
+                st.error("groups", f"names signal group {g!r}, which is not defined")
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if (a, b) in conflicts:
+                    st.error("groups", f"{a} and {b} conflict and cannot be green in one stage")
+        stages.append(Stage(sid, members))
+    staged = {g for s in stages for g in s.groups}
+    for g in gmap:
+        if g not in staged:
+            t.error("stage", f"signal group {g} is in no stage, so it would never be served")
+
+    detectors = [_detector(dt, did, n, gmap, node_map, area_ids)
+                 for n, (dt, did) in enumerate(_unique(t.get_tables("detector"), "detector"), 1)]
+    _check_inputs(t, [d for d in detectors if d], node_map)
+
+    inter_partial = None
+    if len(t.problems.items) == errors_before and profile is not None:
+        inter_partial = Intersection(ident, name, profile, flash_s, all_red_s, flash_aspect,
+                                     tuple(groups), frozenset(conflicts), intergreen,
+                                     tuple(stages), tuple(detectors), {}, tuple(nodes))
+    plans = {}
+    for pt, pid in _unique(t.get_tables("plan", required=True), "plan"):
+        plans[pid] = _plan(pt, pid, inter_partial, [s.id for s in stages])
+    t.finish()
+    if len(t.problems.items) != errors_before or inter_partial is None:
+        return None
+    return Intersection(ident, name, profile, flash_s, all_red_s, flash_aspect, tuple(groups),
+                        frozenset(conflicts), intergreen, tuple(stages), tuple(detectors),
+                        plans, tuple(nodes))
+
+
+def _node(t: Table, ident: str, bus_ids: set[str]) -> Node | None:
+    bus = t.get_str("bus")
+    if bus is not None and bus not in bus_ids:
+        t.error("bus", f"names bus {bus!r}, which is not defined in [[bus]]")
+    address = t.get_int("address", lo=1, hi=247)
+    outputs = t.get_int("outputs", 24, lo=1, hi=64)
+    inputs = t.get_int("inputs", 16, lo=0, hi=64)
+    t.finish()
+    if None in (bus, address, outputs, inputs) or bus not in bus_ids:
+        return None
+    return Node(ident, bus, address, outputs, inputs)
+
+
+def _signal_group(t: Table, ident: str, number: int, ip, nodes) -> SignalGroup | None:
+    kind = t.get_str("kind", choices=GROUP_KINDS)
+    pname = t.get_str("profile", None, choices=tuple(PROFILES))
+    profile = PROFILES.get(pname) if pname else ip
+    ped = kind == PEDESTRIAN
+    if profile is None:
+        t.get_seconds("amber_s", 0.0)
+        t.finish()
+        return None
+    amber = t.get_seconds("amber_s", 0.0 if ped else profile.amber_s, lo=0.0, hi=AMBER_MAX_S)
+    if amber is not None and not ped and amber < AMBER_MIN_S:
+        t.error("amber_s", f"is {amber:g} s; amber must be at least {AMBER_MIN_S:g} s")
+    if ped and amber:
+        t.error("amber_s", "pedestrian heads have no amber")
+    ra_default = profile.red_amber_s if profile.red_amber and not ped else 0.0
+    red_amber = t.get_seconds("red_amber_s", ra_default, hi=RED_AMBER_MAX_S)
+    if red_amber and (ped or not profile.red_amber):
+        t.error("red_amber_s", f"the {profile.name} profile has no red+amber"
+                + (" for pedestrians" if ped else ""))
+    fg_default = profile.flash_green_s if profile.flash_green else 0.0
+    flash_green = t.get_seconds("flash_green_s", fg_default, hi=6.0)
+    if flash_green and not profile.flash_green:
+        t.error("flash_green_s", f"the {profile.name} profile has no flashing green")
+    elif profile.flash_green and flash_green is not None and flash_green != profile.flash_green_s:
+        t.error("flash_green_s", f"the {profile.name} flashing green lasts "
+                f"{profile.flash_green_s:g} s by the traffic rules; got {flash_green:g} s")
+    ped_clear = t.get_seconds("ped_clear_s", 0.0, hi=60.0)
+    if ped_clear and not (ped and profile.ped_clearance == "flash_red"):
+        t.error("ped_clear_s", "only US-profile pedestrian groups have a flashing don't-walk "
+                "clearance")
+    if ped and profile.ped_clearance == "flash_red" and not ped_clear:
+        t.error("ped_clear_s", "is required for US pedestrian groups (flashing don't walk, "
+                "crossing length / 1.07 m/s)")
+    min_green = t.get_seconds("min_green_s", lo=1.0, hi=120.0)
+    node = t.get_str("node")
+    if node is not None and node not in nodes:
+        t.error("node", f"names node {node!r}, which is not defined in this intersection")
+    channels = t.get_int_list("channels")
+    want = 2 if ped else 3
+    if channels is not None and len(channels) != want:
+        t.error("channels", f"a {kind or 'signal'} head has {want} lamps "
+                f"({'red, green' if ped else 'red, amber, green'}); got {len(channels)} channels")
+    t.finish()
+    if None in (kind, amber, red_amber, flash_green, ped_clear, min_green, node, channels):
+        return None
+    return SignalGroup(ident, number, kind, profile, amber, red_amber, flash_green, ped_clear,
+                       min_green, node, channels)
+
+
+def _check_channels(t: Table, groups: list[SignalGroup], nodes: dict[str, Node]) -> None:
+    used: dict[tuple[str, int], str] = {}
+    for g in groups:
+        n = nodes.get(g.node)
+        for c in g.channels:
+            if n is not None and c >= n.outputs:
+                t.error(f"group[{g.id}].channels",
+                        f"channel {c} does not exist on node {n.id} (outputs 0-{n.outputs - 1})")
+            if (g.node, c) in used:
+                t.error(f"group[{g.id}].channels",
+                        f"channel {c} of node {g.node} is already driven by {used[(g.node, c)]}")
+            used[(g.node, c)] = g.id
+
+
+def _conflicts(t: Table, groups: dict) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    ct = t.get_table("conflicts", required=True)
+    if ct is None:
+        return out
+    for a in ct.data:
+        bs = ct.get_str_list(a)
+        if a not in groups:
+            ct.error(a, f"names signal group {a!r}, which is not defined")
+            continue
+        for b in bs:
+            if b not in groups:
+                ct.error(a, f"names signal group {b!r}, which is not defined")
+            elif b == a:
+                ct.error(a, "a group cannot conflict with itself")
+            else:
+                out.add((a, b))
+                out.add((b, a))
+    return out
+
+
+def _geometry(t: Table, groups: dict) -> dict[tuple[str, str], float]:
+    """Intergreens computed from [intersection.geometry] (RiLSA)."""
+    out: dict[tuple[str, str], float] = {}
+    gt = t.get_table("geometry")
+    if gt is None:
+        return out
+    speeds = gt.get_table("speeds")
+    overrides: dict[str, dict] = {}
+    if speeds is not None:
+        for gid in list(speeds.data):
+            st = speeds.get_table(gid)
+            if gid not in groups:
+                speeds.error(gid, f"names signal group {gid!r}, which is not defined")
+                continue
+            if st is not None:
+                overrides[gid] = {k: st.get_number(k, None) for k in
+                                  ("overrun_s", "clear_speed_mps", "entry_speed_mps", "length_m")}
+                overrides[gid] = {k: v for k, v in overrides[gid].items() if v is not None}
+                st.finish()
+    for a in list(gt.data):
+        if a == "speeds":
+            continue
+        row = gt.get_table(a)
+        if a not in groups:
+            gt.error(a, f"names signal group {a!r}, which is not defined")
+            continue
+        if row is None:
+            continue
+        for b in list(row.data):
+            cell = row.get_table(b)
+            if b not in groups:
+                row.error(b, f"names signal group {b!r}, which is not defined")
+                continue
+            if cell is None:
+                continue
+            clear_m = cell.get_number("clear_m")
+            entry_m = cell.get_number("entry_m")
+            cell.finish()
+            if clear_m is None or entry_m is None:
+                continue
+            ga, gb = groups[a], groups[b]
+            ma = geometry.movement(ga.kind, overrides.get(a, {}))
+            mb = geometry.movement(gb.kind, overrides.get(b, {}))
+            out[(a, b)] = geometry.intergreen_s(ma, mb, clear_m, entry_m, ga.change_s)
+        row.finish()
+    gt.finish()
+    return out
+
+
+def _intergreen(t: Table, groups: dict, conflicts: set, geom: dict) -> dict[tuple[str, str], float]:
+    out = dict(geom)
+    it = t.get_table("intergreen")
+    if it is not None:
+        for a in list(it.data):
+            row = it.get_table(a)
+            if a not in groups:
+                it.error(a, f"names signal group {a!r}, which is not defined")
+                continue
+            if row is None:
+                continue
+            for b in list(row.data):
+                v = row.get_seconds(b, lo=0.0, hi=120.0)
+                if b not in groups:
+                    row.error(b, f"names signal group {b!r}, which is not defined")
+                elif v is not None:
+                    out[(a, b)] = v
+            row.finish()
+    where = "intergreen" if it is not None else "conflicts"
+    for a, b in sorted(conflicts):
+        if (a, b) not in out:
+            t.error(where, f"{a} and {b} conflict but there is no intergreen from {a} to {b} "
+                    f"(give [intersection.intergreen] {a} = {{ {b} = … }} or its geometry)")
+    for (a, b), v in sorted(out.items()):
+        if (a, b) not in conflicts:
+            t.error(f"intergreen.{a}.{b}", f"{a} and {b} are not listed as conflicting; add "
+                    "them to [intersection.conflicts] or remove the intergreen")
+        elif a in groups and v < groups[a].change_s:
+            g = groups[a]
+            what = "flashing don't walk" if g.is_pedestrian else "amber"
+            t.error(f"intergreen.{a}.{b}", f"is {v:g} s, shorter than the {what} of {a} "
+                    f"({g.change_s:g} s) that must end before {b} turns green")
+    return out
+
+
+def _detector(t: Table, ident: str, number: int, groups: dict, nodes: dict, areas: set) -> Detector | None:
+    kind = t.get_str("kind", choices=DETECTOR_KINDS)
+    node = t.get_str("node")
+    if node is not None and node not in nodes:
+        t.error("node", f"names node {node!r}, which is not defined in this intersection")
+    inp = t.get_int("input", lo=0)
+    calls = t.get_str_list("calls", ())
+    extends = t.get_str_list("extends", ())
+    for key, names in (("calls", calls), ("extends", extends)):
+        for g in names:
+            if g not in groups:
+                t.error(key, f"names signal group {g!r}, which is not defined")
+    if kind == PED_BUTTON:
+        for g in calls:
+            if g in groups and not groups[g].is_pedestrian:
+                t.error("calls", f"a pedestrian button calls pedestrian groups; {g} is a "
+                        f"{groups[g].kind} group")
+        if extends:
+            t.error("extends", "a pedestrian button does not extend green")
+    passage = t.get_seconds("passage_s", 2.0, hi=25.5)
+    no_act = t.get_number("no_activity_min", 0.0)
+    max_pres = t.get_number("max_presence_min", 0.0)
+    erratic = t.get_number("erratic_per_min", 0.0)
+    area = t.get_str("area", None)
+    if kind == PARKING_BAY:
+        if area is None:
+            t.error("area", "a parking bay must name its parking area")
+        elif area not in areas:
+            t.error("area", f"names parking area {area!r}, which is not defined in [[parking_area]]")
+        if calls or extends:
+            t.error("calls", "a parking bay does not call or extend signal groups")
+    elif area is not None:
+        t.error("area", "only parking bays belong to a parking area")
+    t.finish()
+    if None in (kind, node, inp, passage, no_act, max_pres, erratic):
+        return None
+    return Detector(ident, number, kind, node, inp, calls, extends, passage, no_act, max_pres,
+                    erratic, area)
+
+
+def _check_inputs(t: Table, detectors: list[Detector], nodes: dict[str, Node]) -> None:
+    used: dict[tuple[str, int], str] = {}
+    for d in detectors:
+        n = nodes.get(d.node)
+        if n is not None and d.input >= n.inputs:
+            t.error(f"detector[{d.id}].input", f"input {d.input} does not exist on node {n.id} "
+                    f"(inputs 0-{n.inputs - 1})" if n.inputs else f"node {n.id} has no inputs")
+        if (d.node, d.input) in used:
+            t.error(f"detector[{d.id}].input",
+                    f"input {d.input} of node {d.node} is already wired to {used[(d.node, d.input)]}")
+        used[(d.node, d.input)] = d.id
+
+
+def _plan(t: Table, ident: str, inter: Intersection | None, stage_ids: list[str]) -> Plan | None:
+    mode = t.get_str("mode", choices=PLAN_MODES)
+    cycle = t.get_seconds("cycle_s", None, lo=20.0, hi=300.0)
+    offset = t.get_seconds("offset_s", 0.0, hi=300.0)
+    main = t.get_str("main_stage", stage_ids[0] if stage_ids else None)
+    if main is not None and main not in stage_ids:
+        t.error("main_stage", f"names stage {main!r}, which is not defined")
+    st = t.get_table("stages", required=True)
+    stages: dict[str, StagePlan] = {}
+    if st is not None:
+        for sid in list(st.data):
+            sp = st.get_table(sid)
+            if sid not in stage_ids:
+                st.error(sid, f"names stage {sid!r}, which is not defined")
+                continue
+            if sp is None:
+                continue
+            stages[sid] = _stage_plan(sp, sid, mode, inter)
+        st.finish()
+        # keep the intersection's stage order
+        stages = {s: stages[s] for s in stage_ids if s in stages}
+    if mode == FIXED and cycle is None:
+        t.error("cycle_s", "a fixed-time plan needs a cycle length")
+    if cycle is not None and offset is not None and offset >= cycle:
+        t.error("offset_s", f"is {offset:g} s; the offset must be shorter than the cycle ({cycle:g} s)")
+    if main is not None and st is not None and main not in stages:
+        t.error("main_stage", f"stage {main} is not part of this plan")
+    t.finish()
+    if None in (mode, offset, main) or None in stages.values() or t.problems.items and inter is None:
+        return None
+    plan = Plan(ident, mode, cycle, offset, stages, main)
+    if inter is not None and mode == FIXED and cycle is not None and stages:
+        _check_cycle(t, plan, inter)
+    return plan
+
+
+def _stage_plan(t: Table, sid: str, mode: str | None, inter: Intersection | None) -> StagePlan | None:
+    floor = 0.0
+    if inter is not None:
+        floor = max((inter.group(g).min_green_s + inter.group(g).flash_green_s
+                     for g in inter.stage(sid).groups), default=0.0)
+    green = t.get_seconds("green_s", None, lo=1.0, hi=300.0)
+    min_green = t.get_seconds("min_green_s", floor, lo=1.0, hi=300.0)
+    max_green = t.get_seconds("max_green_s", None, lo=1.0, hi=300.0)
+    recall = t.get_str("recall", "none", choices=RECALLS)
+    if mode == FIXED:
+        if green is None:
+            t.error("green_s", "is required in a fixed-time plan")
+        elif green < floor:
+            t.error("green_s", f"is {green:g} s, shorter than the minimum green of its groups "
+                    f"({floor:g} s)")
+        if max_green is not None:
+            t.error("max_green_s", "belongs to actuated plans; a fixed-time stage has green_s")
+    elif mode == ACTUATED:
+        if green is not None:
+            t.error("green_s", "belongs to fixed-time plans; an actuated stage has "
+                    "min_green_s / max_green_s")
+        if max_green is None:
+            t.error("max_green_s", "is required in an actuated plan")
+        if min_green is not None and min_green < floor:
+            t.error("min_green_s", f"is {min_green:g} s, shorter than the minimum green of its "
+                    f"groups ({floor:g} s)")
+        if min_green is not None and max_green is not None and max_green < min_green:
+            t.error("max_green_s", f"is {max_green:g} s, shorter than min_green_s ({min_green:g} s)")
+    t.finish()
+    if min_green is None or recall is None:
+        return None
+    return StagePlan(green, max(min_green, floor), max_green or max(min_green, floor), recall)
+
+
+def _check_cycle(t: Table, plan: Plan, inter: Intersection) -> None:
+    order = list(plan.stages)
+    greens = sum(sp.green_s or 0.0 for sp in plan.stages.values())
+    inter_s = sum(inter.interstage_s(order[i], order[(i + 1) % len(order)])
+                  for i in range(len(order))) if len(order) > 1 else 0.0
+    if greens + inter_s > plan.cycle_s + 1e-6:
+        t.error("stages", f"greens ({greens:g} s) and interstage times ({inter_s:g} s) add up "
+                f"to {greens + inter_s:g} s, longer than the cycle ({plan.cycle_s:g} s)")
+
+
+def _schedule(root: Table, inters: list[Intersection]) -> tuple[ScheduleEntry, ...]:
+    out = []
+    for t in root.get_tables("schedule", required=True):
+        at = t.get_str("at")
+        plan = t.get_str("plan")
+        days = t.get_str_list("days", ())
+        t.finish()
+        at_s = None
+        if at is not None:
+            try:
+                hh, mm = at.split(":")
+                if not (len(mm) == 2 and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+                    raise ValueError
+                at_s = int(hh) * 3600.0 + int(mm) * 60.0
+            except ValueError:
+                t.error("at", f"must be a time of day HH:MM; got {at!r}")
+        for d in days:
+            if d not in DAYS:
+                t.error("days", f"must name days among {', '.join(DAYS)}; got {d!r}")
+        if plan is not None:
+            for i in inters:
+                if plan not in i.plans:
+                    t.error("plan", f"names plan {plan!r}, which intersection {i.id} does not have")
+        if at_s is not None and plan is not None:
+            out.append(ScheduleEntry(at_s, plan, tuple(DAYS.index(d) for d in days if d in DAYS)))
+    for day in range(7):
+        if out and not any(not e.days or day in e.days for e in out):
+            root.error("schedule", f"no entry applies on {DAYS[day]}; add one without `days`")
+            break
+    return tuple(out)
+
+
+def _check_addresses(root: Table, inters: list[Intersection]) -> None:
+    seen: dict[tuple[str, int], str] = {}
+    ids: dict[str, str] = {}
+    for i in inters:
+        for n in i.nodes:
+            if n.id in ids:
+                root.error(f"intersection[{i.id}].node[{n.id}]",
+                           f"node id {n.id!r} is also used in intersection {ids[n.id]}")
+            ids[n.id] = i.id
+            key = (n.bus, n.address)
+            if key in seen:
+                root.error(f"intersection[{i.id}].node[{n.id}].address",
+                           f"address {n.address} on bus {n.bus} is already used by node {seen[key]}")
+            seen[key] = n.id

@@ -1,0 +1,201 @@
+"""The intersection-group model: what a configuration file means once it is checked.
+
+Everything here is immutable and already validated; times are seconds (multiples of
+0.1 s). The timing core, the node provisioning, the HIL rig and the monitor all read
+this one model, and nothing else, about an intersection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .profiles import Profile
+
+VEHICLE = "vehicle"
+ARROW = "arrow"
+PEDESTRIAN = "pedestrian"
+GROUP_KINDS = (VEHICLE, ARROW, PEDESTRIAN)
+
+PRESENCE = "presence"
+COUNTING = "counting"
+PED_BUTTON = "ped_button"
+PARKING_BAY = "parking_bay"
+DETECTOR_KINDS = (PRESENCE, COUNTING, PED_BUTTON, PARKING_BAY)
+
+FIXED = "fixed"
+ACTUATED = "actuated"
+PLAN_MODES = (FIXED, ACTUATED)
+
+RECALLS = ("none", "min", "max", "ped")
+
+
+@dataclass(frozen=True)
+class SignalGroup:
+    id: str
+    number: int                  # phase number used in event logs (1-based)
+    kind: str
+    profile: Profile
+    amber_s: float               # vehicles: amber; pedestrians: 0
+    red_amber_s: float           # 0 when the profile has none
+    flash_green_s: float         # CIS flashing green at the end of green (vehicles and peds)
+    ped_clear_s: float           # US pedestrians: flashing don't walk
+    min_green_s: float           # vehicles: minimum green; pedestrians: minimum walk
+    node: str
+    channels: tuple[int, ...]    # (red, amber, green) or (red, green) for pedestrians
+
+    @property
+    def is_pedestrian(self) -> bool:
+        return self.kind == PEDESTRIAN
+
+    @property
+    def change_s(self) -> float:
+        """The change interval after green, inside every intergreen from this group."""
+        return self.ped_clear_s if self.is_pedestrian else self.amber_s
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Detector:
+    id: str
+    number: int                  # detector channel used in event logs (1-based)
+    kind: str
+    node: str
+    input: int
+    calls: tuple[str, ...]
+    extends: tuple[str, ...]
+    passage_s: float
+    no_activity_min: float       # 0 disables the diagnostic
+    max_presence_min: float
+    erratic_per_min: float
+    area: str | None = None      # parking bays: the parking area they belong to
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    green_s: float | None        # fixed time
+    min_green_s: float           # actuated (and the floor of fixed-time greens)
+    max_green_s: float           # actuated
+    recall: str                  # none | min | max | ped
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    mode: str
+    cycle_s: float | None
+    offset_s: float
+    stages: dict[str, StagePlan]   # in stage order; stages absent here are skipped
+    main_stage: str
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    bus: str
+    address: int
+    outputs: int
+    inputs: int
+
+
+@dataclass(frozen=True)
+class Bus:
+    id: str
+    port: str
+    baud: int
+    parity: str                  # N, E or O
+    stopbits: int
+
+
+@dataclass(frozen=True)
+class Intersection:
+    id: str
+    name: str
+    profile: Profile
+    startup_flash_s: float
+    startup_all_red_s: float
+    flash_aspect: str            # "amber" or "red": what vehicle groups flash
+    groups: tuple[SignalGroup, ...]
+    conflicts: frozenset[tuple[str, str]]       # both orders of every pair
+    intergreen: dict[tuple[str, str], float]    # (clearing, entering) -> s
+    stages: tuple[Stage, ...]
+    detectors: tuple[Detector, ...]
+    plans: dict[str, Plan]
+    nodes: tuple[Node, ...]
+    _group_index: dict[str, SignalGroup] = field(default_factory=dict, repr=False,
+                                                 compare=False)
+
+    def __post_init__(self) -> None:
+        self._group_index.update({g.id: g for g in self.groups})
+
+    def group(self, gid: str) -> SignalGroup:
+        return self._group_index[gid]
+
+    def stage(self, sid: str) -> Stage:
+        for s in self.stages:
+            if s.id == sid:
+                return s
+        raise KeyError(sid)
+
+    def conflicting(self, a: str, b: str) -> bool:
+        return (a, b) in self.conflicts
+
+    def interstage_s(self, src: str, dst: str) -> float:
+        """Time from the end of green of stage `src` to the first green of `dst`.
+
+        The largest intergreen from a group that leaves to a conflicting group that
+        enters; flashing green of the leaving groups counts as green (it ends first).
+        """
+        leaving = set(self.stage(src).groups) - set(self.stage(dst).groups)
+        entering = set(self.stage(dst).groups) - set(self.stage(src).groups)
+        worst = 0.0
+        for a in leaving:
+            for b in entering:
+                if (a, b) in self.conflicts:
+                    worst = max(worst, self.group(a).flash_green_s + self.intergreen[(a, b)])
+        return worst
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    at_s: float                  # seconds after local midnight
+    plan: str
+    days: tuple[int, ...]        # 0 = Monday; all days when empty
+
+
+@dataclass(frozen=True)
+class ParkingArea:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    name: str
+    source: str                  # the file it was read from
+    intersections: tuple[Intersection, ...]
+    buses: tuple[Bus, ...]
+    schedule: tuple[ScheduleEntry, ...]
+    parking_areas: tuple[ParkingArea, ...]
+
+    def intersection(self, iid: str) -> Intersection:
+        for i in self.intersections:
+            if i.id == iid:
+                return i
+        raise KeyError(iid)
+
+    def plan_at(self, now_s: float, weekday: int = 0) -> str:
+        """The plan the schedule selects at `now_s` seconds after local midnight."""
+        tod = now_s % 86400.0
+        entries = [e for e in self.schedule if not e.days or weekday in e.days]
+        chosen = None
+        for e in sorted(entries, key=lambda e: e.at_s):
+            if e.at_s <= tod:
+                chosen = e.plan
+        if chosen is None:      # before the first entry: yesterday's last one
+            chosen = max(entries, key=lambda e: e.at_s).plan
+        return chosen

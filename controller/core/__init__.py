@@ -1,0 +1,37 @@
+"""The timing core: deterministic, stepped with `now` and inputs, reading no clock."""
+
+from __future__ import annotations
+
+from ..config.model import GroupConfig
+from .events import Event
+from .intersection import ALL_RED, FLASH, RUN, TO_FLASH, Inputs, IntersectionCore, Output
+
+STEP_S = 0.1
+
+
+class GroupCore:
+    """All intersections of a group, with the time-of-day schedule choosing plans.
+
+    `now` is seconds since local midnight of the run's first day; `weekday` is that
+    day's weekday (0 = Monday).
+    """
+
+    def __init__(self, config: GroupConfig, start: float = 0.0, weekday: int = 0):
+        self.config = config
+        self.weekday = weekday
+        plan = config.plan_at(start, weekday)
+        self.cores = {i.id: IntersectionCore(i, plan, start) for i in config.intersections}
+
+    def plan_at(self, now: float) -> str:
+        return self.config.plan_at(now, (self.weekday + int(now // 86400)) % 7)
+
+    def step(self, now: float, inputs: dict[str, Inputs] | None = None) -> dict[str, Output]:
+        plan = self.plan_at(now)
+        inputs = inputs or {}
+        empty = Inputs()
+        return {iid: core.step(now, inputs.get(iid, empty), plan)
+                for iid, core in self.cores.items()}
+
+
+__all__ = ["GroupCore", "IntersectionCore", "Inputs", "Output", "Event", "STEP_S",
+           "FLASH", "ALL_RED", "RUN", "TO_FLASH"]

@@ -1,0 +1,287 @@
+"""The timing core of one intersection: deterministic, stepped, reading no clock.
+
+    core = IntersectionCore(intersection, plan_id)
+    out = core.step(now, Inputs(presence={"D1"}))   # every 0.1 s
+    out.aspects   -> {group id: aspect code}
+    out.events    -> [Event(t, intersection, code, param), ...]
+
+Modes: start-up FLASH → ALL_RED → RUN (stages); a flash command ends the greens
+through their change intervals, then flashes; a fault flashes at once; leaving flash
+always goes through all red. Stage changes are signal-group based: each group ends
+and starts on its own, so every intergreen is kept exactly and never more than needed.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from protocols import aspects as A
+
+from ..config.model import PED_BUTTON, PARKING_BAY, Intersection
+from . import events as E
+from .policies import Policy, make_policy
+from .signal_group import INF, NEVER, GroupTimer, ds
+
+FLASH, ALL_RED, RUN, TO_FLASH = "flash", "all-red", "run", "to-flash"
+
+# Aspects a monitor treats as right of way: never on two conflicting groups at once.
+RIGHT_OF_WAY = (A.GREEN, A.FLASH_GREEN, A.AMBER)
+
+
+class Inputs(NamedTuple):
+    presence: frozenset[str] | set[str] = frozenset()   # detector ids reporting presence
+    faults: frozenset[str] | set[str] = frozenset()     # detector ids in fault
+    flash: bool = False          # flash on command (controlled entry)
+    fault_flash: bool = False    # flash now (a lost node, a fault elsewhere)
+
+
+class Output(NamedTuple):
+    aspects: dict[str, int]
+    events: list[E.Event]
+
+
+class IntersectionCore:
+    def __init__(self, inter: Intersection, plan: str | None = None, start: float = 0.0):
+        self.inter = inter
+        self.id = inter.id
+        self.groups = {g.id: GroupTimer(g) for g in inter.groups}
+        for a, ga in self.groups.items():
+            for b, gb in self.groups.items():
+                if inter.conflicting(a, b):
+                    ga.conflicts.append((gb, ds(inter.intergreen[(b, a)]),
+                                         ds(inter.intergreen[(a, b)])))
+        self.stage_groups = {s.id: s.groups for s in inter.stages}
+        self.detectors = {d.id: d for d in inter.detectors if d.kind != PARKING_BAY}
+        self.passage = {d.id: ds(d.passage_s) for d in self.detectors.values()}
+        self.extenders = {s.id: [d for d in self.detectors.values()
+                                 if set(d.extends) & set(s.groups)] for s in inter.stages}
+        self.plan = inter.plans[plan or next(iter(inter.plans))]
+        self.policy: Policy = make_policy(inter, self.plan)
+        self.flash_aspect = A.FLASH_RED if inter.flash_aspect == "red" else A.FLASH_AMBER
+        self.startup_flash = ds(inter.startup_flash_s)
+        self.all_red = ds(inter.startup_all_red_s)
+
+        self.t = ds(start)
+        self.mode = FLASH
+        self.mode_since = self.t
+        self.flash_reason = E.FLASH_STARTUP
+        self.stage: str = self.plan.main_stage
+        self.stage_start = self.t
+        self.entering: list[GroupTimer] = []
+        self.leaving: list[GroupTimer] = []
+        self.in_transition = False
+        self._target = self.stage
+        self._conflict_call_since: int | None = None
+        self.present: set[str] = set()
+        self.faulty: set[str] = set()
+        self.last_on: dict[str, int] = {d: NEVER for d in self.detectors}
+        self.calls: set[str] = set()         # vehicle calls by group
+        self.ped_calls: set[str] = set()     # pedestrian calls by group
+        self._pending = [(E.FLASH_STATUS, E.FLASH_STARTUP)]
+        for g in self.groups.values():
+            g.to_flash(self.t, self.flash_aspect)
+
+    # -- the view a policy sees -------------------------------------------------------
+    def demand(self, stage: str) -> bool:
+        for gid in self.stage_groups[stage]:
+            g = self.groups[gid]
+            if g.aspect == A.GREEN:
+                continue
+            if gid in self.calls or gid in self.ped_calls:
+                return True
+        return False
+
+    def extending(self, stage: str) -> bool:
+        for d in self.extenders[stage]:
+            if d.id in self.faulty:
+                continue
+            if d.id in self.present or self.t - self.last_on[d.id] < self.passage[d.id]:
+                return True
+        return False
+
+    def conflicting_call_since(self) -> int | None:
+        return self._conflict_call_since
+
+    # -- stepping ---------------------------------------------------------------------
+    def step(self, now: float, inputs: Inputs = Inputs(), plan: str | None = None) -> Output:
+        t = self.t = ds(now)
+        out: list[tuple[int, int]] = self._pending
+        self._pending = []
+        self._detectors(t, inputs, out)
+        if plan is not None and plan != self.plan.id:
+            self._change_plan(plan, out)
+
+        if inputs.fault_flash and self.mode != FLASH:
+            self._enter_flash(t, E.FLASH_FAULT, out)
+        elif self.mode == FLASH:
+            if not (inputs.flash or inputs.fault_flash) and t - self.mode_since >= self.startup_flash:
+                self.mode, self.mode_since = ALL_RED, t
+                for g in self.groups.values():
+                    g.to_red(t)
+                out.append((E.FLASH_STATUS, E.FLASH_NOT))
+        elif self.mode == ALL_RED:
+            if inputs.flash:
+                self._enter_flash(t, E.FLASH_MANUAL, out)
+            elif t - self.mode_since >= self.all_red:
+                self.mode, self.mode_since = RUN, t
+                self.stage = ""
+                self._begin_transition(self.plan.main_stage, t)
+        elif self.mode == RUN:
+            if inputs.flash:
+                self.mode, self.mode_since = TO_FLASH, t
+            else:
+                self._run(t, out)
+        if self.mode == TO_FLASH:
+            self._wind_down(t, out)
+
+        if self.mode in (RUN, TO_FLASH):
+            for g in self.groups.values():
+                g.tick(t, out)
+            if self.in_transition and self.mode == RUN:
+                self._check_transition_done(t)
+            if not self._audit(t):
+                self._enter_flash(t, E.FLASH_FAULT, out)
+        now_s = t / 10
+        return Output({gid: g.aspect for gid, g in self.groups.items()},
+                      [E.Event(now_s, self.id, code, p) for code, p in out])
+
+    # -- inputs -----------------------------------------------------------------------
+    def _detectors(self, t: int, inputs: Inputs, out: list) -> None:
+        for did, d in self.detectors.items():
+            on = did in inputs.presence
+            was = did in self.present
+            ped = d.kind == PED_BUTTON
+            if on != was:
+                if on:
+                    self.present.add(did)
+                    out.append((90 if ped else E.DETECTOR_ON, d.number))
+                else:
+                    self.present.discard(did)
+                    self.last_on[did] = t
+                    out.append((89 if ped else E.DETECTOR_OFF, d.number))
+            if on:
+                self.last_on[did] = t
+            fault = did in inputs.faults
+            if fault != (did in self.faulty):
+                if fault:
+                    self.faulty.add(did)
+                    out.append((E.DETECTOR_FAULT, d.number))
+                else:
+                    self.faulty.discard(did)
+                    out.append((E.DETECTOR_RESTORED, d.number))
+            if on or fault:     # a failed detector keeps calling: its movement is never starved
+                for gid in d.calls:
+                    self._call(gid, ped, out)
+
+    def _call(self, gid: str, ped: bool, out: list) -> None:
+        g = self.groups[gid]
+        if g.aspect == A.GREEN and self.mode == RUN:
+            return
+        calls = self.ped_calls if ped else self.calls
+        if gid not in calls:
+            calls.add(gid)
+            out.append((E.PED_CALL if ped else E.CALL_REGISTERED, g.number))
+
+    def _change_plan(self, plan_id: str, out: list) -> None:
+        old, new = self.plan, self.inter.plans[plan_id]
+        self.plan, self.policy = new, make_policy(self.inter, new)
+        out.append((E.PATTERN_CHANGE, list(self.inter.plans).index(plan_id) + 1))
+        if new.cycle_s != old.cycle_s:
+            out.append((E.CYCLE_CHANGE, int(new.cycle_s or 0)))
+        if new.offset_s != old.offset_s:
+            out.append((E.OFFSET_CHANGE, int(new.offset_s)))
+
+    # -- stages -----------------------------------------------------------------------
+    def _run(self, t: int, out: list) -> None:
+        if self.in_transition:
+            return
+        others = any(s != self.stage and self.policy.called(s, self) for s in self.policy.order)
+        if not others:
+            self._conflict_call_since = None
+        elif self._conflict_call_since is None:
+            self._conflict_call_since = t
+        decision = self.policy.decide(self)
+        if decision is None:
+            return
+        nxt, reason = decision
+        for gid in self.stage_groups.get(self.stage, ()):
+            if gid not in self.stage_groups[nxt] and self.groups[gid].showing_green:
+                out.append((reason, self.groups[gid].number))
+        self._begin_transition(nxt, t)
+
+    def _serves(self, gid: str) -> bool:
+        g = self.groups[gid]
+        if not g.ped or self.plan.mode == "fixed":
+            return True
+        sp = self.plan.stages.get(self._target)
+        return gid in self.ped_calls or (sp is not None and sp.recall == "ped")
+
+    def _begin_transition(self, target: str, t: int) -> None:
+        self._target = target
+        tgt = set(self.stage_groups[target])
+        leaving = [g for g in self.groups.values() if g.showing_green and g.id not in tgt]
+        entering = [self.groups[gid] for gid in self.stage_groups[target]
+                    if not self.groups[gid].showing_green and self._serves(gid)]
+        est_end = {g.id: max(t, g.earliest_end()) + g.flash_green for g in leaving}
+        start_at = {}
+        for b in entering:
+            at = t
+            for c, ig_in, _ in b.conflicts:
+                at = max(at, est_end.get(c.id, c.green_end) + ig_in)
+            start_at[b.id] = at
+        for a in leaving:
+            latest = [start_at[b.id] - ig_out for b, _, ig_out in a.conflicts if b.id in start_at]
+            a.request_end(max(t, min(latest) - a.flash_green) if latest else t)
+        for b in entering:
+            b.request_start()
+        self.stage, self.entering, self.leaving = target, entering, leaving
+        self.in_transition = True
+        self._conflict_call_since = None
+
+    def _check_transition_done(self, t: int) -> None:
+        if all(g.served for g in self.entering) and not any(g.showing_green for g in self.leaving):
+            self.in_transition = False
+            self.stage_start = t
+            for g in self.entering:
+                self.calls.discard(g.id)
+                self.ped_calls.discard(g.id)
+
+    # -- flash ------------------------------------------------------------------------
+    def _wind_down(self, t: int, out: list) -> None:
+        """Controlled entry into flash: every green ends through its change interval."""
+        for g in self.groups.values():
+            if g.aspect == A.RED:
+                g.want_start = False
+            elif g.aspect in (A.GREEN, A.RED_AMBER):
+                g.request_end(t)
+        if all(g.aspect == A.RED for g in self.groups.values()):
+            self._enter_flash(t, E.FLASH_MANUAL, out)
+
+    def _enter_flash(self, t: int, reason: int, out: list) -> None:
+        self.mode, self.mode_since, self.flash_reason = FLASH, t, reason
+        self.in_transition = False
+        for g in self.groups.values():
+            g.to_flash(t, self.flash_aspect)
+        out.append((E.FLASH_STATUS, reason))
+
+    # -- the core's own safety check (the monitor and the node check again) -----------
+    def _audit(self, t: int) -> bool:
+        for g in self.groups.values():
+            if g.aspect not in RIGHT_OF_WAY:
+                continue
+            for other, ig_in, _ in g.conflicts:
+                if other.aspect in RIGHT_OF_WAY:
+                    return False
+                if g.aspect == A.GREEN and g.since == t and t - other.green_end < ig_in:
+                    return False
+        return True
+
+    # -- status -----------------------------------------------------------------------
+    @property
+    def state(self) -> dict:
+        return {"mode": self.mode, "stage": self.stage if self.mode == RUN else None,
+                "plan": self.plan.id, "in_transition": self.in_transition,
+                "calls": sorted(self.calls | self.ped_calls)}
+
+
+__all__ = ["IntersectionCore", "Inputs", "Output", "FLASH", "ALL_RED", "RUN", "TO_FLASH", "INF"]
