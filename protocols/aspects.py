@@ -54,4 +54,4 @@ def is_green(aspect):
 def name(aspect):
     if 0 <= aspect < COUNT:
         return NAMES[aspect]
-    return "invalid(%d)" % aspect
+    return f"invalid({aspect})"

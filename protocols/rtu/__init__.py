@@ -1,0 +1,1 @@
+"""Modbus RTU, sans-IO: the layers behind `protocols.modbus_rtu` (import that instead)."""

@@ -1,0 +1,159 @@
+"""Cut a received byte stream into Modbus RTU frames by silence (and, for a master, by the
+expected response length). Sans-IO: the caller hands in bytes with the time they arrived
+and asks for frames; nothing here reads a clock or a port.
+
+Timing model: `feed(data, now_us)` says that the LAST byte of `data` finished arriving at
+`now_us`, and that the bytes of `data` came back to back. The silence before `data` is
+therefore now_us - len(data) * char_us - (arrival of the previous byte). A frame ends when
+that silence, or the silence seen by `poll(now_us)`, reaches 3.5 character times (1750 us
+above 19200 baud). The 1.5-character inter-byte rule of the spec is not enforced: a frame
+with a gap inside it is still one frame, and its CRC decides.
+
+Frames with a bad CRC (or shorter than 4 bytes, or longer than MAX_ADU) are counted and
+dropped; `poll` only ever returns frames whose CRC is right.
+
+Two receive buffers are preallocated and swapped when a frame completes, so a complete frame
+costs no copy; the memoryview that `poll` returns stays valid until the next frame
+completes (that needs at least one more `feed`).
+"""
+
+from .const import ENCAPSULATED_INTERFACE, MAX_ADU
+from .crc16 import check
+
+BITS_PER_CHAR = 11          # start + 8 data + parity or second stop + stop
+
+
+def char_us(baud):
+    """Microseconds per character (11 bits), rounded up."""
+    return (BITS_PER_CHAR * 1000000 + baud - 1) // baud
+
+
+def silence_us(baud):
+    """The inter-frame silence: 3.5 characters, fixed 1750 us above 19200 baud."""
+    if baud > 19200:
+        return 1750
+    return (35 * BITS_PER_CHAR * 1000000 + 10 * baud - 1) // (10 * baud)
+
+
+class Deframer:
+    """Slave side (and generic): frames end by silence only.
+
+    ticks_period: 0 for plain integer microseconds; 1 << 30 (MicroPython's
+    time.ticks_us() period on the ESP32) to accept wrapping ticks.
+    Counters: frames (good frames returned), crc_errors (bad CRC or too short),
+    overruns (too long), dropped (a good frame replaced before it was polled).
+    """
+
+    def __init__(self, baud, ticks_period=0, max_frame=MAX_ADU):
+        self.baud = baud
+        self.char_us = char_us(baud)
+        self.silence_us = silence_us(baud)
+        self.period = ticks_period
+        self.max_frame = max_frame
+        self._rx = bytearray(max_frame)
+        self._out = bytearray(max_frame)
+        self._rxv = memoryview(self._rx)
+        self._outv = memoryview(self._out)
+        self._n = 0             # bytes in _rx
+        self._over = False      # current frame overflowed; drop it when it ends
+        self._last = 0          # arrival time of the last byte in _rx
+        self._ready = 0         # length of the complete frame in _out, 0 if none
+        self.frames = 0
+        self.crc_errors = 0
+        self.overruns = 0
+        self.dropped = 0
+
+    def _diff(self, a, b):
+        d = a - b
+        p = self.period
+        if p:
+            d = ((d + (p >> 1)) % p) - (p >> 1)
+        return d
+
+    def reset(self):
+        """Forget any partial frame (e.g. after this node transmitted)."""
+        self._n = 0
+        self._over = False
+        self._ready = 0
+
+    def pending(self):
+        """Bytes of an unfinished frame."""
+        return self._n
+
+    def feed(self, data, now_us):
+        n = len(data)
+        if not n:
+            return
+        if self._n and self._diff(now_us, self._last) - n * self.char_us >= self.silence_us:
+            self._complete()
+        k = self._n
+        if self._over or k + n > self.max_frame:
+            if not self._over:
+                self._over = True
+            self._n = k + n if k + n < 0x7FFF else 0x7FFF
+        else:
+            self._rxv[k:k + n] = data
+            self._n = k + n
+        self._last = now_us
+        self._after_feed()
+
+    def _after_feed(self):
+        pass
+
+    def poll(self, now_us):
+        """The next complete good frame (a memoryview: address .. CRC) or None."""
+        if self._n and self._diff(now_us, self._last) >= self.silence_us:
+            self._complete()
+        r = self._ready
+        if r:
+            self._ready = 0
+            return self._outv[:r]
+        return None
+
+    def _complete(self):
+        n = self._n
+        self._n = 0
+        if self._over:
+            self._over = False
+            self.overruns += 1
+            return
+        if not check(self._rxv[:n]):
+            self.crc_errors += 1
+            return
+        if self._ready:
+            self.dropped += 1
+        # Swap buffers: the frame stays where it was received.
+        self._rx, self._out = self._out, self._rx
+        self._rxv, self._outv = self._outv, self._rxv
+        self._ready = n
+        self.frames += 1
+
+
+class MasterDeframer(Deframer):
+    """Master side: besides silence, a response ends as soon as it has the length the
+    request implies (`expect`), so the master need not wait out the silence.
+    An exception response (function | 0x80) is 5 bytes whatever was expected."""
+
+    def __init__(self, baud, ticks_period=0, max_frame=MAX_ADU):
+        Deframer.__init__(self, baud, ticks_period, max_frame)
+        self._expect = 0
+
+    def expect(self, length):
+        """Length of the next response (address .. CRC); 0 or None: by silence only."""
+        self._expect = length or 0
+
+    def _after_feed(self):
+        n = self._n
+        if self._over or n < 2:
+            return
+        rx = self._rx
+        if rx[1] & 0x80:
+            want = 5
+        elif rx[1] == ENCAPSULATED_INTERFACE:
+            want = 0
+        else:
+            want = self._expect
+        if want and n >= want:
+            if n > want:
+                self._over = True   # trailing garbage: the frame is not what we expected
+            self._complete()
