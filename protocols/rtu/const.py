@@ -72,7 +72,7 @@ class ModbusError(Exception):
     """
 
     def __init__(self, code, function=0):
-        Exception.__init__(self, code, function)
+        super().__init__(code, function)
         self.code = code
         self.function = function
 

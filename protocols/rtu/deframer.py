@@ -135,7 +135,7 @@ class MasterDeframer(Deframer):
     An exception response (function | 0x80) is 5 bytes whatever was expected."""
 
     def __init__(self, baud, ticks_period=0, max_frame=MAX_ADU):
-        Deframer.__init__(self, baud, ticks_period, max_frame)
+        super().__init__(baud, ticks_period, max_frame)
         self._expect = 0
 
     def expect(self, length):
