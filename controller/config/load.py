@@ -436,7 +436,7 @@ def _plan(t: Table, ident: str, inter: Intersection | None, stage_ids: list[str]
         st.finish()
         # keep the intersection's stage order
         stages = {s: stages[s] for s in stage_ids if s in stages}
-    if mode == FIXED and cycle is None:
+    if mode == FIXED and cycle is None and not t.has("cycle_s"):
         t.error("cycle_s", "a fixed-time plan needs a cycle length")
     if cycle is not None and offset is not None and offset >= cycle:
         t.error("offset_s", f"is {offset:g} s; the offset must be shorter than the cycle ({cycle:g} s)")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from ..config.model import GroupConfig
 from .events import Event
-from .intersection import ALL_RED, FLASH, RUN, TO_FLASH, Inputs, IntersectionCore, Output
+from .intersection import (
+    ALL_RED,
+    FLASH,
+    NO_INPUTS,
+    RUN,
+    TO_FLASH,
+    Inputs,
+    IntersectionCore,
+    Output,
+)
 
 STEP_S = 0.1
 
@@ -28,8 +37,7 @@ class GroupCore:
     def step(self, now: float, inputs: dict[str, Inputs] | None = None) -> dict[str, Output]:
         plan = self.plan_at(now)
         inputs = inputs or {}
-        empty = Inputs()
-        return {iid: core.step(now, inputs.get(iid, empty), plan)
+        return {iid: core.step(now, inputs.get(iid, NO_INPUTS), plan)
                 for iid, core in self.cores.items()}
 
 

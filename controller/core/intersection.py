@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from protocols import aspects as A
 
-from ..config.model import PED_BUTTON, PARKING_BAY, Intersection
+from ..config.model import PARKING_BAY, PED_BUTTON, Intersection
 from . import events as E
 from .policies import Policy, make_policy
 from .signal_group import INF, NEVER, GroupTimer, ds
@@ -33,6 +33,9 @@ class Inputs(NamedTuple):
     faults: frozenset[str] | set[str] = frozenset()     # detector ids in fault
     flash: bool = False          # flash on command (controlled entry)
     fault_flash: bool = False    # flash now (a lost node, a fault elsewhere)
+
+
+NO_INPUTS = Inputs()
 
 
 class Output(NamedTuple):
@@ -103,7 +106,7 @@ class IntersectionCore:
         return self._conflict_call_since
 
     # -- stepping ---------------------------------------------------------------------
-    def step(self, now: float, inputs: Inputs = Inputs(), plan: str | None = None) -> Output:
+    def step(self, now: float, inputs: Inputs = NO_INPUTS, plan: str | None = None) -> Output:
         t = self.t = ds(now)
         out: list[tuple[int, int]] = self._pending
         self._pending = []
