@@ -55,18 +55,29 @@ class SimResult:
         }
 
 
+FLASHING = (A.FLASH_GREEN, A.FLASH_AMBER, A.FLASH_RED)
+HALF_FLASH = A.FLASH_ON_MS // 100          # lamps of flashing heads toggle every 5 ticks
+
+
 def simulate(config: GroupConfig, duration_s: float, seed: int = 1, start_s: float = 7 * 3600,
              weekday: int = 0, scale: float = 1.0, trace: bool = False,
-             keep_events: bool = True) -> SimResult:
+             keep_events: bool = True, every_tick: bool = False) -> SimResult:
+    """Run `duration_s` seconds from `start_s` (seconds after local midnight).
+
+    The core, the traffic and the lamps are stepped at every tick where anything can
+    change (`next_deadline`, traffic events, flashing lamps); `every_tick` steps every
+    0.1 s instead, and gives the same result, only slower.
+    """
     core = GroupCore(config, start=start_s, weekday=weekday)
-    traffic = {i.id: TrafficGenerator(i, seed, scale) for i in config.intersections}
+    k0 = int(round(start_s / STEP_S))
+    k_end = k0 + int(round(duration_s / STEP_S))
+    traffic = {i.id: TrafficGenerator(i, seed, scale, k0) for i in config.intersections}
     monitors = {i.id: SignalMonitor(i) for i in config.intersections}
     bays = {i.id: {d.id for d in i.detectors if d.kind == PARKING_BAY}
             for i in config.intersections}
-    steps = int(round(duration_s / STEP_S))
-    t0 = int(round(start_s / STEP_S))
     aspects = {i.id: {g.id: A.DARK for g in i.groups} for i in config.intersections}
     green = {i.id: Counter() for i in config.intersections}
+    green_since: dict[tuple[str, str], int] = {}
     served: dict[str, Counter] = {i.id: Counter() for i in config.intersections}
     last_stage: dict[str, str | None] = {i.id: None for i in config.intersections}
     prev_on: dict[str, set[str]] = {i.id: set() for i in config.intersections}
@@ -76,46 +87,70 @@ def simulate(config: GroupConfig, duration_s: float, seed: int = 1, start_s: flo
     actuations = 0
     tr = Trace() if trace else None
     lamps = A.lamps
-    for k in range(steps + 1):
-        now = (t0 + k) * STEP_S
-        ms = (t0 + k) * 100
+    k = k0
+    while True:
+        now = k * STEP_S
         inputs = {}
         for iid, gen in traffic.items():
-            on = gen.presence(now, aspects[iid])
-            rising = on - prev_on[iid] - bays[iid]
-            actuations += len(rising)
-            if tr is not None:
-                for d in rising:
-                    on_since[(iid, d)] = now
-                for d in prev_on[iid] - on:
-                    tr.detectors[f"{iid}/{d}"].append((on_since.pop((iid, d), now), now))
-            prev_on[iid] = on
+            on = gen.presence(k, aspects[iid])
+            if on != prev_on[iid]:
+                rising = on - prev_on[iid] - bays[iid]
+                actuations += len(rising)
+                if tr is not None:
+                    for d in rising:
+                        on_since[(iid, d)] = now
+                    for d in prev_on[iid] - on:
+                        tr.detectors[f"{iid}/{d}"].append((on_since.pop((iid, d), now), now))
+                prev_on[iid] = on
             inputs[iid] = Inputs(presence=on)
         outs = core.step(now, inputs)
+        flashing = changed = False
         for iid, out in outs.items():
             if keep_events:
                 events.extend(out.events)
             n_events += len(out.events)
             asp = out.aspects
-            g = green[iid]
-            for gid, a in asp.items():
-                if a == A.GREEN or a == A.FLASH_GREEN:
-                    g[gid] += 1
-                if tr is not None and a != aspects[iid][gid]:
-                    tr.aspects[f"{iid}/{gid}"].append((now, a))
-            aspects[iid] = asp
-            monitors[iid].feed(now, {gid: lamps(a, ms) for gid, a in asp.items()})
+            old = aspects[iid]
+            if asp != old:
+                for gid, a in asp.items():
+                    b = old[gid]
+                    if a == b:
+                        continue
+                    is_g = a == A.GREEN or a == A.FLASH_GREEN
+                    was_g = b == A.GREEN or b == A.FLASH_GREEN
+                    if is_g and not was_g:
+                        green_since[(iid, gid)] = k
+                    elif was_g and not is_g:
+                        green[iid][gid] += k - green_since.pop((iid, gid), k)
+                    if tr is not None:
+                        tr.aspects[f"{iid}/{gid}"].append((now, a))
+                aspects[iid] = asp
+                changed = True
+            if not flashing:
+                flashing = any(a in FLASHING for a in asp.values())
+            monitors[iid].feed(now, {gid: lamps(a, k * 100) for gid, a in asp.items()})
             c = core.cores[iid]
             if c.mode == "run" and not c.in_transition and c.stage != last_stage[iid]:
                 served[iid][c.stage] += 1
                 last_stage[iid] = c.stage
             elif c.mode != "run":
                 last_stage[iid] = None
-    end = (t0 + steps) * STEP_S
+        if k >= k_end:
+            break
+        if every_tick or changed:      # the traffic sees new aspects one tick later
+            k += 1
+            continue
+        nxt = min(int(round(core.next_deadline() / STEP_S)),
+                  min(gen.next_event(k, aspects[iid]) for iid, gen in traffic.items()), k_end)
+        if flashing:
+            nxt = min(nxt, (k // HALF_FLASH + 1) * HALF_FLASH)
+        k = max(nxt, k + 1)
+    for (iid, gid), since in green_since.items():
+        green[iid][gid] += k - since
     for m in monitors.values():
-        m.finish(end)
+        m.finish(k * STEP_S)
     violations = [v for m in monitors.values() for v in m.violations]
-    return SimResult(config, start_s, steps * STEP_S, seed, events if keep_events else [],
+    return SimResult(config, start_s, (k - k0) * STEP_S, seed, events if keep_events else [],
                      violations,
                      {iid: {gid: round(n * STEP_S, 1) for gid, n in sorted(c.items())}
                       for iid, c in green.items()},

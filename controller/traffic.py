@@ -3,21 +3,25 @@
 Vehicles arrive at each approach loop as a Poisson stream. A stop-line (presence) loop
 holds a queue: it stays occupied while vehicles wait at red and pulses once per vehicle
 as the queue discharges on green (2 s saturation headway). Counting loops upstream pulse
-once per arrival. Pedestrians arrive at push buttons and press once (or again, now and
-then, while they wait). Parking bays fill and empty. Everything is driven by one seed.
+once per arrival. Pedestrians arrive at push buttons and press once. Parking bays fill
+and empty. Each loop has its own random stream, and everything happens at tick times
+(tenths of a second) known in advance, so the simulator can jump from event to event
+and still see exactly what stepping every 0.1 s would show.
 """
 
 from __future__ import annotations
 
+import math
 import random
 
 from protocols import aspects as A
 
 from .config.model import ARROW, COUNTING, PARKING_BAY, PED_BUTTON, PRESENCE, Intersection
 
-STEP = 0.1
-HEADWAY_S = 2.0          # saturation headway at the stop line
-OCCUPANCY_S = 0.5        # time a moving car covers a loop
+NEVER = 10**12
+HEADWAY = 20             # saturation headway at the stop line (ticks)
+OCCUPANCY = 5            # ticks a moving car covers a loop
+PRESS = 3                # ticks a button is held
 
 DEFAULT_RATES = {        # per hour per detector
     (PRESENCE, "vehicle"): 450.0,
@@ -25,65 +29,83 @@ DEFAULT_RATES = {        # per hour per detector
     (COUNTING, "vehicle"): 450.0,
     (COUNTING, ARROW): 120.0,
     (PED_BUTTON, "pedestrian"): 40.0,
+    (PARKING_BAY, None): 2.0,   # changes of state per hour
 }
-PARKING_TURNOVER_PER_H = 2.0
 
 
 class _Loop:
-    def __init__(self, det, group: str | None, rate_h: float):
-        self.det = det
+    def __init__(self, det_id: str, kind: str, group: str | None, rate_h: float, seed: str):
+        self.id = det_id
+        self.kind = kind
         self.group = group
-        self.p = rate_h / 3600.0 * STEP        # arrival probability per step
+        self.rng = random.Random(seed)
+        self.mean_ticks = 36000.0 / rate_h if rate_h > 0 else math.inf
+        self.next_arrival = NEVER
         self.queue = 0
-        self.on_until = -1.0
-        self.next_departure = 0.0
+        self.on_until = 0
+        self.next_departure = 0
+        self.occupied = False            # parking bays
+
+    def schedule(self, k: int) -> None:
+        if self.mean_ticks == math.inf:
+            self.next_arrival = NEVER
+        else:
+            self.next_arrival = k + 1 + int(self.rng.expovariate(1.0) * self.mean_ticks)
 
 
 class TrafficGenerator:
-    """Steps with the core: `presence(now, aspects)` → set of detector ids that are on."""
+    """`presence(k, aspects)` → detector ids on at tick k; `next_event(k)` → next change."""
 
-    def __init__(self, inter: Intersection, seed: int, scale: float = 1.0):
-        self.rng = random.Random(f"{seed}:{inter.id}")
+    def __init__(self, inter: Intersection, seed: int, scale: float = 1.0, start: int = 0):
         self.loops: list[_Loop] = []
-        self.bays: dict[str, bool] = {}
         for d in inter.detectors:
-            if d.kind == PARKING_BAY:
-                self.bays[d.id] = self.rng.random() < 0.5
-                continue
             target = (d.calls or d.extends or (None,))[0]
-            kind = inter.group(target).kind if target else "vehicle"
-            rate = DEFAULT_RATES.get((d.kind, kind), DEFAULT_RATES.get((d.kind, "vehicle"), 0.0))
-            self.loops.append(_Loop(d, target, rate * scale))
+            gkind = inter.group(target).kind if target else None
+            rate = DEFAULT_RATES.get((d.kind, gkind), DEFAULT_RATES.get((d.kind, "vehicle"), 0.0))
+            if d.kind != PARKING_BAY:
+                rate *= scale
+            lp = _Loop(d.id, d.kind, target, rate, f"{seed}:{inter.id}:{d.id}")
+            lp.occupied = d.kind == PARKING_BAY and lp.rng.random() < 0.5
+            lp.schedule(start)
+            self.loops.append(lp)
 
-    def presence(self, now: float, aspects: dict[str, int]) -> set[str]:
+    def presence(self, k: int, aspects: dict[str, int]) -> set[str]:
         on: set[str] = set()
-        rng = self.rng
         for lp in self.loops:
-            arrived = rng.random() < lp.p
-            kind = lp.det.kind
+            arrived = k >= lp.next_arrival
+            if arrived:
+                lp.schedule(k)
+            kind = lp.kind
+            if kind == PARKING_BAY:
+                lp.occupied ^= arrived
+                if lp.occupied:
+                    on.add(lp.id)
+                continue
             if kind == PED_BUTTON:
-                if arrived or (lp.queue and rng.random() < 0.002):
-                    lp.on_until = now + 0.3
-                    lp.queue += arrived
-                if lp.group and aspects.get(lp.group) == A.GREEN:
-                    lp.queue = 0
+                if arrived:
+                    lp.on_until = k + PRESS
             elif kind == COUNTING:
                 if arrived:
-                    lp.on_until = now + OCCUPANCY_S
-            else:   # presence loop at the stop line with a queue
+                    lp.on_until = k + OCCUPANCY
+            else:    # a stop-line loop with its queue
                 lp.queue += arrived
-                green = lp.group is not None and aspects.get(lp.group) in (A.GREEN, A.FLASH_GREEN)
-                if lp.queue and green and now >= lp.next_departure:
+                green = aspects.get(lp.group) in (A.GREEN, A.FLASH_GREEN)
+                if lp.queue and green and k >= lp.next_departure:
                     lp.queue -= 1
-                    lp.next_departure = now + HEADWAY_S
-                    lp.on_until = now + OCCUPANCY_S
+                    lp.next_departure = k + HEADWAY
+                    lp.on_until = k + OCCUPANCY
                 elif lp.queue and not green:
-                    lp.on_until = now + STEP
-            if now < lp.on_until - 1e-9:
-                on.add(lp.det.id)
-        for bay, occupied in self.bays.items():
-            if rng.random() < PARKING_TURNOVER_PER_H / 3600.0 * STEP:
-                self.bays[bay] = not occupied
-            if self.bays[bay]:
-                on.add(bay)
+                    on.add(lp.id)
+            if k < lp.on_until:
+                on.add(lp.id)
         return on
+
+    def next_event(self, k: int, aspects: dict[str, int]) -> int:
+        nxt = NEVER
+        for lp in self.loops:
+            nxt = min(nxt, lp.next_arrival)
+            if lp.on_until > k:
+                nxt = min(nxt, lp.on_until)
+            if lp.queue and aspects.get(lp.group) in (A.GREEN, A.FLASH_GREEN):
+                nxt = min(nxt, max(lp.next_departure, k + 1))
+        return nxt

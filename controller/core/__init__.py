@@ -34,6 +34,17 @@ class GroupCore:
     def plan_at(self, now: float) -> str:
         return self.config.plan_at(now, (self.weekday + int(now // 86400)) % 7)
 
+    def next_deadline(self) -> float:
+        """The earliest time (s) at which any intersection or the schedule may change."""
+        nxt = min(c.next_deadline() for c in self.cores.values())
+        t = next(iter(self.cores.values())).t / 10
+        day = t - t % 86400.0
+        for day_start in (day, day + 86400.0):
+            for e in self.config.schedule:
+                if t < day_start + e.at_s < nxt:
+                    nxt = day_start + e.at_s
+        return nxt
+
     def step(self, now: float, inputs: dict[str, Inputs] | None = None) -> dict[str, Output]:
         plan = self.plan_at(now)
         inputs = inputs or {}

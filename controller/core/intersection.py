@@ -81,6 +81,7 @@ class IntersectionCore:
         self.calls: set[str] = set()         # vehicle calls by group
         self.ped_calls: set[str] = set()     # pedestrian calls by group
         self._pending = [(E.FLASH_STATUS, E.FLASH_STARTUP)]
+        self._flags = (False, False)
         for g in self.groups.values():
             g.to_flash(self.t, self.flash_aspect)
 
@@ -101,6 +102,17 @@ class IntersectionCore:
             if d.id in self.present or self.t - self.last_on[d.id] < self.passage[d.id]:
                 return True
         return False
+
+    def extension_end(self, stage: str) -> int:
+        """When the extension of `stage` runs out if no detector changes (INF: held)."""
+        end = self.t
+        for d in self.extenders[stage]:
+            if d.id in self.faulty:
+                continue
+            if d.id in self.present:
+                return INF
+            end = max(end, self.last_on[d.id] + self.passage[d.id])
+        return end
 
     def conflicting_call_since(self) -> int | None:
         return self._conflict_call_since
@@ -135,18 +147,43 @@ class IntersectionCore:
             else:
                 self._run(t, out)
         if self.mode == TO_FLASH:
-            self._wind_down(t, out)
+            self._wind_down(t)
 
         if self.mode in (RUN, TO_FLASH):
             for g in self.groups.values():
                 g.tick(t, out)
-            if self.in_transition and self.mode == RUN:
+            if self.mode == TO_FLASH:
+                # flash once every group is red and every red clearance has run
+                if all(g.aspect == A.RED and g.clear_until is None for g in self.groups.values()):
+                    self._enter_flash(t, E.FLASH_MANUAL, out)
+            elif self.in_transition:
                 self._check_transition_done(t)
             if not self._audit(t):
                 self._enter_flash(t, E.FLASH_FAULT, out)
+        # held presence and failed detectors call again once the groups have moved
+        self._held_calls(out)
+        self._update_conflicting_call(t)
+        self._flags = (inputs.flash, inputs.fault_flash)
         now_s = t / 10
         return Output({gid: g.aspect for gid, g in self.groups.items()},
                       [E.Event(now_s, self.id, code, p) for code, p in out])
+
+    def next_deadline(self) -> float:
+        """The time (s) before which the outputs cannot change unless the inputs do.
+
+        Stepping the core only at these times and at input changes gives exactly what
+        stepping it every 0.1 s gives: the simulator uses this to run days in seconds.
+        """
+        t, mode = self.t, self.mode
+        if mode == FLASH:
+            nxt = INF if any(self._flags) else max(self.mode_since + self.startup_flash, t + 1)
+        elif mode == ALL_RED:
+            nxt = self.mode_since + self.all_red
+        else:
+            nxt = min(g.deadline(t) for g in self.groups.values())
+            if mode == RUN and not self.in_transition:
+                nxt = min(nxt, self.policy.deadline(self))
+        return max(nxt, t + 1) / 10
 
     # -- inputs -----------------------------------------------------------------------
     def _detectors(self, t: int, inputs: Inputs, out: list) -> None:
@@ -176,6 +213,20 @@ class IntersectionCore:
                 for gid in d.calls:
                     self._call(gid, ped, out)
 
+    def _held_calls(self, out: list) -> None:
+        for did in self.present | self.faulty:
+            d = self.detectors[did]
+            for gid in d.calls:
+                self._call(gid, d.kind == PED_BUTTON, out)
+
+    def _update_conflicting_call(self, t: int) -> None:
+        if self.mode != RUN or self.in_transition:
+            return
+        if not any(s != self.stage and self.policy.called(s, self) for s in self.policy.order):
+            self._conflict_call_since = None
+        elif self._conflict_call_since is None:
+            self._conflict_call_since = t
+
     def _call(self, gid: str, ped: bool, out: list) -> None:
         g = self.groups[gid]
         if g.aspect == A.GREEN and self.mode == RUN:
@@ -198,11 +249,6 @@ class IntersectionCore:
     def _run(self, t: int, out: list) -> None:
         if self.in_transition:
             return
-        others = any(s != self.stage and self.policy.called(s, self) for s in self.policy.order)
-        if not others:
-            self._conflict_call_since = None
-        elif self._conflict_call_since is None:
-            self._conflict_call_since = t
         decision = self.policy.decide(self)
         if decision is None:
             return
@@ -250,15 +296,13 @@ class IntersectionCore:
                 self.ped_calls.discard(g.id)
 
     # -- flash ------------------------------------------------------------------------
-    def _wind_down(self, t: int, out: list) -> None:
+    def _wind_down(self, t: int) -> None:
         """Controlled entry into flash: every green ends through its change interval."""
         for g in self.groups.values():
             if g.aspect == A.RED:
                 g.want_start = False
             elif g.aspect in (A.GREEN, A.RED_AMBER):
                 g.request_end(t)
-        if all(g.aspect == A.RED for g in self.groups.values()):
-            self._enter_flash(t, E.FLASH_MANUAL, out)
 
     def _enter_flash(self, t: int, reason: int, out: list) -> None:
         self.mode, self.mode_since, self.flash_reason = FLASH, t, reason

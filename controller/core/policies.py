@@ -20,6 +20,7 @@ class StageView(Protocol):
 
     def demand(self, stage: str) -> bool: ...
     def extending(self, stage: str) -> bool: ...
+    def extension_end(self, stage: str) -> int: ...
     def conflicting_call_since(self) -> int | None: ...
 
 
@@ -45,6 +46,10 @@ class Policy:
         return self.plan.stages[stage].recall in ("min", "max") or view.demand(stage)
 
     def decide(self, view: StageView) -> tuple[str, int] | None:
+        raise NotImplementedError
+
+    def deadline(self, view: StageView) -> int:
+        """The next tenth at which `decide` may answer differently with the same inputs."""
         raise NotImplementedError
 
 
@@ -86,6 +91,16 @@ class FixedTime(Policy):
         nxt = self.next_in_order(view.stage, view)
         return (nxt, E.FORCE_OFF) if nxt else None
 
+    def deadline(self, view: StageView) -> int:
+        min_end = view.stage_start + self.min_green.get(view.stage, 0)
+        if view.t < min_end:
+            return min_end
+        lo, hi = self.windows.get(view.stage, (0, 0))
+        ct = self.cycle_time(view.t)
+        if lo <= ct < hi:
+            return view.t + hi - ct
+        return view.t + 1
+
 
 class Actuated(Policy):
     """Fully actuated: calls, extension by passage time, gap-out, max-out, recalls,
@@ -116,6 +131,21 @@ class Actuated(Policy):
                 return None
             nxt = self.plan.main_stage
         return nxt, (E.MAX_OUT if maxed else E.GAP_OUT)
+
+    def deadline(self, view: StageView) -> int:
+        stage = view.stage
+        if stage not in self.plan.stages:
+            return view.t + 1
+        min_end = view.stage_start + self.min_green[stage]
+        if view.t < min_end:
+            return min_end
+        nxt = 10**12
+        since = view.conflicting_call_since()
+        if since is not None:
+            nxt = max(since, view.stage_start) + self.max_green[stage]
+        if self.plan.stages[stage].recall != "max":
+            nxt = min(nxt, view.extension_end(stage))
+        return max(nxt, view.t + 1)
 
 
 def make_policy(inter: Intersection, plan: Plan) -> Policy:

@@ -74,6 +74,32 @@ class GroupTimer:
             at = max(at, other.green_end + ig_in)
         return at
 
+    def deadline(self, t: int) -> int:
+        """The next tenth after `t` at which this group may change or log on its own."""
+        a = self.aspect
+        nxt = INF
+        if a == A.GREEN:
+            if self.green_start + self.min_green > t:
+                nxt = self.green_start + self.min_green          # min complete (event 3)
+            if self.terminate_at is not None:
+                nxt = min(nxt, max(self.terminate_at, self.earliest_end()))
+        elif a == A.FLASH_GREEN:
+            nxt = self.since + self.flash_green
+        elif a == A.AMBER:
+            nxt = self.since + self.amber
+        elif a == A.FLASH_RED:
+            nxt = self.since + self.ped_clear
+        elif a == A.RED_AMBER:
+            nxt = self.since + self.red_amber
+        elif a == A.RED:
+            if self.clear_until is not None:
+                nxt = self.clear_until
+            if self.want_start:
+                p = self.permit()
+                if p < INF:
+                    nxt = min(nxt, p - self.red_amber)
+        return max(nxt, t + 1)
+
     # -- the state machine ------------------------------------------------------------
     def set(self, aspect: int, t: int, out: list) -> None:
         self.aspect = aspect

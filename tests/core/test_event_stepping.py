@@ -1,0 +1,19 @@
+"""Jumping from event to event gives exactly what stepping every 0.1 s gives."""
+
+import pytest
+from conftest import EXAMPLES
+
+from controller.config import load
+from controller.simulate import simulate
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("start_h", [0.0, 7.5, 16.9])
+def test_event_stepping_equals_every_tick(path, start_h):
+    cfg = load(path)
+    fast = simulate(cfg, 1200, seed=5, start_s=start_h * 3600, scale=1.5)
+    slow = simulate(cfg, 1200, seed=5, start_s=start_h * 3600, scale=1.5, every_tick=True)
+    assert fast.events == slow.events
+    assert fast.green_s == slow.green_s
+    assert fast.actuations == slow.actuations
+    assert fast.violations == slow.violations == []
