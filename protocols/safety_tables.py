@@ -184,7 +184,7 @@ def validate(tables):
             return f"conflict {pair}: index out of range"
         if pair[0] == pair[1]:
             return f"conflict {pair}: a group cannot conflict with itself"
-    seen = {}
+    seen: dict = {}
     for t in tables.get("intergreen_ms", ()):
         if not isinstance(t, (list, tuple)) or len(t) != 3:
             return f"intergreen {t} is not [i, j, ms]"

@@ -1,9 +1,6 @@
 """CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF), table-driven; the table is built once
 at import. On the wire the CRC goes low byte first."""
 
-_TABLE = None
-
-
 def _build():
     t = []
     for i in range(256):
