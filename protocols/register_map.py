@@ -28,7 +28,7 @@ Holding registers (FC03 read, FC06/FC16 write, FC23 both)
 | 65 | DET_INTERVAL_S | r | detector interval length, seconds |
 | 96-127 | DET_COUNT | r | vehicle count per detector since boot/reset (16-bit, wraps) |
 | 128-159 | DET_OCCUPANCY | r | occupancy per detector in the last interval, 0.1 % (0..1000) |
-| 160-191 | DET_DIAG | r | diagnostic flags per detector (DIAG_*) |
+| 160-191 | DET_DIAG | r | diagnostic flags per detector (DIAG_*; NTCIP 1202 names) |
 | 256 | LAYOUT_VERSION_REG | r | LAYOUT_VERSION (stays at 256 in every layout) |
 | 257 | FW_VERSION | r | firmware major << 8 \\| minor |
 | 258 | FW_PATCH | r | firmware patch level |
@@ -141,14 +141,20 @@ DET_DIAG = 160              # 32 registers
 DET_BLOCK = 96
 DET_BLOCK_COUNT = 96
 
-# Per-detector diagnostic flags (DET_DIAG), named after NTCIP 1202 detector alarms.
+# Per-detector diagnostic flags (DET_DIAG). Low byte: the node's own diagnostics, the TS2 /
+# NTCIP 1202 detector diagnostics (noActivity, maxPresence, erraticCounts parameters).
+# High byte: what the detector card reports, bit k + 8 = bit k of NTCIP 1202
+# vehicleDetectorReportedAlarms (0 other, 1 watchdog, 2 open loop, 3 shorted loop,
+# 4 excessive change). DIAG_FAULTS: the flags that make a detector "failed" (PI_DET_FAULT).
 DIAG_NO_ACTIVITY = 0x0001
 DIAG_MAX_PRESENCE = 0x0002
 DIAG_ERRATIC_COUNTS = 0x0004
-DIAG_OPEN_LOOP = 0x0008
-DIAG_SHORTED_LOOP = 0x0010
-DIAG_EXCESSIVE_CHANGE = 0x0020
-DIAG_OTHER = 0x0080
+DIAG_REPORTED_OTHER = 0x0100
+DIAG_WATCHDOG = 0x0200
+DIAG_OPEN_LOOP = 0x0400
+DIAG_SHORTED_LOOP = 0x0800
+DIAG_EXCESSIVE_CHANGE = 0x1000
+DIAG_FAULTS = 0x1F07
 
 # --- holding/input: node status ----------------------------------------------------------
 LAYOUT_VERSION_REG = 256

@@ -146,3 +146,15 @@ def test_value_tables_are_consistent():
     for m in rm.REQUESTABLE_MODES:
         assert m & rm.CMD_MODE_MASK == m
     assert rm.CMD_ACK_FAULTS & rm.CMD_MODE_MASK == 0
+
+
+def test_detector_diagnostic_flags():
+    flags = (rm.DIAG_NO_ACTIVITY, rm.DIAG_MAX_PRESENCE, rm.DIAG_ERRATIC_COUNTS,
+             rm.DIAG_REPORTED_OTHER, rm.DIAG_WATCHDOG, rm.DIAG_OPEN_LOOP,
+             rm.DIAG_SHORTED_LOOP, rm.DIAG_EXCESSIVE_CHANGE)
+    acc = 0
+    for f in flags:
+        assert f & (f - 1) == 0 and not f & acc     # one bit each, all different
+        acc |= f
+    assert acc == rm.DIAG_FAULTS
+    assert rm.DIAG_OPEN_LOOP >> 8 == 1 << 2          # NTCIP reportedAlarms bit 2
