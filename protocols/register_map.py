@@ -76,6 +76,14 @@ POLL_WRITE_ADDR (0), read POLL_READ_COUNT (18) registers at POLL_READ_ADDR (16).
 two 1.75 ms silences = 9.8 ms plus the node's turnaround; 8 nodes fit in 100 ms only if
 each node answers within about 2.5 ms.
 
+FC23 applies its write before its read, so in a healthy poll PI_HEARTBEAT already equals the
+HEARTBEAT just written: the node copies HEARTBEAT to PI_HEARTBEAT when it accepts the
+command block, and a mismatch tells the controller its command was not taken. A command the
+guard refuses is still accepted as a write (the guard counts it in PI_GUARD_REFUSALS and
+keeps the lamps safe): the datastore raises ILLEGAL_DATA_VALUE only for malformed values
+(an aspect code >= aspects.COUNT, a mode that is not requestable), because an exception
+response carries no process image.
+
 Addresses outside the blocks above answer ILLEGAL_DATA_ADDRESS; `readable` and `writable`
 say which, so the firmware's datastore and generic tools agree. No I/O here.
 """

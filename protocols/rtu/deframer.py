@@ -20,19 +20,19 @@ completes (that needs at least one more `feed`).
 from .const import ENCAPSULATED_INTERFACE, MAX_ADU
 from .crc16 import check
 
-BITS_PER_CHAR = 11          # start + 8 data + parity or second stop + stop
+BITS_PER_CHAR = 11          # the spec's character: start + 8 data + parity/2nd stop + stop
 
 
-def char_us(baud):
-    """Microseconds per character (11 bits), rounded up."""
-    return (BITS_PER_CHAR * 1000000 + baud - 1) // baud
+def char_us(baud, bits=BITS_PER_CHAR):
+    """Microseconds per character, rounded up."""
+    return (bits * 1000000 + baud - 1) // baud
 
 
-def silence_us(baud):
+def silence_us(baud, bits=BITS_PER_CHAR):
     """The inter-frame silence: 3.5 characters, fixed 1750 us above 19200 baud."""
     if baud > 19200:
         return 1750
-    return (35 * BITS_PER_CHAR * 1000000 + 10 * baud - 1) // (10 * baud)
+    return (35 * bits * 1000000 + 10 * baud - 1) // (10 * baud)
 
 
 class Deframer:
@@ -40,14 +40,16 @@ class Deframer:
 
     ticks_period: 0 for plain integer microseconds; 1 << 30 (MicroPython's
     time.ticks_us() period on the ESP32) to accept wrapping ticks.
+    bits: bits per character on the line (11 as the spec says; 10 for 8N1, which makes the
+    length of a received chunk, and below 19200 baud the silence, exact).
     Counters: frames (good frames returned), crc_errors (bad CRC or too short),
     overruns (too long), dropped (a good frame replaced before it was polled).
     """
 
-    def __init__(self, baud, ticks_period=0, max_frame=MAX_ADU):
+    def __init__(self, baud, ticks_period=0, max_frame=MAX_ADU, bits=BITS_PER_CHAR):
         self.baud = baud
-        self.char_us = char_us(baud)
-        self.silence_us = silence_us(baud)
+        self.char_us = char_us(baud, bits)
+        self.silence_us = silence_us(baud, bits)
         self.period = ticks_period
         self.max_frame = max_frame
         self._rx = bytearray(max_frame)
@@ -134,8 +136,8 @@ class MasterDeframer(Deframer):
     request implies (`expect`), so the master need not wait out the silence.
     An exception response (function | 0x80) is 5 bytes whatever was expected."""
 
-    def __init__(self, baud, ticks_period=0, max_frame=MAX_ADU):
-        super().__init__(baud, ticks_period, max_frame)
+    def __init__(self, baud, ticks_period=0, max_frame=MAX_ADU, bits=BITS_PER_CHAR):
+        super().__init__(baud, ticks_period, max_frame, bits)
         self._expect = 0
 
     def expect(self, length):

@@ -13,6 +13,9 @@ def test_timing_constants():
     assert silence_us(9600) == 4011
     assert char_us(115200) == 96
     assert char_us(9600) == 1146
+    assert char_us(9600, 10) == 1042 and silence_us(9600, 10) == 3646
+    d = Deframer(9600, bits=10)
+    assert (d.char_us, d.silence_us) == (1042, 3646)
 
 
 def test_frame_completes_only_after_silence():
