@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hil.monitor import SignalMonitor, Violation
 from protocols import aspects as A
@@ -64,97 +64,111 @@ def simulate(config: GroupConfig, duration_s: float, seed: int = 1, start_s: flo
              keep_events: bool = True, every_tick: bool = False) -> SimResult:
     """Run `duration_s` seconds from `start_s` (seconds after local midnight).
 
-    The core, the traffic and the lamps are stepped at every tick where anything can
-    change (`next_deadline`, traffic events, flashing lamps); `every_tick` steps every
-    0.1 s instead, and gives the same result, only slower.
+    Each intersection's core, traffic and lamps are stepped at every tick where anything
+    can change (`next_deadline`, traffic events, flashing lamps); `every_tick` steps
+    every 0.1 s instead and gives the same result, only slower. Intersections of a group
+    share nothing but the clock and the schedule, so each runs on its own, and their
+    events are merged in time order.
     """
-    core = GroupCore(config, start=start_s, weekday=weekday)
     k0 = int(round(start_s / STEP_S))
     k_end = k0 + int(round(duration_s / STEP_S))
-    traffic = {i.id: TrafficGenerator(i, seed, scale, k0) for i in config.intersections}
-    monitors = {i.id: SignalMonitor(i) for i in config.intersections}
-    bays = {i.id: {d.id for d in i.detectors if d.kind == PARKING_BAY}
-            for i in config.intersections}
-    aspects = {i.id: {g.id: A.DARK for g in i.groups} for i in config.intersections}
-    green = {i.id: Counter() for i in config.intersections}
-    green_since: dict[tuple[str, str], int] = {}
-    served: dict[str, Counter] = {i.id: Counter() for i in config.intersections}
-    last_stage: dict[str, str | None] = {i.id: None for i in config.intersections}
-    prev_on: dict[str, set[str]] = {i.id: set() for i in config.intersections}
-    on_since: dict[tuple[str, str], float] = {}
-    events: list[Event] = []
-    n_events = 0
-    actuations = 0
     tr = Trace() if trace else None
+    runs = [_run_one(replace(config, intersections=(i,)), k0, k_end, seed, weekday, scale, tr,
+                     keep_events, every_tick) for i in config.intersections]
+    events = sorted((e for r in runs for e in r.events), key=lambda e: e.t) if keep_events else []
+    return SimResult(config, start_s, (k_end - k0) * STEP_S, seed, events,
+                     [v for r in runs for v in r.violations],
+                     {r.iid: r.green for r in runs}, {r.iid: r.served for r in runs},
+                     sum(r.actuations for r in runs), tr)
+
+
+@dataclass
+class _One:
+    iid: str
+    events: list[Event]
+    violations: list[Violation]
+    green: dict[str, float]
+    served: dict[str, int]
+    actuations: int
+
+
+def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, scale: float,
+             tr: Trace | None, keep_events: bool, every_tick: bool) -> _One:
+    inter = config.intersections[0]
+    iid = inter.id
+    group = GroupCore(config, start=k0 * STEP_S, weekday=weekday)
+    core = group.cores[iid]
+    traffic = TrafficGenerator(inter, seed, 1.0 * scale, k0)
+    monitor = SignalMonitor(inter)
+    bays = frozenset(d.id for d in inter.detectors if d.kind == PARKING_BAY)
+    aspects = {g.id: A.DARK for g in inter.groups}
+    green: Counter = Counter()
+    green_since: dict[str, int] = {}
+    served: Counter = Counter()
+    last_stage = None
+    prev_on: frozenset[str] = frozenset()
+    on_since: dict[str, float] = {}
+    events: list[Event] = []
+    actuations = 0
     lamps = A.lamps
+    flashing = False
+    changed = True
     k = k0
     while True:
         now = k * STEP_S
-        inputs = {}
-        for iid, gen in traffic.items():
-            on = gen.presence(k, aspects[iid])
-            if on != prev_on[iid]:
-                rising = on - prev_on[iid] - bays[iid]
-                actuations += len(rising)
+        on = traffic.presence(k, aspects, changed)
+        if on is not prev_on:
+            rising = on - prev_on - bays
+            actuations += len(rising)
+            if tr is not None:
+                for d in rising:
+                    on_since[d] = now
+                for d in prev_on - on:
+                    tr.detectors[f"{iid}/{d}"].append((on_since.pop(d, now), now))
+            prev_on = on
+        out = core.step(now, Inputs(on), group.plan_for(now))
+        if keep_events and out.events:
+            events.extend(out.events)
+        asp = out.aspects
+        changed = asp is not aspects
+        if changed:
+            for gid, a in asp.items():
+                b = aspects[gid]
+                if a == b:
+                    continue
+                is_g = a == A.GREEN or a == A.FLASH_GREEN
+                was_g = b == A.GREEN or b == A.FLASH_GREEN
+                if is_g and not was_g:
+                    green_since[gid] = k
+                elif was_g and not is_g:
+                    green[gid] += k - green_since.pop(gid, k)
                 if tr is not None:
-                    for d in rising:
-                        on_since[(iid, d)] = now
-                    for d in prev_on[iid] - on:
-                        tr.detectors[f"{iid}/{d}"].append((on_since.pop((iid, d), now), now))
-                prev_on[iid] = on
-            inputs[iid] = Inputs(presence=on)
-        outs = core.step(now, inputs)
-        flashing = changed = False
-        for iid, out in outs.items():
-            if keep_events:
-                events.extend(out.events)
-            n_events += len(out.events)
-            asp = out.aspects
-            old = aspects[iid]
-            if asp != old:
-                for gid, a in asp.items():
-                    b = old[gid]
-                    if a == b:
-                        continue
-                    is_g = a == A.GREEN or a == A.FLASH_GREEN
-                    was_g = b == A.GREEN or b == A.FLASH_GREEN
-                    if is_g and not was_g:
-                        green_since[(iid, gid)] = k
-                    elif was_g and not is_g:
-                        green[iid][gid] += k - green_since.pop((iid, gid), k)
-                    if tr is not None:
-                        tr.aspects[f"{iid}/{gid}"].append((now, a))
-                aspects[iid] = asp
-                changed = True
-            if not flashing:
-                flashing = any(a in FLASHING for a in asp.values())
-            monitors[iid].feed(now, {gid: lamps(a, k * 100) for gid, a in asp.items()})
-            c = core.cores[iid]
-            if c.mode == "run" and not c.in_transition and c.stage != last_stage[iid]:
-                served[iid][c.stage] += 1
-                last_stage[iid] = c.stage
-            elif c.mode != "run":
-                last_stage[iid] = None
+                    tr.aspects[f"{iid}/{gid}"].append((now, a))
+            aspects = asp
+            flashing = any(a in FLASHING for a in asp.values())
+        if changed or flashing:        # lamps change with the aspects, or with the flasher
+            monitor.feed(now, {gid: lamps(a, k * 100) for gid, a in asp.items()})
+        if core.mode == "run" and not core.in_transition:
+            if core.stage != last_stage:
+                served[core.stage] += 1
+                last_stage = core.stage
+        elif core.mode != "run":
+            last_stage = None
         if k >= k_end:
             break
         if every_tick or changed:      # the traffic sees new aspects one tick later
             k += 1
             continue
-        nxt = min(int(round(core.next_deadline() / STEP_S)),
-                  min(gen.next_event(k, aspects[iid]) for iid, gen in traffic.items()), k_end)
+        nxt = min(int(round(group.next_deadline() / STEP_S)), traffic.next_event(), k_end)
         if flashing:
             nxt = min(nxt, (k // HALF_FLASH + 1) * HALF_FLASH)
         k = max(nxt, k + 1)
-    for (iid, gid), since in green_since.items():
-        green[iid][gid] += k - since
-    for m in monitors.values():
-        m.finish(k * STEP_S)
-    violations = [v for m in monitors.values() for v in m.violations]
-    return SimResult(config, start_s, (k - k0) * STEP_S, seed, events if keep_events else [],
-                     violations,
-                     {iid: {gid: round(n * STEP_S, 1) for gid, n in sorted(c.items())}
-                      for iid, c in green.items()},
-                     {iid: dict(c) for iid, c in served.items()}, actuations, tr)
+    for gid, since in green_since.items():
+        green[gid] += k - since
+    monitor.finish(k * STEP_S)
+    return _One(iid, events, list(monitor.violations),
+                {gid: round(n * STEP_S, 1) for gid, n in sorted(green.items())},
+                dict(served), actuations)
 
 
 def write_events_csv(result: SimResult, path: str, date: dt.date) -> None:

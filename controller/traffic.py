@@ -45,6 +45,7 @@ class _Loop:
         self.on_until = 0
         self.next_departure = 0
         self.occupied = False            # parking bays
+        self.due = 0                     # the next tick at which this loop changes
 
     def schedule(self, k: int) -> None:
         if self.mean_ticks == math.inf:
@@ -54,7 +55,8 @@ class _Loop:
 
 
 class TrafficGenerator:
-    """`presence(k, aspects)` → detector ids on at tick k; `next_event(k)` → next change."""
+    """`presence(k, aspects, changed)` → detector ids on at tick k (a frozenset that is the
+    same object while nothing changes); `next_event()` → the next tick that changes it."""
 
     def __init__(self, inter: Intersection, seed: int, scale: float = 1.0, start: int = 0):
         self.loops: list[_Loop] = []
@@ -68,44 +70,63 @@ class TrafficGenerator:
             lp.occupied = d.kind == PARKING_BAY and lp.rng.random() < 0.5
             lp.schedule(start)
             self.loops.append(lp)
+        self.on: frozenset[str] = frozenset()
+        self.due = start
 
-    def presence(self, k: int, aspects: dict[str, int]) -> set[str]:
-        on: set[str] = set()
+    def presence(self, k: int, aspects: dict[str, int], changed: bool = True) -> frozenset[str]:
+        if k < self.due and not changed:
+            return self.on
+        on = set(self.on)
+        due = NEVER
         for lp in self.loops:
-            arrived = k >= lp.next_arrival
+            if k >= lp.due or changed:
+                if self._advance(lp, k, aspects):
+                    on.add(lp.id)
+                else:
+                    on.discard(lp.id)
+            due = min(due, lp.due)
+        self.due = due
+        if on != self.on:
+            self.on = frozenset(on)
+        return self.on
+
+    @staticmethod
+    def _advance(lp: _Loop, k: int, aspects: dict[str, int]) -> bool:
+        """Bring one loop to tick k; returns whether it is on, and sets when it next changes."""
+        arrived = k >= lp.next_arrival
+        if arrived:
+            lp.schedule(k)
+        kind = lp.kind
+        if kind == PARKING_BAY:
+            lp.occupied ^= arrived
+            lp.due = lp.next_arrival
+            return lp.occupied
+        on = False
+        if kind == PED_BUTTON:
             if arrived:
-                lp.schedule(k)
-            kind = lp.kind
-            if kind == PARKING_BAY:
-                lp.occupied ^= arrived
-                if lp.occupied:
-                    on.add(lp.id)
-                continue
-            if kind == PED_BUTTON:
-                if arrived:
-                    lp.on_until = k + PRESS
-            elif kind == COUNTING:
-                if arrived:
-                    lp.on_until = k + OCCUPANCY
-            else:    # a stop-line loop with its queue
-                lp.queue += arrived
-                green = aspects.get(lp.group) in (A.GREEN, A.FLASH_GREEN)
-                if lp.queue and green and k >= lp.next_departure:
-                    lp.queue -= 1
-                    lp.next_departure = k + HEADWAY
-                    lp.on_until = k + OCCUPANCY
-                elif lp.queue and not green:
-                    on.add(lp.id)
-            if k < lp.on_until:
-                on.add(lp.id)
+                lp.on_until = k + PRESS
+        elif kind == COUNTING:
+            if arrived:
+                lp.on_until = k + OCCUPANCY
+        else:    # a stop-line loop with its queue
+            lp.queue += arrived
+            green = aspects.get(lp.group) in (A.GREEN, A.FLASH_GREEN)
+            if lp.queue and green and k >= lp.next_departure:
+                lp.queue -= 1
+                lp.next_departure = k + HEADWAY
+                lp.on_until = k + OCCUPANCY
+            elif lp.queue and not green:
+                on = True
+            if lp.queue and green:
+                lp.due = min(lp.next_arrival, max(lp.next_departure, k + 1))
+            else:
+                lp.due = lp.next_arrival
+        if kind != PRESENCE:
+            lp.due = lp.next_arrival
+        if k < lp.on_until:
+            lp.due = min(lp.due, lp.on_until)
+            on = True
         return on
 
-    def next_event(self, k: int, aspects: dict[str, int]) -> int:
-        nxt = NEVER
-        for lp in self.loops:
-            nxt = min(nxt, lp.next_arrival)
-            if lp.on_until > k:
-                nxt = min(nxt, lp.on_until)
-            if lp.queue and aspects.get(lp.group) in (A.GREEN, A.FLASH_GREEN):
-                nxt = min(nxt, max(lp.next_departure, k + 1))
-        return nxt
+    def next_event(self) -> int:
+        return self.due

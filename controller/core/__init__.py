@@ -30,23 +30,30 @@ class GroupCore:
         self.weekday = weekday
         plan = config.plan_at(start, weekday)
         self.cores = {i.id: IntersectionCore(i, plan, start) for i in config.intersections}
+        self._plan = plan
+        self._plan_from, self._boundary = start, self._next_boundary(start)
 
     def plan_at(self, now: float) -> str:
         return self.config.plan_at(now, (self.weekday + int(now // 86400)) % 7)
 
+    def _next_boundary(self, now: float) -> float:
+        day = now - now % 86400.0
+        times = [d + e.at_s for d in (day, day + 86400.0) for e in self.config.schedule]
+        return min((x for x in times if x > now), default=float("inf"))
+
     def next_deadline(self) -> float:
         """The earliest time (s) at which any intersection or the schedule may change."""
-        nxt = min(c.next_deadline() for c in self.cores.values())
-        t = next(iter(self.cores.values())).t / 10
-        day = t - t % 86400.0
-        for day_start in (day, day + 86400.0):
-            for e in self.config.schedule:
-                if t < day_start + e.at_s < nxt:
-                    nxt = day_start + e.at_s
-        return nxt
+        return min(min(c.next_deadline() for c in self.cores.values()), self._boundary)
+
+    def plan_for(self, now: float) -> str:
+        """The scheduled plan at `now`, remembered until the next schedule boundary."""
+        if not self._plan_from <= now < self._boundary:
+            self._plan = self.plan_at(now)
+            self._plan_from, self._boundary = now, self._next_boundary(now)
+        return self._plan
 
     def step(self, now: float, inputs: dict[str, Inputs] | None = None) -> dict[str, Output]:
-        plan = self.plan_at(now)
+        plan = self.plan_for(now)
         inputs = inputs or {}
         return {iid: core.step(now, inputs.get(iid, NO_INPUTS), plan)
                 for iid, core in self.cores.items()}

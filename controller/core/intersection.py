@@ -82,8 +82,15 @@ class IntersectionCore:
         self.ped_calls: set[str] = set()     # pedestrian calls by group
         self._pending = [(E.FLASH_STATUS, E.FLASH_STARTUP)]
         self._flags = (False, False)
+        self._last_presence: frozenset[str] | set[str] = frozenset()
+        self._last_faults: frozenset[str] | set[str] = frozenset()
+        self._due = self.t          # earliest group deadline
+        self._policy_due = self.t
+        self._dirty = True          # requests were made: tick the groups now
+        self._aspects = {gid: g.aspect for gid, g in self.groups.items()}
         for g in self.groups.values():
             g.to_flash(self.t, self.flash_aspect)
+        self._aspects = {gid: g.aspect for gid, g in self.groups.items()}
 
     # -- the view a policy sees -------------------------------------------------------
     def demand(self, stage: str) -> bool:
@@ -119,10 +126,18 @@ class IntersectionCore:
 
     # -- stepping ---------------------------------------------------------------------
     def step(self, now: float, inputs: Inputs = NO_INPUTS, plan: str | None = None) -> Output:
+        """Advance to `now` (s) with these inputs; returns aspects and events.
+
+        Work is done only where something can change: detector edges, due timers and
+        the policy's own deadline. The returned aspects dict is shared until the next
+        change: read it, do not modify it.
+        """
         t = self.t = ds(now)
         out: list[tuple[int, int]] = self._pending
         self._pending = []
-        self._detectors(t, inputs, out)
+        mode0 = self.mode
+        if inputs.presence != self._last_presence or inputs.faults != self._last_faults:
+            self._detectors(t, inputs, out)
         if plan is not None and plan != self.plan.id:
             self._change_plan(plan, out)
 
@@ -144,12 +159,13 @@ class IntersectionCore:
         elif self.mode == RUN:
             if inputs.flash:
                 self.mode, self.mode_since = TO_FLASH, t
-            else:
+            elif not self.in_transition and (out or self._dirty or t >= self._policy_due):
                 self._run(t, out)
         if self.mode == TO_FLASH:
             self._wind_down(t)
 
-        if self.mode in (RUN, TO_FLASH):
+        moved = self.mode != mode0
+        if self.mode in (RUN, TO_FLASH) and (self._dirty or moved or t >= self._due):
             for g in self.groups.values():
                 g.tick(t, out)
             if self.mode == TO_FLASH:
@@ -160,13 +176,22 @@ class IntersectionCore:
                 self._check_transition_done(t)
             if not self._audit(t):
                 self._enter_flash(t, E.FLASH_FAULT, out)
-        # held presence and failed detectors call again once the groups have moved
-        self._held_calls(out)
-        self._update_conflicting_call(t)
+            self._due = min(g.deadline(t) for g in self.groups.values())
+            self._dirty = False
+            moved = moved or any(g.since == t for g in self.groups.values())
+        if moved:
+            # held presence and failed detectors call again once the groups have moved
+            self._held_calls(out)
+            self._aspects = {gid: g.aspect for gid, g in self.groups.items()}
+        if out or moved:
+            self._update_conflicting_call(t)
+            if self.mode == RUN and not self.in_transition:
+                self._policy_due = self.policy.deadline(self)
         self._flags = (inputs.flash, inputs.fault_flash)
+        if not out:
+            return Output(self._aspects, [])
         now_s = t / 10
-        return Output({gid: g.aspect for gid, g in self.groups.items()},
-                      [E.Event(now_s, self.id, code, p) for code, p in out])
+        return Output(self._aspects, [E.Event(now_s, self.id, code, p) for code, p in out])
 
     def next_deadline(self) -> float:
         """The time (s) before which the outputs cannot change unless the inputs do.
@@ -180,38 +205,39 @@ class IntersectionCore:
         elif mode == ALL_RED:
             nxt = self.mode_since + self.all_red
         else:
-            nxt = min(g.deadline(t) for g in self.groups.values())
+            nxt = self._due
             if mode == RUN and not self.in_transition:
-                nxt = min(nxt, self.policy.deadline(self))
+                nxt = min(nxt, self._policy_due)
         return max(nxt, t + 1) / 10
 
     # -- inputs -----------------------------------------------------------------------
     def _detectors(self, t: int, inputs: Inputs, out: list) -> None:
-        for did, d in self.detectors.items():
-            on = did in inputs.presence
-            was = did in self.present
+        presence, faults = inputs.presence, inputs.faults
+        self._last_presence, self._last_faults = presence, faults
+        dets = self.detectors
+        for did in (self.present ^ presence) & dets.keys():
+            d = dets[did]
             ped = d.kind == PED_BUTTON
-            if on != was:
-                if on:
-                    self.present.add(did)
-                    out.append((90 if ped else E.DETECTOR_ON, d.number))
-                else:
-                    self.present.discard(did)
-                    self.last_on[did] = t
-                    out.append((89 if ped else E.DETECTOR_OFF, d.number))
-            if on:
-                self.last_on[did] = t
-            fault = did in inputs.faults
-            if fault != (did in self.faulty):
-                if fault:
-                    self.faulty.add(did)
-                    out.append((E.DETECTOR_FAULT, d.number))
-                else:
-                    self.faulty.discard(did)
-                    out.append((E.DETECTOR_RESTORED, d.number))
-            if on or fault:     # a failed detector keeps calling: its movement is never starved
+            if did in presence:
+                self.present.add(did)
+                out.append((90 if ped else E.DETECTOR_ON, d.number))
                 for gid in d.calls:
                     self._call(gid, ped, out)
+            else:
+                self.present.discard(did)
+                self.last_on[did] = t
+                out.append((89 if ped else E.DETECTOR_OFF, d.number))
+        for did in (self.faulty ^ faults) & dets.keys():
+            d = dets[did]
+            if did in faults:
+                self.faulty.add(did)
+                out.append((E.DETECTOR_FAULT, d.number))
+                # a failed detector keeps calling: its movement is never starved
+                for gid in d.calls:
+                    self._call(gid, d.kind == PED_BUTTON, out)
+            else:
+                self.faulty.discard(did)
+                out.append((E.DETECTOR_RESTORED, d.number))
 
     def _held_calls(self, out: list) -> None:
         for did in self.present | self.faulty:
@@ -239,6 +265,7 @@ class IntersectionCore:
     def _change_plan(self, plan_id: str, out: list) -> None:
         old, new = self.plan, self.inter.plans[plan_id]
         self.plan, self.policy = new, make_policy(self.inter, new)
+        self._dirty = True
         out.append((E.PATTERN_CHANGE, list(self.inter.plans).index(plan_id) + 1))
         if new.cycle_s != old.cycle_s:
             out.append((E.CYCLE_CHANGE, int(new.cycle_s or 0)))
@@ -285,6 +312,7 @@ class IntersectionCore:
             b.request_start()
         self.stage, self.entering, self.leaving = target, entering, leaving
         self.in_transition = True
+        self._dirty = True
         self._conflict_call_since = None
 
     def _check_transition_done(self, t: int) -> None:
@@ -298,6 +326,7 @@ class IntersectionCore:
     # -- flash ------------------------------------------------------------------------
     def _wind_down(self, t: int) -> None:
         """Controlled entry into flash: every green ends through its change interval."""
+        self._dirty = True
         for g in self.groups.values():
             if g.aspect == A.RED:
                 g.want_start = False

@@ -1,10 +1,11 @@
 """Jumping from event to event gives exactly what stepping every 0.1 s gives."""
 
 import pytest
-from conftest import EXAMPLES
 
 from controller.config import load
 from controller.simulate import simulate
+
+from conftest import EXAMPLES
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
