@@ -1,0 +1,1 @@
+"""The smartcross field node (MicroPython): see firmware/README.md."""

@@ -1,0 +1,96 @@
+"""Wiring and tasks: config -> node -> asyncio tasks (bus, inputs, outputs, supervisor).
+
+boot.py calls `prepare()` (config, maintenance pin, boot counter); main.py calls `main()`.
+"""
+
+import asyncio
+
+from . import board, bootmode, config
+from .board import add, diff
+from .bus import Bus
+from .core import Node
+from .datastore import Datastore
+from .supervisor import Supervisor
+
+CONFIG_PATH = "node.json"
+OUTPUT_MS = 10
+
+_boot = None
+
+
+def prepare(path=CONFIG_PATH):
+    """Read the config and decide maintenance / safe mode (once per boot)."""
+    global _boot
+    if _boot is None:
+        cfg = config.load(path)
+        if cfg.error:
+            print("node.json: config error %d: %s" % (cfg.error, cfg.error_text))
+        _boot = bootmode.BootState(cfg)
+        if _boot.maintenance:
+            print("maintenance boot: hardware watchdog off")
+        if _boot.safe:
+            print("%d boots without a stable run: safe mode" % _boot.unstable)
+    return _boot
+
+
+class Inputs:
+    """Scans the detectors and bays every scan_ms, on a fixed grid (no drift)."""
+
+    def __init__(self, node, scan_ms):
+        self.node = node
+        self.scan_ms = scan_ms
+        self.alive = 0
+
+    async def run(self):
+        node = self.node
+        period = self.scan_ms
+        due = board.ticks_ms()
+        while True:
+            now = board.ticks_ms()
+            node.scan_inputs(now)
+            self.alive += 1
+            due = add(due, period)
+            wait = diff(due, board.ticks_ms())
+            if wait < 0:                  # overran a whole period: start a new grid
+                due = board.ticks_ms()
+                wait = 0
+            await board.sleep_ms(wait)
+
+
+class Outputs:
+    """Times the modes, the guard's own clearances, flashing and lamp feedback."""
+
+    def __init__(self, node):
+        self.node = node
+        self.alive = 0
+
+    async def run(self):
+        node = self.node
+        while True:
+            node.tick(board.ticks_ms())
+            self.alive += 1
+            await board.sleep_ms(OUTPUT_MS)
+
+
+def build(boot):
+    cfg = boot.cfg
+    node = Node(cfg, board.ticks_ms(), sticky_safe=boot.safe, reset_cause=boot.reset_cause,
+                boot_count=boot.boots, maintenance=boot.maintenance)
+    bus = Bus(cfg, node, Datastore(node))
+    node.bus = bus
+    tasks = [bus, Inputs(node, cfg.scan_ms), Outputs(node)]
+    sup = Supervisor(tasks, 0 if boot.maintenance else cfg.wdt_ms, cfg.stable_s,
+                     clear_boots=not boot.safe)
+    return node, tasks, sup
+
+
+async def _run(tasks, sup):
+    for t in tasks:
+        asyncio.create_task(t.run())
+    await sup.run()
+
+
+def main():
+    boot = prepare()
+    node, tasks, sup = build(boot)
+    asyncio.run(_run(tasks, sup))

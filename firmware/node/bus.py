@@ -1,0 +1,97 @@
+"""The RS-485 Modbus RTU slave: UART bytes in, responses out, DE pin around transmissions.
+
+Receive: bytes are fed to the deframer with the board's us ticks; a frame ends after 3.5
+character times of silence (protocols.modbus_rtu.Deframer), and only frames with a good
+CRC reach the slave. Transmit (half duplex): DE up, write, wait until the last stop bit has
+left (sleep through most of it, then UART.flush() for the rest), DE down.
+"""
+
+from protocols.modbus_rtu import (
+    OBJ_MAJOR_MINOR_REVISION,
+    OBJ_MODEL_NAME,
+    OBJ_PRODUCT_CODE,
+    OBJ_VENDOR_NAME,
+    Deframer,
+    SlaveProtocol,
+)
+
+from . import board
+from .core import FW_MAJOR, FW_MINOR, FW_PATCH
+
+POLL_MS = 1
+
+
+class Bus:
+    def __init__(self, cfg, node, datastore):
+        self.uart = board.uart(cfg.uart_id, cfg.baud, cfg.parity, cfg.tx, cfg.rx)
+        self.de = board.output_pin(cfg.de, 0)
+        self.deframer = Deframer(cfg.baud, ticks_period=board.TICKS_PERIOD)
+        ident = {
+            OBJ_VENDOR_NAME: "smartcross",
+            OBJ_PRODUCT_CODE: "SC-NODE",
+            OBJ_MAJOR_MINOR_REVISION: "%d.%d.%d" % (FW_MAJOR, FW_MINOR, FW_PATCH),
+            OBJ_MODEL_NAME: cfg.node_id,
+        }
+        self.slave = SlaveProtocol(cfg.address, datastore, ident)
+        self.node = node
+        self.buf = bytearray(256)
+        self.bv = memoryview(self.buf)
+        self.char_us = self.deframer.char_us
+        self._crc0 = 0
+        self.alive = 0
+        self.last_turnaround_us = 0
+
+    def frames_ok(self):
+        return self.slave.frames_ok
+
+    def crc_errors(self):
+        return self.deframer.crc_errors + self.deframer.overruns + self.slave.crc_errors
+
+    def exceptions(self):
+        return self.slave.exceptions
+
+    def reset_counters(self):
+        self.slave.frames_ok = 0
+        self.slave.exceptions = 0
+        self.slave.crc_errors = 0
+        self.deframer.crc_errors = 0
+        self.deframer.overruns = 0
+
+    def receive(self):
+        """Move waiting UART bytes into the deframer; a complete good frame or None."""
+        u = self.uart
+        n = u.any()
+        while n:
+            got = u.readinto(self.buf, n if n < 256 else 256)
+            if not got:
+                break
+            self.deframer.feed(self.bv[:got], board.ticks_us())
+            n = u.any()
+        return self.deframer.poll(board.ticks_us())
+
+    async def transmit(self, frame):
+        self.de.value(1)
+        self.uart.write(frame)
+        tx_us = len(frame) * self.char_us
+        if tx_us > 1500:
+            await board.sleep_ms((tx_us - 500) // 1000)
+        self.uart.flush()
+        self.de.value(0)
+
+    async def run(self):
+        node = self.node
+        slave = self.slave
+        while True:
+            frame = self.receive()
+            if frame is not None:
+                t0 = board.ticks_us()
+                ok = slave.frames_ok
+                response = slave.handle(frame)
+                if slave.frames_ok != ok:
+                    node.modes.frame_seen(board.ticks_ms())
+                if response is not None:
+                    self.last_turnaround_us = board.diff(board.ticks_us(), t0)
+                    await self.transmit(response)
+                    self.deframer.reset()
+            self.alive += 1
+            await board.sleep_ms(POLL_MS)

@@ -1,0 +1,247 @@
+"""The guard: the node's own check of every commanded aspect against its provisioned tables.
+
+It holds the aspect each group shows while the node is in ALL_RED or RUN, and changes it
+only when the change keeps the tables (protocols/safety_tables.py):
+
+  SEQUENCE      only legal aspect sequences (sequences.py)
+  MIN_*         green >= min_green_ms, flashing green >= flash_green_ms, amber >= amber_ms,
+                red+amber >= red_amber_ms, pedestrian flashing red >= clearance_ms
+  CONFLICT      never GREEN while a conflicting group shows GREEN, FLASH_GREEN or AMBER
+  INTERGREEN    GREEN only when every group with an intergreen towards this one has been
+                out of green for that intergreen
+  SKIPPED_CLEARANCE  a green commanded straight to RED/DARK: counted, and the node runs the
+                group's own clearance (flashing green, amber / flashing red) itself
+  STARTUP       a non-RED command during the start-up all-red (counted by the node's modes)
+
+A refused command changes nothing: the group keeps its present aspect. Every refusal is
+counted; `refusal_limit` of them within `refusal_window_ms` trip the guard, and the node
+then goes to flash. Going to flash is always allowed, whatever the minimum times.
+Times are wrapping ms ticks from the board; nothing here reads a clock.
+"""
+
+from protocols.aspects import (
+    AMBER,
+    DARK,
+    FLASH_AMBER,
+    FLASH_GREEN,
+    FLASH_RED,
+    GREEN,
+    RED,
+    RED_AMBER,
+)
+
+from . import sequences
+from .board import diff
+
+OK = 0
+SEQUENCE = 1
+CONFLICT = 2
+INTERGREEN = 3
+MIN_GREEN = 4
+MIN_AMBER = 5
+MIN_RED_AMBER = 6
+MIN_CLEARANCE = 7
+STARTUP = 8
+SKIPPED_CLEARANCE = 9
+KIND_COUNT = 10
+NAMES = ("ok", "sequence", "conflict", "intergreen", "min-green", "min-amber",
+         "min-red-amber", "min-clearance", "startup", "skipped-clearance")
+
+NONE = 0xFF
+AGE_MS = 700_000        # longer than any table time (safety_tables.MAX_TIME_MS)
+COMMANDABLE = 8         # aspect codes 0..7
+
+
+def _rows_of(g):
+    kind = sequences.KINDS.index(g["kind"])
+    return sequences.legal_rows(kind, g.get("amber_ms", 0) > 0, g.get("red_amber_ms", 0) > 0,
+                                g.get("flash_green_ms", 0) > 0,
+                                kind == sequences.PEDESTRIAN and g.get("clearance_ms", 0) > 0)
+
+
+class Guard:
+    def __init__(self, tables, flash_red, now, refusal_limit, refusal_window_ms):
+        """`tables`: validated safety tables; `flash_red[g]`: the vehicle group flashes red
+        instead of amber in flash mode."""
+        groups = tables["groups"]
+        n = len(groups)
+        self.n = n
+        self.rows = [_rows_of(g) for g in groups]
+        # Minimum time per (group, aspect) before the group may leave that aspect.
+        self.min_ms = []
+        for g in groups:
+            m = [0] * 8
+            m[GREEN] = g.get("min_green_ms", 0)
+            m[FLASH_GREEN] = g.get("flash_green_ms", 0)
+            m[AMBER] = g.get("amber_ms", 0)
+            m[RED_AMBER] = g.get("red_amber_ms", 0)
+            if g["kind"] == "pedestrian":
+                m[FLASH_RED] = g.get("clearance_ms", 0)
+            self.min_ms.append(m)
+        self.flash_aspect = bytearray(n)
+        for i in range(n):
+            has_amber = self.rows[i][GREEN] & (1 << AMBER) or self.rows[i][FLASH_GREEN] & (
+                1 << AMBER)
+            if groups[i]["kind"] != "pedestrian" and has_amber:
+                self.flash_aspect[i] = FLASH_RED if flash_red[i] else FLASH_AMBER
+            else:
+                self.flash_aspect[i] = DARK
+        self.conflicts = [[] for _ in range(n)]  # type: list[list[int]]
+        for i, j in _pairs(tables.get("conflicts", ())):
+            if j not in self.conflicts[i]:
+                self.conflicts[i].append(j)
+                self.conflicts[j].append(i)
+        # into[j] = [(i, ms), ...]: intergreens that end at the start of green of j.
+        self.into = [[] for _ in range(n)]  # type: list[list[tuple[int, int]]]
+        for t in tables.get("intergreen_ms", ()):
+            self.into[t[1]].append((t[0], t[2]))
+        self.aspect = bytearray(n)
+        self.target = bytearray(b"\xff" * n)      # node-run clearance: where it ends
+        self.since = [now] * n                     # when the present aspect began
+        self.since_old = bytearray(n)
+        self.eog = [now] * n                       # end of the last green
+        self.eog_old = bytearray(b"\x01" * n)      # no green yet: "long ago"
+        self.refusals = 0                          # total, wraps at 16 bits
+        self.by_kind = [0] * KIND_COUNT
+        self.last_refusal = OK
+        self._window = [now] * refusal_limit
+        self._wi = 0
+        self._wn = 0
+        self.window_ms = refusal_window_ms
+        self.tripped = False
+        self.enter_flash(now)
+
+    # ------------------------------------------------------------ bookkeeping
+    def _set(self, g, a, now):
+        old = self.aspect[g]
+        if (old == GREEN or old == FLASH_GREEN) and a != GREEN and a != FLASH_GREEN:
+            self.eog[g] = now
+            self.eog_old[g] = 0
+        self.aspect[g] = a
+        self.since[g] = now
+        self.since_old[g] = 0
+
+    def _in_aspect_ms(self, g, now):
+        return AGE_MS if self.since_old[g] else diff(now, self.since[g])
+
+    def refuse(self, kind, now):
+        """Count a refusal; trip when refusal_limit fell within refusal_window_ms."""
+        self.refusals = (self.refusals + 1) & 0xFFFF
+        self.by_kind[kind] += 1
+        self.last_refusal = kind
+        w = self._window
+        w[self._wi] = now
+        self._wi = (self._wi + 1) % len(w)
+        if self._wn < len(w):
+            self._wn += 1
+        if self._wn == len(w) and diff(now, w[self._wi]) <= self.window_ms:
+            self.tripped = True
+        return kind
+
+    # ------------------------------------------------------------ modes
+    def enter_flash(self, now):
+        for g in range(self.n):
+            self._set(g, self.flash_aspect[g], now)
+            self.target[g] = NONE
+
+    def enter_all_red(self, now):
+        for g in range(self.n):
+            self._set(g, RED, now)
+            self.target[g] = NONE
+        self.tripped = False
+        self._wn = 0
+
+    # ------------------------------------------------------------ commands (RUN)
+    def check(self, g, want, now):
+        """OK if group g may go from its present aspect to `want` now, else the refusal
+        kind. SKIPPED_CLEARANCE means: refused as commanded, the node may clear instead."""
+        have = self.aspect[g]
+        row = self.rows[g]
+        if want >= COMMANDABLE or not sequences.is_legal(row, have, want):
+            if (want == RED or want == DARK) and sequences.reaches_rest_through(row, have):
+                if self._in_aspect_ms(g, now) < self.min_ms[g][have]:
+                    return self._min_kind(have)
+                return SKIPPED_CLEARANCE
+            return SEQUENCE
+        if self._in_aspect_ms(g, now) < self.min_ms[g][have]:
+            return self._min_kind(have)
+        if want == GREEN:
+            for j in self.conflicts[g]:
+                a = self.aspect[j]
+                if a == GREEN or a == FLASH_GREEN or a == AMBER:
+                    return CONFLICT
+            for j, ms in self.into[g]:
+                if self.aspect[j] == GREEN or self.aspect[j] == FLASH_GREEN:
+                    return CONFLICT if j in self.conflicts[g] else INTERGREEN
+                if not self.eog_old[j] and diff(now, self.eog[j]) < ms:
+                    return INTERGREEN
+        return OK
+
+    @staticmethod
+    def _min_kind(have):
+        if have == GREEN:
+            return MIN_GREEN
+        if have == AMBER:
+            return MIN_AMBER
+        if have == RED_AMBER:
+            return MIN_RED_AMBER
+        return MIN_CLEARANCE
+
+    def command(self, g, want, now):
+        """Apply one group's commanded aspect if it is safe; returns OK or the refusal."""
+        have = self.aspect[g]
+        if want == have or (self.target[g] != NONE and want == self.target[g]):
+            return OK
+        kind = self.check(g, want, now)
+        if kind == OK:
+            self._set(g, want, now)
+            self.target[g] = NONE
+            return OK
+        if kind == SKIPPED_CLEARANCE:
+            self._set(g, sequences.clearance_step(self.rows[g], have), now)
+            self.target[g] = want
+        return self.refuse(kind, now)
+
+    def command_all(self, wants, mask, now):
+        """A frame's worth of commands (wants[g] for each g in bitmask `mask`): everything
+        that ends or keeps right of way first, then the greens. Returns the refusals."""
+        refused = 0
+        for opening in (False, True):
+            for g in range(self.n):
+                if mask & (1 << g) and (wants[g] == GREEN) == opening:
+                    if self.command(g, wants[g], now) != OK:
+                        refused += 1
+        return refused
+
+    # ------------------------------------------------------------ time
+    def tick(self, now):
+        """Run the node's own clearances and age old timestamps (call every few ms)."""
+        for g in range(self.n):
+            if not self.since_old[g] and diff(now, self.since[g]) > AGE_MS:
+                self.since_old[g] = 1
+            if not self.eog_old[g] and diff(now, self.eog[g]) > AGE_MS:
+                self.eog_old[g] = 1
+            t = self.target[g]
+            if t == NONE:
+                continue
+            have = self.aspect[g]
+            if self._in_aspect_ms(g, now) < self.min_ms[g][have]:
+                continue
+            step = sequences.clearance_step(self.rows[g], have)
+            if step < 0 or sequences.is_legal(self.rows[g], have, t):
+                self._set(g, t, now)
+                self.target[g] = NONE
+            else:
+                self._set(g, step, now)
+
+    def all_at_rest(self):
+        for g in range(self.n):
+            a = self.aspect[g]
+            if a != RED and a != DARK:
+                return False
+        return True
+
+
+def _pairs(conflicts):
+    for p in conflicts:
+        yield p[0], p[1]

@@ -1,0 +1,1 @@
+"""The test rig: emulated boards, RS-485 bus, traffic drivers, signal monitor."""

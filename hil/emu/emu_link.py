@@ -1,0 +1,89 @@
+"""The emulated board's wire to its host: one AF_UNIX stream socket, one text line per event.
+
+MicroPython code (runs inside the board process, next to the emulated `machine`).
+
+host -> board                          board -> host
+  I <pin> <0|1>      input level         H <clock> <boot_cause>  hello, once per boot
+  E <pin> <us>       echo width for      O <pin> <0|1> <t_us>    output level changed
+                     time_pulse_us        U <n> <t0_us> <t1_us>   UART sent n bytes, on
+                     (-2: never answers)                          the wire from t0 to t1
+  X <pin> <0|1>      reads of pin raise  W <timeout_ms>          WDT started
+                     OSError (fault)      T <t_us>                virtual clock idle at t
+  Z <ms>             stall the board     M <alloc> <free>        heap after gc.collect()
+  S <pin> <0|1>      trace reads of pin  R <pin> <t_us>          traced read of pin
+  G <t_us>           grant virtual time  K <cause>               about to reset
+  M                  report heap
+  Q                  quit (exit 0)                    (K carries <cause> <t_us>)
+
+Times are the board clock in microseconds since the board process started (never wrap).
+Without a host (EMU_HOST unset) the link is absent and every send is dropped.
+"""
+
+import os
+import select
+import socket
+import struct
+
+_sock = None
+_poll = None
+_buf = b""
+_handler = None
+
+
+def connect(path, handler):
+    """Connect to the host's socket and register `handler(fields)` for its lines."""
+    global _sock, _poll, _handler
+    _handler = handler
+    if not path:
+        return False
+    _sock = unix_connect(path)
+    s = _sock
+    _poll = select.poll()
+    _poll.register(s, select.POLLIN)
+    return True
+
+
+def connected():
+    return _sock is not None
+
+
+def unix_connect(path):
+    """A connected AF_UNIX stream socket (the unix port wants a raw sockaddr_un)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(struct.pack("H", socket.AF_UNIX) + path.encode() + b"\0")
+    return s
+
+
+def send(line):
+    if _sock is not None:
+        _sock.write(line)
+
+
+def pump(timeout_ms=0):
+    """Handle host lines that have arrived; wait up to timeout_ms (-1: forever) for one."""
+    global _buf
+    if _poll is None:
+        return False
+    got = False
+    for _ in _poll.ipoll(timeout_ms):
+        data = _sock.recv(4096)
+        if not data:
+            # The host went away: a board without its host has no reason to live.
+            raise SystemExit(0)
+        _buf += data
+        got = True
+    if got:
+        while True:
+            i = _buf.find(b"\n")
+            if i < 0:
+                break
+            line = _buf[:i]
+            _buf = _buf[i + 1:]
+            if line:
+                _handler(line.split())
+    return got
+
+
+def getenv(name, default=None):
+    v = os.getenv(name)
+    return default if v is None or v == "" else v

@@ -1,0 +1,471 @@
+"""Host side of an emulated smartcross node (CPython).
+
+`Board` runs the real firmware (firmware/boot.py + main.py) on the MicroPython unix port,
+with hil/emu/machine.py standing in for the ESP32's `machine`. The board process gets its
+own directory (its flash: node.json, boots.dat; and rtc.bin, its RTC domain) and two
+AF_UNIX sockets there: pins.sock (line protocol, see emu_link.py) and uart.sock (raw bytes
+of its RS-485 UART). Through them the host sets inputs (loops, buttons, bay sensors, lamp
+feedback), watches outputs (lamps, DE pin) and talks Modbus.
+
+Resets are emulated as on an ESP32: machine.reset() and watchdog expiry end the process
+with EXIT_RESET / EXIT_WDT after recording the cause in rtc.bin, and the host starts the
+board again (auto_restart). `reset()` is a hard reset (RTC memory kept), `power_cycle()`
+a power-on (RTC memory lost).
+
+Clock: "real" (default) or "virtual": the board's time then moves only when the host calls
+`advance(ms)`, so an hour of traffic runs as fast as the board computes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from protocols.rtu import master
+from protocols.rtu.const import ModbusError
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+FIRMWARE = ROOT / "firmware"
+
+EXIT_RESET = 66
+EXIT_WDT = 67
+PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
+
+
+class BoardError(RuntimeError):
+    pass
+
+
+def micropython_executable() -> str:
+    """The unix port's `micropython`, next to this Python (a venv's bin/) or on PATH."""
+    here = Path(sys.executable).parent / "micropython"
+    if here.exists():
+        return str(here)
+    found = shutil.which("micropython")
+    if not found:
+        raise BoardError(
+            f"micropython (the unix port) not found next to {sys.executable} or on PATH")
+    return found
+
+
+class Board:
+    """One emulated node. Use as a context manager, or call start() and close()."""
+
+    def __init__(self, node_config: str | os.PathLike[str] | dict[str, Any] | bytes | None,
+                 *, workdir: str | os.PathLike[str] | None = None, clock: str = "real",
+                 ticks_start_ms: int = 0, heapsize: str | None = None,
+                 auto_restart: bool = True, unique_id: str = "240ac4000001",
+                 echo: bool | None = None, firmware_dir: Path = FIRMWARE) -> None:
+        if clock not in ("real", "virtual"):
+            raise ValueError("clock must be 'real' or 'virtual'")
+        self.clock = clock
+        self.ticks_start_ms = ticks_start_ms
+        self.heapsize = heapsize
+        self.auto_restart = auto_restart
+        self.unique_id = unique_id
+        self.firmware_dir = Path(firmware_dir)
+        self.echo = bool(os.environ.get("SMARTCROSS_BOARD_ECHO")) if echo is None else echo
+        self._own_dir = workdir is None
+        self.dir = Path(tempfile.mkdtemp(prefix="scb-") if workdir is None else workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if node_config is not None:
+            self.write_config(node_config)
+        self._cv = threading.Condition()
+        self.outputs: dict[int, int] = {}
+        self.output_log: list[tuple[int, int, int, int]] = []   # (boot, t_us, pin, level)
+        self.tx_log: list[tuple[int, int, int, int]] = []       # (boot, n, t0_us, t1_us)
+        self.reads: list[tuple[int, int]] = []                  # traced (pin, t_us)
+        self.log: list[str] = []
+        self.boots = 0                    # hellos seen
+        self.boot_causes: list[int] = []
+        self.exits: list[int] = []
+        self.wdt_ms = 0
+        self.on_uart: Callable[[bytes], None] | None = None
+        self._rx = bytearray()
+        self._pins: socket.socket | None = None
+        self._uart: socket.socket | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._closing = False
+        self._vt = 0                      # virtual: last time the board reported idle
+        self._vg = 0                      # virtual: last time granted
+        self._death_t = 0
+        self._heap: tuple[int, int] | None = None
+        self._listeners: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+
+    # ------------------------------------------------------------ configuration
+    def write_config(self, node_config: str | os.PathLike[str] | dict[str, Any] | bytes) -> None:
+        """node.json for the next boot: a dict, raw bytes (possibly malformed), or a path."""
+        target = self.dir / "node.json"
+        if isinstance(node_config, dict):
+            target.write_text(json.dumps(node_config))
+        elif isinstance(node_config, bytes):
+            target.write_bytes(node_config)
+        else:
+            shutil.copyfile(node_config, target)
+
+    # ------------------------------------------------------------ life cycle
+    def __enter__(self) -> Board:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Power on: start the board and wait for its hello."""
+        for name in ("pins.sock", "uart.sock"):
+            path = self.dir / name
+            if path.exists():
+                path.unlink()
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(str(path))
+            s.listen(4)
+            self._listeners.append(s)
+            self._thread(self._accept, s, name)
+        self._spawn()
+        self.wait_boot(1, timeout)
+
+    def _thread(self, fn: Callable[..., None], *args: Any) -> None:
+        t = threading.Thread(target=fn, args=args, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["MICROPYPATH"] = os.pathsep.join(
+            [str(HERE), str(self.firmware_dir), str(ROOT), ".frozen"])
+        env["EMU_HOST"] = "1"
+        env["EMU_CLOCK"] = self.clock
+        env["EMU_TICKS_START_MS"] = str(self.ticks_start_ms)
+        env["EMU_UNIQUE_ID"] = self.unique_id
+        return env
+
+    def _spawn(self) -> None:
+        cmd = [micropython_executable()]
+        if self.heapsize:
+            cmd += ["-X", "heapsize=" + self.heapsize]
+        cmd.append(str(HERE / "rom.py"))
+        with self._cv:
+            self._vt = self._vg = 0
+        self._proc = subprocess.Popen(cmd, cwd=self.dir, env=self._env(),
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT)
+        self._thread(self._read_stdout, self._proc)
+        self._thread(self._monitor, self._proc)
+
+    def _monitor(self, proc: subprocess.Popen[bytes]) -> None:
+        code = proc.wait()
+        with self._cv:
+            self.exits.append(code)
+            self._cv.notify_all()
+        if self._closing or proc is not self._proc:
+            return
+        if code == -9:
+            cause = self.rtc_cause()
+            if cause == WDT_RESET:
+                code = EXIT_WDT
+        if self.auto_restart and code in (EXIT_RESET, EXIT_WDT):
+            self._spawn()
+
+    def _read_stdout(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if self.echo:
+                print(f"[board {self.dir.name}] {line}", file=sys.stderr)
+            with self._cv:
+                self.log.append(line)
+                self._cv.notify_all()
+
+    def _accept(self, listener: socket.socket, name: str) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            if name == "pins.sock":
+                self._pins = conn
+                self._thread(self._read_pins, conn)
+            else:
+                self._uart = conn
+                self._thread(self._read_uart, conn)
+
+    def _read_pins(self, conn: socket.socket) -> None:
+        buf = b""
+        while True:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            *lines, buf = buf.split(b"\n")
+            with self._cv:
+                for line in lines:
+                    self._on_line(line.split())
+                self._cv.notify_all()
+
+    def _on_line(self, f: list[bytes]) -> None:
+        op = f[0]
+        if op == b"O":
+            pin, level, t = int(f[1]), int(f[2]), int(f[3])
+            self.outputs[pin] = level
+            self.output_log.append((self.boots, t, pin, level))
+        elif op == b"U":
+            self.tx_log.append((self.boots, int(f[1]), int(f[2]), int(f[3])))
+        elif op == b"R":
+            self.reads.append((int(f[1]), int(f[2])))
+        elif op == b"T":
+            self._vt = int(f[1])
+        elif op == b"M":
+            self._heap = (int(f[1]), int(f[2]))
+        elif op == b"W":
+            self.wdt_ms = int(f[1])
+        elif op == b"K":
+            self._death_t = int(f[2])
+        elif op == b"H":
+            self.boots += 1
+            self.boot_causes.append(int(f[2]))
+            self.wdt_ms = 0
+            self._vt = self._vg = 0
+
+    def _read_uart(self, conn: socket.socket) -> None:
+        while True:
+            try:
+                data = conn.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            cb = self.on_uart
+            if cb is not None:
+                cb(data)
+                continue
+            with self._cv:
+                self._rx.extend(data)
+                self._cv.notify_all()
+
+    def _send(self, line: str) -> None:
+        conn = self._pins
+        if conn is None:
+            raise BoardError("board not connected")
+        try:
+            conn.sendall(line.encode() + b"\n")
+        except OSError as e:
+            raise BoardError(f"board link lost: {e}") from e
+
+    def _stop_process(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def reset(self, timeout: float = 10.0) -> None:
+        """Hard reset (EN pin): RTC memory is kept, the next boot sees HARD_RESET."""
+        n = self.boots
+        self._proc, proc = None, self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        self._set_rtc_cause(HARD_RESET)
+        self._spawn()
+        self.wait_boot(n + 1, timeout)
+
+    def power_cycle(self, timeout: float = 10.0) -> None:
+        """Power off and on: RTC memory is lost, the next boot sees PWRON_RESET."""
+        n = self.boots
+        self._proc, proc = None, self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        rtc = self.dir / "rtc.bin"
+        if rtc.exists():
+            rtc.unlink()
+        self._spawn()
+        self.wait_boot(n + 1, timeout)
+
+    def kill(self) -> None:
+        """Pull the plug for good (no restart)."""
+        self._closing = True
+        self._stop_process()
+
+    def close(self) -> None:
+        self._closing = True
+        if self._pins is not None and self._proc is not None and self._proc.poll() is None:
+            try:
+                self._send("Q")
+                self._proc.wait(timeout=2)
+            except (BoardError, subprocess.TimeoutExpired):
+                pass
+        self._stop_process()
+        for s in self._listeners + [c for c in (self._pins, self._uart) if c is not None]:
+            try:
+                s.close()
+            except OSError:
+                pass
+        if self._own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    # ------------------------------------------------------------ RTC domain
+    def rtc_cause(self) -> int:
+        try:
+            data = (self.dir / "rtc.bin").read_bytes()
+        except OSError:
+            return PWRON_RESET
+        return data[0] if data else PWRON_RESET
+
+    def _set_rtc_cause(self, cause: int) -> None:
+        path = self.dir / "rtc.bin"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        path.write_bytes(bytes((cause,)) + data[1:])
+
+    # ------------------------------------------------------------ waiting
+    def wait_for(self, predicate: Callable[[], bool], timeout: float, what: str = "") -> None:
+        """Wait until predicate() (evaluated under the board's lock) or fail."""
+        with self._cv:
+            if not self._cv.wait_for(predicate, timeout):
+                raise TimeoutError(f"board: timed out waiting for {what or predicate}")
+
+    def wait_boot(self, n: int, timeout: float = 10.0) -> None:
+        self.wait_for(lambda: self.boots >= n, timeout, f"boot {n}")
+
+    def wait_output(self, pin: int, level: int, timeout: float) -> None:
+        self.wait_for(lambda: self.outputs.get(pin) == level, timeout,
+                      f"pin {pin} at {level}")
+
+    def wait_log(self, text: str, timeout: float) -> str:
+        found: list[str] = []
+
+        def seen() -> bool:
+            found[:] = [x for x in self.log if text in x]
+            return bool(found)
+
+        self.wait_for(seen, timeout, f"log line with {text!r}")
+        return found[0]
+
+    # ------------------------------------------------------------ pins
+    def output(self, pin: int) -> int | None:
+        with self._cv:
+            return self.outputs.get(pin)
+
+    def set_input(self, pin: int, level: int) -> None:
+        self._send(f"I {pin} {1 if level else 0}")
+
+    def set_echo(self, pin: int, width_us: int | None) -> None:
+        """What the next time_pulse_us on `pin` measures; None: the sensor never answers."""
+        self._send(f"E {pin} {-2 if width_us is None else width_us}")
+
+    def fault_pin(self, pin: int, on: bool = True) -> None:
+        """Reads of `pin` raise OSError in the board (a broken driver)."""
+        self._send(f"X {pin} {1 if on else 0}")
+
+    def stall(self, ms: int) -> None:
+        """The board hangs for `ms` inside its next machine call."""
+        self._send(f"Z {ms}")
+
+    def trace_reads(self, pin: int, on: bool = True) -> None:
+        self._send(f"S {pin} {1 if on else 0}")
+
+    def heap(self, timeout: float = 10.0) -> tuple[int, int]:
+        """(gc.mem_alloc(), gc.mem_free()) of the board after a gc.collect()."""
+        with self._cv:
+            self._heap = None
+        self._send("M")
+        if self.clock == "virtual":
+            self.advance(1)
+        self.wait_for(lambda: self._heap is not None, timeout, "heap report")
+        assert self._heap is not None
+        return self._heap
+
+    # ------------------------------------------------------------ virtual clock
+    @property
+    def board_time_us(self) -> int:
+        """Virtual clock: the board's time (us since its boot) when it last went idle."""
+        return self._vt
+
+    def advance(self, ms: float, timeout: float = 60.0) -> None:
+        """Virtual clock: let `ms` of board time pass (across resets, too)."""
+        if self.clock != "virtual":
+            raise BoardError("advance() needs clock='virtual'")
+        left = int(ms * 1000)
+        deadline = time.monotonic() + timeout
+        while left > 0:
+            with self._cv:
+                boot = self.boots
+                target = self._vg + left
+                self._vg = target
+            self._send(f"G {target}")
+
+            def done(boot: int = boot, target: int = target) -> bool:
+                return self.boots != boot or self._vt >= target
+
+            self.wait_for(done, max(0.1, deadline - time.monotonic()), "virtual time")
+            with self._cv:
+                if self.boots == boot:
+                    return
+                left = max(0, target - self._death_t)
+
+    # ------------------------------------------------------------ UART
+    def uart_write(self, data: bytes) -> None:
+        conn = self._uart
+        if conn is None:
+            raise BoardError("board UART not connected")
+        conn.sendall(data)
+
+    def uart_take(self) -> bytes:
+        with self._cv:
+            data = bytes(self._rx)
+            self._rx.clear()
+            return data
+
+    def transact(self, request: bytes, timeout: float = 1.0) -> Any:
+        """Send a Modbus request, wait for the whole response, return master.decode()."""
+        self.uart_take()
+        self.uart_write(request)
+        want = master.response_length(request)
+
+        def complete() -> bool:
+            n = len(self._rx)
+            if n >= 2 and self._rx[1] & 0x80:
+                return n >= 5
+            return n >= want if want else False
+
+        if self.clock == "virtual":
+            deadline = time.monotonic() + timeout
+            while True:
+                with self._cv:
+                    if complete():
+                        break
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no response")
+                self.advance(1)
+        else:
+            self.wait_for(complete, timeout, "response")
+        return master.decode(request, self.uart_take())
+
+    def rtu(self, request: bytes, timeout: float = 1.0) -> Any:
+        """transact(), but an exception response comes back as ModbusError (not raised)."""
+        try:
+            return self.transact(request, timeout)
+        except ModbusError as e:
+            return e

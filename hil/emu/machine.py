@@ -1,0 +1,460 @@
+"""Emulated `machine` module of an ESP32 board, for the MicroPython unix port.
+
+Put hil/emu first on MICROPYPATH and `import machine` gets this instead of the unix port's
+own module. The board's pins, UART, watchdog and RTC memory are emulated; its host (a
+CPython process, see host.py) sets input levels and sees output levels and UART bytes over
+AF_UNIX sockets in the board's working directory (protocol: emu_link.py).
+
+Environment (all optional; without EMU_HOST the board runs alone, inputs at their pulls):
+  EMU_HOST=1              connect to ./pins.sock (and ./uart.sock when a UART is made)
+  EMU_CLOCK=virtual       the host grants time (emu_clock.py); default: real time
+  EMU_TICKS_START_MS=n    where ticks_ms() starts (test the 2**30 wrap); default 0
+  EMU_UNIQUE_ID=hex       machine.unique_id(); default 24 0a c4 00 00 01
+  EMU_RTC=path            RTC domain file (reset cause + RTC memory); default ./rtc.bin
+
+Resets end the process with a code the host knows (EXIT_RESET, EXIT_WDT) after recording
+the cause in the RTC domain file, so that the next boot's reset_cause() reports it and
+RTC().memory() survives, as on an ESP32 (user RTC memory is lost only at power-on, which
+the host emulates by deleting the file).
+"""
+
+import gc
+import time
+
+import emu_clock
+import emu_link
+
+# ESP32 reset causes (same values as the real port).
+PWRON_RESET = 1
+HARD_RESET = 2
+WDT_RESET = 3
+DEEPSLEEP_RESET = 4
+SOFT_RESET = 5
+
+EXIT_RESET = 66     # machine.reset() / hard reset request
+EXIT_WDT = 67       # watchdog expired
+
+RTC_MEMORY_MAX = 2048
+
+_RTC_PATH = emu_link.getenv("EMU_RTC", "rtc.bin")
+_virtual = emu_link.getenv("EMU_CLOCK", "real") == "virtual"
+emu_clock_obj = emu_clock.Clock(_virtual, int(emu_link.getenv("EMU_TICKS_START_MS", "0")))
+emu_clock = emu_clock_obj   # what the firmware's board layer looks for
+
+_levels = {}        # pin -> level set by the host
+_echo = {}          # pin -> echo pulse width in us for time_pulse_us (-2: no answer)
+_faulty = set()     # pins whose reads raise OSError
+_traced = set()     # pins whose reads are reported
+_outputs = {}       # pin -> Pin (outputs, for irq-less bookkeeping)
+_inputs = {}        # pin -> Pin (inputs with irq handlers)
+_stall_ms = 0
+_last_pump = 0
+
+
+# ---------------------------------------------------------------- RTC domain file
+def _rtc_load():
+    try:
+        with open(_RTC_PATH, "rb") as f:
+            data = f.read()
+    except OSError:
+        return PWRON_RESET, b""
+    if not data:
+        return PWRON_RESET, b""
+    return data[0], data[1:]
+
+
+def _rtc_store(cause, memory):
+    with open(_RTC_PATH, "wb") as f:
+        f.write(bytes((cause,)) + memory)
+
+
+_reset_cause, _rtc_memory = _rtc_load()
+# Until something else is recorded, a process that just dies looks like a hard reset.
+_rtc_store(HARD_RESET, _rtc_memory)
+
+
+def _die(cause, code):
+    _rtc_store(cause, _rtc_memory)
+    emu_link.send(b"K %d %d\n" % (cause, emu_clock_obj.now_us()))
+    raise SystemExit(code)
+
+
+# ---------------------------------------------------------------- the host link
+def _on_host_line(f):
+    global _stall_ms
+    op = f[0]
+    if op == b"I":
+        pin, level = int(f[1]), int(f[2])
+        old = _levels.get(pin)
+        _levels[pin] = level
+        p = _inputs.get(pin)
+        if p is not None and old != level:
+            p._edge(level)
+    elif op == b"E":
+        _echo[int(f[1])] = int(f[2])
+    elif op == b"X":
+        (_faulty.add if f[2] == b"1" else _faulty.discard)(int(f[1]))
+    elif op == b"S":
+        (_traced.add if f[2] == b"1" else _traced.discard)(int(f[1]))
+    elif op == b"Z":
+        _stall_ms = int(f[1])
+    elif op == b"G":
+        emu_clock_obj.grant(int(f[1]))
+    elif op == b"M":
+        gc.collect()
+        emu_link.send(b"M %d %d\n" % (gc.mem_alloc(), gc.mem_free()))
+    elif op == b"Q":
+        raise SystemExit(0)
+
+
+def _pump():
+    """Let the host's lines in: at most once a millisecond of real time (cheap calls)."""
+    global _last_pump, _stall_ms
+    now = time.ticks_ms()
+    if now != _last_pump:
+        _last_pump = now
+        emu_link.pump(0)
+    if _stall_ms:
+        ms, _stall_ms = _stall_ms, 0
+        emu_clock_obj.wait_us(ms * 1000)
+    _wdt_check(emu_clock_obj.now_us())
+
+
+emu_link.connect("pins.sock" if emu_link.getenv("EMU_HOST") else None, _on_host_line)
+emu_link.send(b"H %s %d\n" % (b"virtual" if _virtual else b"real", _reset_cause))
+
+
+# ---------------------------------------------------------------- module functions
+def reset_cause():
+    return _reset_cause
+
+
+def reset():
+    _die(SOFT_RESET, EXIT_RESET)
+
+
+def soft_reset():
+    raise SystemExit(0)
+
+
+def unique_id():
+    h = emu_link.getenv("EMU_UNIQUE_ID", "240ac4000001")
+    return bytes(int(h[i:i + 2], 16) for i in range(0, len(h), 2))
+
+
+_freq = 160_000_000
+
+
+def freq(hz=None):
+    global _freq
+    if hz is None:
+        return _freq
+    _freq = hz
+
+
+def idle():
+    _pump()
+
+
+def disable_irq():
+    return 0
+
+
+def enable_irq(state=0):
+    pass
+
+
+def time_pulse_us(pin, pulse_level, timeout_us=1_000_000):
+    """Like the real one: -2 if the pulse never starts, -1 if it outlasts the timeout."""
+    _pump()
+    width = _echo.get(pin._id, -2)
+    if width < 0:
+        emu_clock_obj.wait_us(timeout_us)
+        return -2
+    if width > timeout_us:
+        emu_clock_obj.wait_us(2 * timeout_us)
+        return -1
+    emu_clock_obj.wait_us(width)
+    return width
+
+
+# ---------------------------------------------------------------- Pin
+class Pin:
+    IN = 1
+    OUT = 3
+    OPEN_DRAIN = 7
+    PULL_DOWN = 1
+    PULL_UP = 2
+    IRQ_RISING = 1
+    IRQ_FALLING = 2
+
+    def __init__(self, id, mode=-1, pull=-1, *, value=None):
+        self._id = id
+        self._mode = Pin.IN
+        self._pull = -1
+        self._out = 0
+        self._irq = None
+        self._trigger = 0
+        self.init(mode, pull, value=value)
+
+    def init(self, mode=-1, pull=-1, *, value=None):
+        if pull != -1:
+            self._pull = pull
+        if mode != -1:
+            self._mode = mode
+        if self._mode == Pin.IN:
+            _outputs.pop(self._id, None)
+            if value is not None:
+                self._out = value
+        else:
+            _outputs[self._id] = self
+            self._set(self._out if value is None else value, True)
+
+    def _set(self, v, force=False):
+        v = 1 if v else 0
+        if v != self._out or force:
+            self._out = v
+            emu_link.send(b"O %d %d %d\n" % (self._id, v, emu_clock_obj.now_us()))
+
+    def _edge(self, level):
+        if self._irq is not None:
+            if (level and self._trigger & Pin.IRQ_RISING) or (
+                    not level and self._trigger & Pin.IRQ_FALLING):
+                self._irq(self)
+
+    def value(self, x=None):
+        if x is not None:
+            self._set(x)
+            return None
+        _pump()
+        pin = self._id
+        if pin in _faulty:
+            raise OSError(5)
+        if pin in _traced:
+            emu_link.send(b"R %d %d\n" % (pin, emu_clock_obj.now_us()))
+        if self._mode != Pin.IN:
+            return self._out
+        level = _levels.get(pin)
+        if level is None:
+            return 1 if self._pull == Pin.PULL_UP else 0
+        return level
+
+    def __call__(self, x=None):
+        return self.value(x)
+
+    def on(self):
+        self._set(1)
+
+    def off(self):
+        self._set(0)
+
+    def toggle(self):
+        self._set(1 - self._out)
+
+    def irq(self, handler=None, trigger=3):
+        self._irq = handler
+        self._trigger = trigger
+        if handler is None:
+            _inputs.pop(self._id, None)
+        else:
+            _inputs[self._id] = self
+
+    def mode(self, mode=None):
+        if mode is None:
+            return self._mode
+        self.init(mode)
+
+    def pull(self, pull=None):
+        if pull is None:
+            return self._pull
+        self._pull = pull
+
+
+class Signal:
+    def __init__(self, pin, invert=False):
+        self._pin = pin
+        self._invert = invert
+
+    def value(self, x=None):
+        if x is None:
+            return self._pin.value() ^ self._invert
+        self._pin.value((1 if x else 0) ^ self._invert)
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+
+# ---------------------------------------------------------------- UART
+class UART:
+    """A UART whose wire is ./uart.sock; tx timing (for flush/txdone) follows the baud."""
+
+    def __init__(self, id, baudrate=9600, bits=8, parity=None, stop=1, **kw):
+        self._id = id
+        self._sock = None
+        self._poll = None
+        self._rx = bytearray()
+        self._tx_end = 0
+        self.init(baudrate, bits, parity, stop, **kw)
+        if emu_link.connected():
+            import select
+            s = emu_link.unix_connect("uart.sock")
+            self._sock = s
+            self._poll = select.poll()
+            self._poll.register(s, select.POLLIN)
+
+    def init(self, baudrate=9600, bits=8, parity=None, stop=1, **kw):
+        self._baud = baudrate
+        frame_bits = 1 + bits + (0 if parity is None else 1) + stop
+        self._char_us = (frame_bits * 1_000_000 + baudrate - 1) // baudrate
+
+    def deinit(self):
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def _fill(self):
+        _pump()
+        if self._poll is None:
+            return
+        for _ in self._poll.ipoll(0):
+            data = self._sock.recv(512)
+            if not data:
+                raise SystemExit(0)
+            self._rx.extend(data)
+
+    def any(self):
+        self._fill()
+        return len(self._rx)
+
+    def read(self, n=None):
+        self._fill()
+        if not self._rx:
+            return None
+        if n is None or n >= len(self._rx):
+            data = bytes(self._rx)
+            self._rx = bytearray()
+            return data
+        data = bytes(self._rx[:n])
+        self._rx = self._rx[n:]
+        return data
+
+    def readinto(self, buf, n=None):
+        self._fill()
+        if not self._rx:
+            return None
+        n = min(len(buf) if n is None else n, len(self._rx))
+        buf[:n] = self._rx[:n]
+        self._rx = self._rx[n:]
+        return n
+
+    def write(self, buf):
+        n = len(buf)
+        now = emu_clock_obj.now_us()
+        start = now if self._tx_end < now else self._tx_end
+        self._tx_end = start + n * self._char_us
+        if self._sock is not None:
+            self._sock.write(buf)
+        emu_link.send(b"U %d %d %d\n" % (n, start, self._tx_end))
+        return n
+
+    def txdone(self):
+        _pump()
+        return emu_clock_obj.now_us() >= self._tx_end
+
+    def flush(self):
+        emu_clock_obj.wait_us(self._tx_end - emu_clock_obj.now_us())
+
+
+# ---------------------------------------------------------------- WDT
+_wdt_timeout_us = 0
+_wdt_fed = 0
+
+
+def _wdt_check(now_us):
+    if _wdt_timeout_us and now_us - _wdt_fed > _wdt_timeout_us:
+        _die(WDT_RESET, EXIT_WDT)
+
+
+emu_clock_obj.on_time = _wdt_check
+
+
+class WDT:
+    """Starts on construction and cannot be stopped, like the ESP32's."""
+
+    def __init__(self, id=0, timeout=5000):
+        global _wdt_timeout_us, _wdt_fed
+        _wdt_timeout_us = timeout * 1000
+        _wdt_fed = emu_clock_obj.now_us()
+        emu_link.send(b"W %d\n" % timeout)
+        _start_wdt_thread()
+
+    def feed(self):
+        global _wdt_fed
+        _wdt_fed = emu_clock_obj.now_us()
+        _wdt_check(_wdt_fed)
+
+
+_wdt_thread = False
+
+
+def _start_wdt_thread():
+    """Real clock only: a firmware stuck in pure Python never calls into machine, so a
+    thread watches the deadline and kills the process (cause recorded first)."""
+    global _wdt_thread
+    if _wdt_thread or _virtual:
+        return
+    _wdt_thread = True
+    try:
+        import _thread
+    except ImportError:
+        return
+    pid = open("/proc/self/stat").read().split()[0]
+
+    def watch():
+        import os
+        while True:
+            time.sleep_ms(50)
+            if _wdt_timeout_us and emu_clock_obj.now_us() - _wdt_fed > _wdt_timeout_us + 200_000:
+                _rtc_store(WDT_RESET, _rtc_memory)
+                os.system("kill -9 " + pid)
+
+    _thread.start_new_thread(watch, ())
+
+
+# ---------------------------------------------------------------- RTC
+class RTC:
+    def __init__(self, id=0):
+        pass
+
+    def memory(self, data=None):
+        global _rtc_memory
+        if data is None:
+            return _rtc_memory
+        if len(data) > RTC_MEMORY_MAX:
+            raise ValueError("RTC memory is %d bytes" % RTC_MEMORY_MAX)
+        _rtc_memory = bytes(data)
+        _rtc_store(HARD_RESET, _rtc_memory)
+        return None
+
+    def datetime(self, dt=None):
+        return time.localtime()[:7] + (0,)
+
+
+# ---------------------------------------------------------------- after main.py
+def emu_repl_idle():
+    """What an ESP32 does when main.py ends or dies: sit at the REPL. The outputs keep
+    their levels; a started WDT resets the board when it expires."""
+    while True:
+        if _wdt_timeout_us:
+            left = _wdt_timeout_us - (emu_clock_obj.now_us() - _wdt_fed)
+            emu_clock_obj.wait_us(left + 1)
+            _wdt_check(emu_clock_obj.now_us())
+        elif _virtual:
+            emu_clock_obj.wait_us(1_000_000)
+        else:
+            emu_link.pump(1000)
+            if not emu_link.connected():
+                time.sleep_ms(1000)
