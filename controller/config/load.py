@@ -10,6 +10,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from protocols import register_map as rm
+
 from . import geometry
 from .model import (
     ACTUATED,
@@ -164,6 +166,7 @@ def _intersection(t: Table, ident: str, bus_ids: set[str], area_ids: set[str]) -
     detectors = [_detector(dt, did, n, gmap, node_map, area_ids)
                  for n, (dt, did) in enumerate(_unique(t.get_tables("detector"), "detector"), 1)]
     _check_inputs(t, [d for d in detectors if d], node_map)
+    _check_capacity(t, [g for g in groups if g], [d for d in detectors if d], node_map)
 
     inter_partial = None
     if len(t.problems.items) == errors_before and profile is not None:
@@ -413,6 +416,19 @@ def _check_inputs(t: Table, detectors: list[Detector], nodes: dict[str, Node]) -
             t.error(f"detector[{d.id}].input",
                     f"input {d.input} of node {d.node} is already wired to {used[(d.node, d.input)]}")
         used[(d.node, d.input)] = d.id
+
+
+def _check_capacity(t: Table, groups: list, detectors: list, nodes: dict) -> None:
+    """What one node's register map can carry (protocols/register_map.py)."""
+    for n in nodes:
+        counts = (("signal groups", sum(g.node == n for g in groups), rm.MAX_GROUPS),
+                  ("detectors", sum(d.node == n and d.kind != PARKING_BAY for d in detectors),
+                   rm.MAX_DETECTORS),
+                  ("parking bays", sum(d.node == n and d.kind == PARKING_BAY for d in detectors),
+                   rm.MAX_BAYS))
+        for what, count, limit in counts:
+            if count > limit:
+                t.error(f"node[{n}]", f"has {count} {what}; a node carries at most {limit}")
 
 
 def _plan(t: Table, ident: str, inter: Intersection | None, stage_ids: list[str]) -> Plan | None:

@@ -352,6 +352,10 @@ class IntersectionCore:
                     return False
         return True
 
+    @property
+    def aspects(self) -> dict[str, int]:
+        return self._aspects
+
     # -- status -----------------------------------------------------------------------
     @property
     def state(self) -> dict:

@@ -1,0 +1,1 @@
+"""The cabinet runtime: the long-lived service, its field bus, its record and its status."""

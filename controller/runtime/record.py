@@ -1,0 +1,101 @@
+"""The record: an SQLite database (WAL) that engineers analyse with the tools they have.
+
+Indiana high-resolution events, detector counts and occupancy per interval, parking-area
+occupancy and node health. Rows are buffered and committed every second, so a `kill -9`
+loses at most the last second; WAL keeps readers (export, status) off the writer's back.
+Timestamps are Unix seconds (UTC); exports convert them to the cabinet's local time.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sqlite3
+import sys
+from pathlib import Path
+from typing import TextIO
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    ts REAL NOT NULL, signal TEXT NOT NULL, code INTEGER NOT NULL, param INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+CREATE TABLE IF NOT EXISTS detector_intervals (
+    ts REAL NOT NULL, signal TEXT NOT NULL, detector TEXT NOT NULL,
+    count INTEGER NOT NULL, occupancy_pct REAL NOT NULL, diag INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS parking (
+    ts REAL NOT NULL, area TEXT NOT NULL, bays INTEGER NOT NULL, occupied INTEGER NOT NULL,
+    faulty INTEGER NOT NULL, free INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS node_health (
+    ts REAL NOT NULL, node TEXT NOT NULL, online INTEGER NOT NULL, mode TEXT NOT NULL,
+    faults TEXT NOT NULL, message TEXT NOT NULL);
+"""
+
+
+class Record:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._events: list[tuple] = []
+        self._rows: dict[str, list[tuple]] = {"detector_intervals": [], "parking": [],
+                                              "node_health": []}
+
+    def event(self, ts: float, signal: str, code: int, param: int) -> None:
+        self._events.append((ts, signal, code, param))
+
+    def detector_interval(self, ts: float, signal: str, detector: str, count: int,
+                          occupancy_pct: float, diag: int) -> None:
+        self._rows["detector_intervals"].append((ts, signal, detector, count, occupancy_pct,
+                                                 diag))
+
+    def parking(self, ts: float, area: str, bays: int, occupied: int, faulty: int) -> None:
+        self._rows["parking"].append((ts, area, bays, occupied, faulty,
+                                      bays - occupied - faulty))
+
+    def node_health(self, ts: float, node: str, online: bool, mode: str, faults: str,
+                    message: str) -> None:
+        self._rows["node_health"].append((ts, node, int(online), mode, faults, message))
+
+    def flush(self) -> None:
+        """Commit what is buffered, in one transaction."""
+        if not self._events and not any(self._rows.values()):
+            return
+        with self.db:
+            self.db.execute("BEGIN")
+            if self._events:
+                self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", self._events)
+            for table, rows in self._rows.items():
+                if rows:
+                    marks = ", ".join("?" * len(rows[0]))
+                    self.db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        self._events.clear()
+        for rows in self._rows.values():
+            rows.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()
+
+
+def export_events(db_path: Path, start: float, end: float, out: TextIO = sys.stdout,
+                  fmt: str = "csv") -> int:
+    """Events in the ATSPM high-resolution layout: SignalID, Timestamp, EventCode, EventParam.
+
+    Opens the database read-only, so it can run next to a live service."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT signal, ts, code, param FROM events WHERE ts >= ? AND ts < ? "
+                          "ORDER BY ts, rowid", (start, end))
+        w = csv.writer(out, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+        w.writerow(["SignalID", "Timestamp", "EventCode", "EventParam"])
+        n = 0
+        for signal, ts, code, param in rows:
+            when = dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]
+            w.writerow([signal, when, code, param])
+            n += 1
+        return n
+    finally:
+        db.close()

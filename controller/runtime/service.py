@@ -1,0 +1,327 @@
+"""`smartcross run`: the cabinet's long-lived service for one intersection group.
+
+Every 100 ms cycle: one FC23 per node (write the command block, read the process image;
+buses in parallel, nodes on a bus one after the other), then the timing core steps on
+what was read, and its outputs go out in the next transaction to each node — read, step,
+write, with the write of one cycle and the read of the next sharing a transaction.
+
+A node silent for `offline_cycles` polls, a node whose identity, firmware, register
+layout or safety tables differ from the configuration, or a node that flashes on its own
+puts its intersection into flash; the other intersections keep running. When the node
+is back and right, the intersection returns through the start-up sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from protocols import aspects as A
+from protocols import register_map as rm
+
+from ..config.model import PARKING_BAY, GroupConfig
+from ..core import ALL_RED, FLASH, GroupCore, Inputs
+from ..node_layout import NodeLayout, layouts
+from .fieldbus import BusLink, poll_wire_s
+from .nodes import NodeState, fault_names, mode_name
+from .record import Record
+
+log = logging.getLogger("smartcross.runtime")
+
+CYCLE_S = 0.1
+IDENTITY_EVERY_S = 30.0
+DETECTOR_INTERVAL_S = 60.0
+TURNAROUND_S = 0.0025        # what a node may take to answer, in the wire budget
+
+
+def data_dir(config: GroupConfig, override: str | None = None) -> Path:
+    """Where the service keeps its record and status: --data, $SMARTCROSS_DATA, or
+    ~/.local/state/smartcross/<config file name>."""
+    if override:
+        return Path(override)
+    root = os.environ.get("SMARTCROSS_DATA")
+    base = Path(root) if root else Path.home() / ".local" / "state" / "smartcross"
+    return base / Path(config.source).stem
+
+
+@dataclass
+class ServiceOptions:
+    ports: dict[str, str]
+    data: Path
+    offline_cycles: int = 3
+    timeout_s: float = 0.05
+    retries: int = 1
+    duration_s: float | None = None     # run this long, then stop (tests, demos)
+
+
+class Service:
+    def __init__(self, config: GroupConfig, opts: ServiceOptions):
+        self.config = config
+        self.opts = opts
+        self.layouts: dict[str, NodeLayout] = layouts(config)
+        self.nodes = {nid: NodeState(lay, opts.offline_cycles) for nid, lay in self.layouts.items()}
+        self.links: dict[str, BusLink] = {}
+        for bus in config.buses:
+            port = opts.ports.get(bus.id, bus.port)
+            self.links[bus.id] = BusLink(bus, port, opts.timeout_s, opts.retries)
+        self.by_bus = {b: [n for n in self.nodes.values() if n.layout.node.bus == b]
+                       for b in self.links}
+        for n in self.by_bus.values():
+            n.sort(key=lambda s: s.layout.node.address)
+        self.record = Record(opts.data / "record.sqlite")
+        self.status_path = opts.data / "status.json"
+        self.stop = asyncio.Event()
+        self.core: GroupCore | None = None
+        self.commands: dict[str, tuple[int, list[int]]] = {}
+        self.why_flash: dict[str, str | None] = {i.id: None for i in config.intersections}
+        self.cycles = 0
+        self.overruns = 0
+        self.bus_s: dict[str, float] = {b: 0.0 for b in self.links}
+        self.latency: list[float] = []
+        self.parking: dict[str, dict] = {}
+
+    # -- start-up -----------------------------------------------------------------------
+    def budget_report(self) -> list[str]:
+        lines = []
+        for bid, link in self.links.items():
+            bus, n = link.bus, len(self.by_bus[bid])
+            need = poll_wire_s(bus.baud, bus.parity, bus.stopbits, n, TURNAROUND_S)
+            frame = f"{bus.baud} {8}{bus.parity}{bus.stopbits}"
+            if need > CYCLE_S:
+                lines.append(f"WARNING bus {bid} ({link.port}): {n} nodes at {frame} need "
+                             f"{need * 1000:.0f} ms per cycle, more than the 100 ms cycle; "
+                             "the cycle will stretch. Raise the baud rate or split the bus.")
+            else:
+                lines.append(f"bus {bid} ({link.port}): {n} node(s) at {frame}, "
+                             f"{need * 1000:.0f} ms of the 100 ms cycle on the wire")
+        return lines
+
+    async def _open(self) -> None:
+        for bid, link in self.links.items():
+            if not await link.connect():
+                log.error("bus %s: %s is not open; its nodes count as silent", bid, link.port)
+
+    # -- the cycle ----------------------------------------------------------------------
+    async def run(self) -> int:
+        for line in self.budget_report():
+            log.warning(line) if line.startswith("WARNING") else log.info(line)
+        await self._open()
+        now_wall = dt.datetime.now()
+        midnight = now_wall.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.epoch0 = midnight.timestamp()
+        m0 = time.monotonic()
+        t0 = round((now_wall - midnight).total_seconds(), 1)
+        self.core = GroupCore(self.config, start=t0, weekday=midnight.weekday())
+        k = 0
+        next_flush = next_identity = 0.0
+        next_detectors = DETECTOR_INTERVAL_S
+        end = None if self.opts.duration_s is None else t0 + self.opts.duration_s
+        log.info("running %s: %d intersection(s), %d node(s)", self.config.name,
+                 len(self.config.intersections), len(self.nodes))
+        while not self.stop.is_set():
+            now = round(t0 + k * CYCLE_S, 1)
+            if end is not None and now > end:
+                break
+            elapsed = now - t0
+            identity = elapsed >= next_identity
+            if identity:
+                next_identity = elapsed + IDENTITY_EVERY_S
+            await asyncio.gather(*(self._bus_cycle(b, identity) for b in self.links))
+            self._step(now)
+            if elapsed >= next_detectors:
+                next_detectors = elapsed + DETECTOR_INTERVAL_S
+                await asyncio.gather(*(self._read_detectors(b, now) for b in self.links))
+            if elapsed >= next_flush:
+                next_flush = elapsed + 1.0
+                self.record.flush()
+                self._write_status(now)
+            self.cycles += 1
+            k += 1
+            wait = m0 + k * CYCLE_S - time.monotonic()
+            if wait < 0:                      # overrun: keep to the 100 ms grid
+                self.overruns += 1
+                k += int(-wait // CYCLE_S) + 1
+                wait = m0 + k * CYCLE_S - time.monotonic()
+            try:
+                await asyncio.wait_for(self.stop.wait(), timeout=max(wait, 0.0))
+            except TimeoutError:
+                pass
+        await self._shutdown()
+        return 0
+
+    async def _bus_cycle(self, bus_id: str, identity: bool) -> None:
+        link = self.links[bus_id]
+        t_start = time.perf_counter()
+        for node in self.by_bus[bus_id]:
+            addr = node.layout.node.address
+            if not link.connected:
+                node.missed()
+                continue
+            if identity or (node.online and node.identity_ok is None):
+                st = await link.read_status(addr)
+                if st.ok:
+                    if not node.check_identity(st.regs):
+                        log.error("node %s: %s", node.id, node.identity_msg)
+            node.heartbeat = (node.heartbeat + 1) & 0xFFFF
+            command, aspects = self.commands.get(node.id, (rm.MODE_FLASH, []))
+            tx = await link.poll(addr, node.heartbeat, command, aspects)
+            if tx.ok:
+                if node.answered(tx.regs):
+                    log.info("node %s answers", node.id)
+                    if node.identity_ok is None:
+                        st = await link.read_status(addr)
+                        if st.ok and not node.check_identity(st.regs):
+                            log.error("node %s: %s", node.id, node.identity_msg)
+            elif node.missed():
+                log.error("node %s is silent (%s)", node.id, tx.error)
+        self.bus_s[bus_id] = time.perf_counter() - t_start
+
+    async def _read_detectors(self, bus_id: str, now: float) -> None:
+        link = self.links[bus_id]
+        for node in self.by_bus[bus_id]:
+            if not node.online or not node.layout.detectors:
+                continue
+            tx = await link.read_detectors(node.layout.node.address)
+            if not tx.ok:
+                continue
+            ts = self.epoch0 + now
+            base = rm.DET_BLOCK
+            for i, d in enumerate(node.layout.detectors):
+                self.record.detector_interval(
+                    ts, node.layout.intersection.id, d.id, tx.regs[rm.DET_COUNT - base + i],
+                    tx.regs[rm.DET_OCCUPANCY - base + i] / 10.0, tx.regs[rm.DET_DIAG - base + i])
+
+    def _step(self, now: float) -> None:
+        assert self.core is not None
+        inputs = {}
+        for inter in self.config.intersections:
+            presence, faults, why = set(), set(), None
+            running = self.core.cores[inter.id].mode not in (FLASH, ALL_RED)
+            for node in self.nodes.values():
+                if node.layout.intersection.id != inter.id:
+                    continue
+                reason = node.blocks_intersection(running)
+                if reason and why is None:
+                    why = f"node {node.id}: {reason}"
+                img = node.image
+                if img is None or not node.online:
+                    continue
+                for i, d in enumerate(node.layout.detectors):
+                    if img["det_presence"][i]:
+                        presence.add(d.id)
+                    if img["det_fault"][i]:
+                        faults.add(d.id)
+            if why != self.why_flash[inter.id]:
+                if why:
+                    log.error("intersection %s to flash: %s", inter.id, why)
+                else:
+                    log.info("intersection %s: nodes ready, start-up sequence", inter.id)
+                self.why_flash[inter.id] = why
+            inputs[inter.id] = Inputs(frozenset(presence), frozenset(faults),
+                                      fault_flash=why is not None)
+        outs = self.core.step(now, inputs)
+        ts = self.epoch0 + now
+        for iid, out in outs.items():
+            for e in out.events:
+                self.record.event(self.epoch0 + e.t, e.intersection, e.code, e.param)
+            mode = self.core.cores[iid].mode
+            for node in self.nodes.values():
+                lay = node.layout
+                if lay.intersection.id != iid:
+                    continue
+                if mode == FLASH:
+                    cmd, asp = rm.MODE_FLASH | rm.CMD_ACK_FAULTS, [A.RED] * len(lay.groups)
+                elif mode == ALL_RED:       # the node holds its own all-red, then runs
+                    cmd, asp = rm.MODE_RUN, [A.RED] * len(lay.groups)
+                else:
+                    cmd, asp = rm.MODE_RUN, [out.aspects[g.id] for g in lay.groups]
+                self.commands[node.id] = (cmd, asp)
+        self._parking(ts)
+
+    def _parking(self, ts: float) -> None:
+        areas = {a.id: {"name": a.name, "bays": 0, "occupied": 0, "faulty": 0}
+                 for a in self.config.parking_areas}
+        for node in self.nodes.values():
+            img = node.image if node.online else None
+            for i, bay in enumerate(node.layout.bays):
+                a = areas[bay.area]
+                a["bays"] += 1
+                if img is None or img["bay_fault"][i]:
+                    a["faulty"] += 1
+                elif img["bay_occupied"][i]:
+                    a["occupied"] += 1
+        for aid, a in areas.items():
+            a["free"] = a["bays"] - a["occupied"] - a["faulty"]
+            old = self.parking.get(aid)
+            if old is None or (old["occupied"], old["faulty"]) != (a["occupied"], a["faulty"]):
+                self.record.parking(ts, aid, a["bays"], a["occupied"], a["faulty"])
+        self.parking = areas
+
+    # -- status -------------------------------------------------------------------------
+    def snapshot(self, now: float) -> dict:
+        assert self.core is not None
+        inters = {}
+        for inter in self.config.intersections:
+            core = self.core.cores[inter.id]
+            inters[inter.id] = {
+                "name": inter.name, **core.state, "flash_reason": self.why_flash[inter.id],
+                "aspects": {g: A.name(a) for g, a in core.aspects.items()},
+                "detectors": {d.id: {"on": d.id in core.present, "fault": d.id in core.faulty}
+                              for d in inter.detectors if d.kind != PARKING_BAY},
+            }
+        nodes = {}
+        for nid, n in self.nodes.items():
+            img = n.image or {}
+            nodes[nid] = {"intersection": n.layout.intersection.id,
+                          "bus": n.layout.node.bus, "address": n.layout.node.address,
+                          "online": n.online, "mode": mode_name(img.get("mode")),
+                          "faults": fault_names(img.get("faults", 0)),
+                          "identity": n.identity_msg, "misses": n.misses,
+                          "polls": n.polls, "failed_polls": n.failures, **n.status}
+        return {"group": self.config.name, "pid": os.getpid(), "updated": time.time(),
+                "local_time": (dt.datetime.fromtimestamp(self.epoch0 + now)
+                               .strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]),
+                "cycles": self.cycles, "overruns": self.overruns,
+                "bus_ms": {b: round(s * 1000, 1) for b, s in self.bus_s.items()},
+                "intersections": inters, "nodes": nodes, "parking": self.parking}
+
+    def _write_status(self, now: float) -> None:
+        tmp = self.status_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.snapshot(now), indent=1))
+        os.replace(tmp, self.status_path)
+
+    # -- stop -----------------------------------------------------------------------------
+    async def _shutdown(self) -> None:
+        """Leave every node in a defined state (flash, commanded) and the record closed."""
+        for node in self.nodes.values():
+            link = self.links[node.layout.node.bus]
+            if link.connected and node.online:
+                node.heartbeat = (node.heartbeat + 1) & 0xFFFF
+                await link.poll(node.layout.node.address, node.heartbeat, rm.MODE_FLASH,
+                                [A.RED] * len(node.layout.groups))
+        for link in self.links.values():
+            link.close()
+        self.record.close()
+        if self.status_path.exists():
+            doc = json.loads(self.status_path.read_text())
+            doc["stopped"] = time.time()
+            self.status_path.write_text(json.dumps(doc, indent=1))
+        log.info("stopped; every node commanded to flash, record closed")
+
+
+def run_service(config: GroupConfig, opts: ServiceOptions) -> int:
+    async def main() -> int:
+        svc = Service(config, opts)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, svc.stop.set)
+        return await svc.run()
+
+    return asyncio.run(main())
