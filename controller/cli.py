@@ -112,6 +112,84 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_simulate(args)
 
 
+# -- run, status, log ---------------------------------------------------------------------
+def _ports(values: list[str]) -> dict[str, str]:
+    ports = {}
+    for v in values or []:
+        bus, sep, path = v.partition("=")
+        if not sep or not bus or not path:
+            raise UsageError(f"--port: expected BUS=PATH, got {v!r}")
+        ports[bus] = path
+    return ports
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import logging
+
+    from .runtime.service import ServiceOptions, data_dir, run_service
+
+    cfg = load(args.file)
+    ports = _ports(args.port)
+    unknown = sorted(set(ports) - {b.id for b in cfg.buses})
+    if unknown:
+        raise UsageError(f"--port: no bus {', '.join(unknown)} in {args.file} "
+                         f"(buses: {', '.join(b.id for b in cfg.buses)})")
+    if args.offline_cycles < 1:
+        raise UsageError("--offline-cycles must be at least 1")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    opts = ServiceOptions(ports=ports, data=data_dir(cfg, args.data),
+                          offline_cycles=args.offline_cycles, duration_s=args.duration)
+    return run_service(cfg, opts)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .runtime.service import data_dir
+    from .runtime.status import read_status, render
+
+    cfg = load(args.file)
+    doc, problem = read_status(data_dir(cfg, args.data))
+    if doc is None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        print(render(doc))
+    return 1 if problem else 0
+
+
+def _when(value: str, what: str) -> float:
+    try:
+        return dt.datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise UsageError(f"{what}: expected a date-time like 2026-11-26T07:00, got {value!r}") \
+            from None
+
+
+def cmd_log_export(args: argparse.Namespace) -> int:
+    from .runtime.record import export_events
+    from .runtime.service import data_dir
+
+    cfg = load(args.file)
+    db = data_dir(cfg, args.data) / "record.sqlite"
+    if not db.exists():
+        raise UsageError(f"no record for {args.file} at {db} (has `smartcross run` run?)")
+    start, end = _when(args.start, "--from"), _when(args.end, "--to")
+    if end <= start:
+        raise UsageError("--to must be after --from")
+    if args.output:
+        try:
+            with open(args.output, "w", newline="") as f:
+                n = export_events(db, start, end, f, args.format)
+        except OSError as e:
+            raise UsageError(f"-o: cannot write {args.output}: {e.strerror or e}") from None
+        print(f"{n} events written to {args.output}", file=sys.stderr)
+    else:
+        export_events(db, start, end, sys.stdout, args.format)
+    return 0
+
+
 # -- the program -------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="smartcross", description="Open firmware and control "
@@ -149,6 +227,42 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=1, help="traffic seed (1)")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.set_defaults(func=cmd_demo)
+
+    r = sub.add_parser("run", help="the cabinet service: poll the nodes, run the timing core",
+                       description="Run the intersection group: poll every node over Modbus "
+                       "RTU each 100 ms, run the timing core, keep the record. SIGTERM or "
+                       "SIGINT stops it cleanly (nodes commanded to flash, record closed).")
+    r.add_argument("file", help="intersection-group configuration (TOML)")
+    r.add_argument("--port", action="append", metavar="BUS=PATH",
+                   help="use PATH for bus BUS instead of the configured port (repeatable)")
+    r.add_argument("--data", metavar="DIR", help="record and status folder (default "
+                   "$SMARTCROSS_DATA/<config> or ~/.local/state/smartcross/<config>)")
+    r.add_argument("--offline-cycles", type=int, default=3,
+                   help="missed polls before a node counts as silent (3)")
+    r.add_argument("--duration", type=float, help="stop after this many seconds")
+    r.set_defaults(func=cmd_run)
+
+    st = sub.add_parser("status", help="what a running service sees, at a glance",
+                        description="Each intersection's stage and aspects, node health, "
+                        "detectors, faults and free parking, from the running service.")
+    st.add_argument("file", help="intersection-group configuration (TOML)")
+    st.add_argument("--data", metavar="DIR", help="the service's --data folder")
+    st.add_argument("--json", action="store_true", help="print one JSON object")
+    st.set_defaults(func=cmd_status)
+
+    lg = sub.add_parser("log", help="the service's record")
+    lsub = lg.add_subparsers(dest="log_command", required=True, metavar="COMMAND")
+    ex = lsub.add_parser("export", help="events in the ATSPM high-resolution layout",
+                         description="Write Indiana high-resolution events between two "
+                         "local times as CSV (SignalID, Timestamp, EventCode, EventParam).")
+    ex.add_argument("file", help="intersection-group configuration (TOML)")
+    ex.add_argument("--from", dest="start", required=True, metavar="T",
+                    help="local date-time, e.g. 2026-11-26T07:00")
+    ex.add_argument("--to", dest="end", required=True, metavar="T", help="local date-time")
+    ex.add_argument("--format", choices=("csv", "tsv"), default="csv")
+    ex.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    ex.add_argument("--data", metavar="DIR", help="the service's --data folder")
+    ex.set_defaults(func=cmd_log_export)
     return p
 
 
