@@ -213,10 +213,11 @@ class Service:
                 img = node.image
                 if img is None or not node.online:
                     continue
+                on, bad = img["det_presence"], img["det_fault"]
                 for i, d in enumerate(node.layout.detectors):
-                    if img["det_presence"][i]:
+                    if on >> i & 1:
                         presence.add(d.id)
-                    if img["det_fault"][i]:
+                    if bad >> i & 1:
                         faults.add(d.id)
             if why != self.why_flash[inter.id]:
                 if why:
@@ -253,9 +254,9 @@ class Service:
             for i, bay in enumerate(node.layout.bays):
                 a = areas[bay.area]
                 a["bays"] += 1
-                if img is None or img["bay_fault"][i]:
+                if img is None or img["bay_fault"] >> i & 1:
                     a["faulty"] += 1
-                elif img["bay_occupied"][i]:
+                elif img["bay_occupied"] >> i & 1:
                     a["occupied"] += 1
         for aid, a in areas.items():
             a["free"] = a["bays"] - a["occupied"] - a["faulty"]
