@@ -31,8 +31,9 @@ def _overlaps(addr, count, first, n):
 
 
 class Datastore:
-    def __init__(self, node):
+    def __init__(self, node, ticks_ms=board.ticks_ms):
         self.node = node
+        self.ticks_ms = ticks_ms
         self.regs = array("H", bytes(2 * N_REGS))
         self.rv = memoryview(self.regs)
         self.bits = bytearray(rm.DI_COUNT)
@@ -157,7 +158,7 @@ class Datastore:
                 for s in (0, 4, 8, 12):
                     if (v >> s) & 0xF >= 8:
                         raise ModbusError(ILLEGAL_DATA_VALUE)
-        now = board.ticks_ms()
+        now = self.ticks_ms()
         node = self.node
         modes = node.modes
         mask = 0
@@ -196,4 +197,4 @@ class Datastore:
                     d.reset_count()
             elif a == rm.COIL_IDENTIFY:
                 node.identify = on
-        node.apply(board.ticks_ms())
+        node.apply(self.ticks_ms())

@@ -92,9 +92,12 @@ class Board:
         self.exits: list[int] = []
         self.wdt_ms = 0
         self.on_uart: Callable[[bytes], None] | None = None
+        self.inputs: dict[int, int] = {}          # levels the host holds on input wires
+        self.echoes: dict[int, int] = {}          # echo widths of ultrasonic sensors
         self._rx = bytearray()
         self._pins: socket.socket | None = None
         self._uart: socket.socket | None = None
+        self._uart_boot = -1
         self._proc: subprocess.Popen[bytes] | None = None
         self._closing = False
         self._vt = 0                      # virtual: last time the board reported idle
@@ -153,6 +156,9 @@ class Board:
         return env
 
     def _spawn(self) -> None:
+        lines = [f"I {p} {v}" for p, v in self.inputs.items()]
+        lines += [f"E {p} {v}" for p, v in self.echoes.items()]
+        (self.dir / "pins.init").write_text("".join(x + "\n" for x in lines))
         cmd = [micropython_executable()]
         if self.heapsize:
             cmd += ["-X", "heapsize=" + self.heapsize]
@@ -199,7 +205,10 @@ class Board:
                 self._pins = conn
                 self._thread(self._read_pins, conn)
             else:
-                self._uart = conn
+                with self._cv:
+                    self._uart = conn
+                    self._uart_boot = self.boots
+                    self._cv.notify_all()
                 self._thread(self._read_uart, conn)
 
     def _read_pins(self, conn: socket.socket) -> None:
@@ -214,9 +223,17 @@ class Board:
             buf += data
             *lines, buf = buf.split(b"\n")
             with self._cv:
+                boots = self.boots
                 for line in lines:
                     self._on_line(line.split())
+                hello = self.boots != boots
                 self._cv.notify_all()
+            if hello:
+                # Levels set while the board was between boots reach it now.
+                state = [f"I {p} {v}" for p, v in self.inputs.items()]
+                state += [f"E {p} {v}" for p, v in self.echoes.items()]
+                if state:
+                    conn.sendall("".join(x + "\n" for x in state).encode())
 
     def _on_line(self, f: list[bytes]) -> None:
         op = f[0]
@@ -369,11 +386,23 @@ class Board:
             return self.outputs.get(pin)
 
     def set_input(self, pin: int, level: int) -> None:
-        self._send(f"I {pin} {1 if level else 0}")
+        """Drive an input wire; it keeps its level through resets (and before start())."""
+        self.inputs[pin] = 1 if level else 0
+        self._send_state(f"I {pin} {self.inputs[pin]}")
 
     def set_echo(self, pin: int, width_us: int | None) -> None:
-        """What the next time_pulse_us on `pin` measures; None: the sensor never answers."""
-        self._send(f"E {pin} {-2 if width_us is None else width_us}")
+        """What time_pulse_us on `pin` measures from now on; None: the sensor never answers."""
+        self.echoes[pin] = -2 if width_us is None else width_us
+        self._send_state(f"E {pin} {self.echoes[pin]}")
+
+    def _send_state(self, line: str) -> None:
+        # Between boots the line is lost, but the next boot reads pins.init and gets the
+        # whole state again when it says hello.
+        if self.running:
+            try:
+                self._send(line)
+            except BoardError:
+                pass
 
     def fault_pin(self, pin: int, on: bool = True) -> None:
         """Reads of `pin` raise OSError in the board (a broken driver)."""
@@ -426,11 +455,15 @@ class Board:
                 left = max(0, target - self._death_t)
 
     # ------------------------------------------------------------ UART
-    def uart_write(self, data: bytes) -> None:
-        conn = self._uart
-        if conn is None:
-            raise BoardError("board UART not connected")
-        conn.sendall(data)
+    def uart_write(self, data: bytes, timeout: float = 10.0) -> None:
+        """Bytes onto the board's RX wire (waits for this boot's UART to exist)."""
+        self.wait_for(lambda: self._uart is not None and self._uart_boot == self.boots,
+                      timeout, "the board's UART")
+        assert self._uart is not None
+        try:
+            self._uart.sendall(data)
+        except OSError as e:
+            raise BoardError(f"board UART lost: {e}") from e
 
     def uart_take(self) -> bytes:
         with self._cv:
@@ -439,19 +472,27 @@ class Board:
             return data
 
     def transact(self, request: bytes, timeout: float = 1.0) -> Any:
-        """Send a Modbus request, wait for the whole response, return master.decode()."""
+        """Send a Modbus request, wait for the whole response, return master.decode().
+        An exception response raises ModbusError; no response raises TimeoutError."""
         self.uart_take()
         self.uart_write(request)
         want = master.response_length(request)
+        last = [0, time.monotonic()]
 
         def complete() -> bool:
             n = len(self._rx)
             if n >= 2 and self._rx[1] & 0x80:
                 return n >= 5
-            return n >= want if want else False
+            if want:
+                return n >= want
+            # Length not known from the request (FC43): complete after a quiet spell.
+            if n != last[0]:
+                last[0], last[1] = n, time.monotonic()
+                return False
+            return n > 0 and time.monotonic() - last[1] > 0.05
 
+        deadline = time.monotonic() + timeout
         if self.clock == "virtual":
-            deadline = time.monotonic() + timeout
             while True:
                 with self._cv:
                     if complete():
@@ -460,7 +501,12 @@ class Board:
                     raise TimeoutError("no response")
                 self.advance(1)
         else:
-            self.wait_for(complete, timeout, "response")
+            while True:
+                with self._cv:
+                    if self._cv.wait_for(complete, 0.02):
+                        break
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no response")
         return master.decode(request, self.uart_take())
 
     def rtu(self, request: bytes, timeout: float = 1.0) -> Any:

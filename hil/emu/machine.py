@@ -120,6 +120,19 @@ def _pump():
     _wdt_check(emu_clock_obj.now_us())
 
 
+def _load_pins_init():
+    """Input levels and echo widths the host set before this boot (pins.init): a board's
+    inputs are wires, they do not forget their levels when the board resets."""
+    try:
+        with open("pins.init", "rb") as f:
+            for line in f:
+                if line.strip():
+                    _on_host_line(line.split())
+    except OSError:
+        pass
+
+
+_load_pins_init()
 emu_link.connect("pins.sock" if emu_link.getenv("EMU_HOST") else None, _on_host_line)
 emu_link.send(b"H %s %d\n" % (b"virtual" if _virtual else b"real", _reset_cause))
 
