@@ -34,6 +34,7 @@ from .model import (
     SignalGroup,
     Stage,
     StagePlan,
+    SumoMap,
 )
 from .profiles import (
     AMBER_MAX_S,
@@ -143,6 +144,7 @@ def _intersection(t: Table, ident: str, bus_ids: set[str], area_ids: set[str]) -
     _check_channels(t, [g for g in groups if g], node_map)
 
     conflicts = _conflicts(t, gmap)
+    permissive = _permissive(t, gmap, conflicts)
     geom = _geometry(t, gmap)
     intergreen = _intergreen(t, gmap, conflicts, geom)
 
@@ -166,13 +168,15 @@ def _intersection(t: Table, ident: str, bus_ids: set[str], area_ids: set[str]) -
     detectors = [_detector(dt, did, n, gmap, node_map, area_ids)
                  for n, (dt, did) in enumerate(_unique(t.get_tables("detector"), "detector"), 1)]
     _check_inputs(t, [d for d in detectors if d], node_map)
+    sumo = _sumo(t, gmap, {d.id for d in detectors if d})
     _check_capacity(t, [g for g in groups if g], [d for d in detectors if d], node_map)
 
     inter_partial = None
     if len(t.problems.items) == errors_before and profile is not None:
         inter_partial = Intersection(ident, name, profile, flash_s, all_red_s, flash_aspect,
                                      tuple(groups), frozenset(conflicts), intergreen,
-                                     tuple(stages), tuple(detectors), {}, tuple(nodes))
+                                     tuple(stages), tuple(detectors), {}, tuple(nodes),
+                                     frozenset(permissive), sumo)
     plans = {}
     for pt, pid in _unique(t.get_tables("plan", required=True), "plan"):
         plans[pid] = _plan(pt, pid, inter_partial, [s.id for s in stages])
@@ -181,7 +185,7 @@ def _intersection(t: Table, ident: str, bus_ids: set[str], area_ids: set[str]) -
         return None
     return Intersection(ident, name, profile, flash_s, all_red_s, flash_aspect, tuple(groups),
                         frozenset(conflicts), intergreen, tuple(stages), tuple(detectors),
-                        plans, tuple(nodes))
+                        plans, tuple(nodes), frozenset(permissive), sumo)
 
 
 def _node(t: Table, ident: str, bus_ids: set[str]) -> Node | None:
@@ -279,6 +283,70 @@ def _conflicts(t: Table, groups: dict) -> set[tuple[str, str]]:
                 out.add((a, b))
                 out.add((b, a))
     return out
+
+
+def _permissive(t: Table, groups: dict, conflicts: set) -> set[tuple[str, str]]:
+    """[intersection.permissive]: yielding group = [groups it may be green with and gives way to]."""
+    out: set[tuple[str, str]] = set()
+    pt = t.get_table("permissive")
+    if pt is None:
+        return out
+    for a in pt.data:
+        bs = pt.get_str_list(a)
+        if a not in groups:
+            pt.error(a, f"names signal group {a!r}, which is not defined")
+            continue
+        if groups[a].is_pedestrian:
+            pt.error(a, f"{a} is a pedestrian group; only vehicle streams give way permissively")
+            continue
+        for b in bs:
+            if b not in groups:
+                pt.error(a, f"names signal group {b!r}, which is not defined")
+            elif b == a:
+                pt.error(a, "a group cannot give way to itself")
+            elif (a, b) in conflicts:
+                pt.error(a, f"{a} and {b} are listed as conflicting; a permissive pair is "
+                         "compatible (the yielding stream gives way), so list it in one place")
+            elif (b, a) in out:
+                pt.error(a, f"{b} already gives way to {a}; only one of a pair can yield")
+            else:
+                out.add((a, b))
+    return out
+
+
+def _sumo(t: Table, groups: dict, detectors: set[str]) -> SumoMap | None:
+    """[intersection.sumo]: the SUMO traffic light, link indices per group, loops per detector."""
+    st = t.get_table("sumo")
+    if st is None:
+        return None
+    tls = st.get_str("tls")
+    links: dict[str, tuple[int, ...]] = {}
+    lt = st.get_table("links", required=True)
+    if lt is not None:
+        owner: dict[int, str] = {}
+        for g in list(lt.data):
+            idx = lt.get_int_list(g)
+            if g not in groups:
+                lt.error(g, f"names signal group {g!r}, which is not defined")
+                continue
+            for i in idx:
+                if i in owner:
+                    lt.error(g, f"SUMO link {i} is already driven by group {owner[i]}")
+                owner[i] = g
+            links[g] = tuple(idx)
+    loops: dict[str, str] = {}
+    lp = st.get_table("loops")
+    if lp is not None:
+        for d in list(lp.data):
+            loop = lp.get_str(d)
+            if d not in detectors:
+                lp.error(d, f"names detector {d!r}, which is not defined")
+            elif loop is not None:
+                loops[d] = loop
+    st.finish()
+    if tls is None:
+        return None
+    return SumoMap(tls, links, loops)
 
 
 def _geometry(t: Table, groups: dict) -> dict[tuple[str, str], float]:

@@ -112,6 +112,14 @@ class Bus:
 
 
 @dataclass(frozen=True)
+class SumoMap:
+    """Where an intersection lives in a SUMO network (software-in-the-loop runs)."""
+    tls: str                                  # SUMO traffic-light id
+    links: dict[str, tuple[int, ...]]         # signal group -> SUMO link indices
+    loops: dict[str, str]                     # detector id -> SUMO induction-loop id
+
+
+@dataclass(frozen=True)
 class Intersection:
     id: str
     name: str
@@ -126,6 +134,11 @@ class Intersection:
     detectors: tuple[Detector, ...]
     plans: dict[str, Plan]
     nodes: tuple[Node, ...]
+    # Conditionally compatible pairs (RiLSA "bedingt verträglich"), (yielding, priority):
+    # e.g. a permissive left turn that may be green with the opposing through stream and
+    # gives way to it. Such a pair is not a conflict; see docs/CONTROL.md.
+    permissive: frozenset[tuple[str, str]] = frozenset()
+    sumo: SumoMap | None = None  # how the groups and detectors appear in a SUMO network
     _group_index: dict[str, SignalGroup] = field(default_factory=dict, repr=False,
                                                  compare=False)
 
