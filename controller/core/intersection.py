@@ -13,6 +13,7 @@ and starts on its own, so every intergreen is kept exactly and never more than n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from protocols import aspects as A
@@ -33,6 +34,9 @@ class Inputs(NamedTuple):
     faults: frozenset[str] | set[str] = frozenset()     # detector ids in fault
     flash: bool = False          # flash on command (controlled entry)
     fault_flash: bool = False    # flash now (a lost node, a fault elsewhere)
+    # vehicles each detector counted since the previous step (the node's DET_COUNT
+    # registers, differenced); detectors never given here are counted by their on-edges
+    counts: Mapping[str, int] | None = None
 
 
 NO_INPUTS = Inputs()
@@ -78,6 +82,9 @@ class IntersectionCore:
         self.present: set[str] = set()
         self.faulty: set[str] = set()
         self.last_on: dict[str, int] = {d: NEVER for d in self.detectors}
+        self.on_since: dict[str, int] = {}       # detectors present now: since when
+        self.volume: dict[str, int] = {d: 0 for d in self.detectors}   # vehicles counted
+        self._counted: set[str] = set()          # detectors whose counts come as inputs
         self.calls: set[str] = set()         # vehicle calls by group
         self.ped_calls: set[str] = set()     # pedestrian calls by group
         self._pending = [(E.FLASH_STATUS, E.FLASH_STARTUP)]
@@ -124,6 +131,22 @@ class IntersectionCore:
     def conflicting_call_since(self) -> int | None:
         return self._conflict_call_since
 
+    def count(self, detector: str) -> int:
+        """Vehicles the detector has counted since the core started."""
+        return self.volume[detector]
+
+    def present_since(self, detector: str) -> int | None:
+        """The tenth since which the detector reports presence, or None (absent or failed)."""
+        if detector in self.faulty:
+            return None
+        return self.on_since.get(detector)
+
+    def group_aspect(self, group: str) -> int:
+        return self.groups[group].aspect
+
+    def group_green_start(self, group: str) -> int:
+        return self.groups[group].green_start
+
     # -- stepping ---------------------------------------------------------------------
     def step(self, now: float, inputs: Inputs = NO_INPUTS, plan: str | None = None) -> Output:
         """Advance to `now` (s) with these inputs; returns aspects and events.
@@ -136,6 +159,11 @@ class IntersectionCore:
         out: list[tuple[int, int]] = self._pending
         self._pending = []
         mode0 = self.mode
+        if inputs.counts:
+            for did, n in inputs.counts.items():
+                if did in self.volume:
+                    self.volume[did] += n
+                    self._counted.add(did)
         if inputs.presence != self._last_presence or inputs.faults != self._last_faults:
             self._detectors(t, inputs, out)
         if plan is not None and plan != self.plan.id:
@@ -220,11 +248,15 @@ class IntersectionCore:
             ped = d.kind == PED_BUTTON
             if did in presence:
                 self.present.add(did)
+                self.on_since[did] = t
+                if did not in self._counted:
+                    self.volume[did] += 1
                 out.append((90 if ped else E.DETECTOR_ON, d.number))
                 for gid in d.calls:
                     self._call(gid, ped, out)
             else:
                 self.present.discard(did)
+                self.on_since.pop(did, None)
                 self.last_on[did] = t
                 out.append((89 if ped else E.DETECTOR_OFF, d.number))
         for did in (self.faulty ^ faults) & dets.keys():
