@@ -364,7 +364,8 @@ class Board:
                 raise TimeoutError(f"board: timed out waiting for {what or predicate}")
 
     def wait_boot(self, n: int, timeout: float = 10.0) -> None:
-        self.wait_for(lambda: self.boots >= n, timeout, f"boot {n}")
+        """Wait for boot number n to have said hello and opened its UART."""
+        self.wait_for(lambda: self.boots >= n and self.uart_ready(), timeout, f"boot {n}")
 
     def wait_output(self, pin: int, level: int, timeout: float) -> None:
         self.wait_for(lambda: self.outputs.get(pin) == level, timeout,
@@ -455,13 +456,20 @@ class Board:
                 left = max(0, target - self._death_t)
 
     # ------------------------------------------------------------ UART
-    def uart_write(self, data: bytes, timeout: float = 10.0) -> None:
-        """Bytes onto the board's RX wire (waits for this boot's UART to exist)."""
-        self.wait_for(lambda: self._uart is not None and self._uart_boot == self.boots,
-                      timeout, "the board's UART")
-        assert self._uart is not None
+    def uart_ready(self) -> bool:
+        """This boot of the board has opened its UART."""
+        return self._uart is not None and self._uart_boot == self.boots
+
+    def uart_write(self, data: bytes, timeout: float = 0.0) -> None:
+        """Bytes onto the board's RX wire. A board between boots has no UART: BoardError at
+        once, or after waiting up to `timeout` s for the next boot to open it."""
+        if timeout > 0:
+            self.wait_for(self.uart_ready, timeout, "the board's UART")
+        conn = self._uart
+        if conn is None or not self.uart_ready():
+            raise BoardError("board UART not open (the board is between boots)")
         try:
-            self._uart.sendall(data)
+            conn.sendall(data)
         except OSError as e:
             raise BoardError(f"board UART lost: {e}") from e
 
@@ -475,7 +483,7 @@ class Board:
         """Send a Modbus request, wait for the whole response, return master.decode().
         An exception response raises ModbusError; no response raises TimeoutError."""
         self.uart_take()
-        self.uart_write(request)
+        self.uart_write(request, timeout=10.0)
         want = master.response_length(request)
         last = [0, time.monotonic()]
 

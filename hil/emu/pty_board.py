@@ -1,0 +1,110 @@
+"""One emulated node on a new pseudo-terminal, for Modbus tools that want a serial port.
+
+    python -m hil.emu.pty_board NODE_CONFIG      (or: smartcross hil board NODE_CONFIG)
+
+The first line on stdout is `port: /dev/pts/N`; open that port (8N1, any baud: a pty has
+no parity and no speed) and the node answers at the address in NODE_CONFIG. It serves
+until SIGINT or SIGTERM, then stops the board and returns 0.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import sys
+import threading
+import tty
+from types import FrameType
+
+from .host import Board, BoardError
+
+
+class PtyBoard:
+    """A Board whose UART is bridged to the controlling side of a new pty."""
+
+    def __init__(self, node_config: str | os.PathLike[str], clock: str = "real") -> None:
+        self.master, self._slave = pty.openpty()
+        tty.setraw(self.master)
+        tty.setraw(self._slave)        # kept open: the master never sees EIO between clients
+        self.port = os.ttyname(self._slave)
+        self.board = Board(node_config, clock=clock)
+        self.board.on_uart = self._to_port
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _to_port(self, data: bytes) -> None:
+        try:
+            os.write(self.master, data)
+        except OSError:
+            pass
+
+    def _from_port(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:
+                continue
+            try:
+                self.board.uart_write(data)
+            except BoardError:
+                pass                    # the board is resetting: the bytes are lost
+
+    def start(self) -> None:
+        self.board.start()
+        self._thread = threading.Thread(target=self._from_port, name="pty-board", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1)
+        self.board.close()
+        for fd in (self.master, self._slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self) -> PtyBoard:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def serve_board_on_pty(node_config_path: str | os.PathLike[str]) -> int:
+    """Serve one board on a pty until SIGINT/SIGTERM; prints `port: ...` first. Exit code."""
+    done = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with PtyBoard(node_config_path) as pb:
+            print(f"port: {pb.port}", flush=True)
+            while not done.wait(0.5):
+                pass
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    return 0
+
+
+def main(node_config: str | os.PathLike[str] | None = None) -> int:
+    if node_config is None:
+        if len(sys.argv) != 2:
+            print("usage: python -m hil.emu.pty_board NODE_CONFIG", file=sys.stderr)
+            return 2
+        node_config = sys.argv[1]
+    return serve_board_on_pty(node_config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
