@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, load
+from .sumo import SumoError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_CONFIG = EXAMPLES / "corridor.toml"
@@ -190,6 +191,20 @@ def cmd_log_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- SUMO: import a network, run the core against SUMO -----------------------------------
+def cmd_import_sumo(args: argparse.Namespace) -> int:
+    from .sumo.commands import cmd_import_sumo as run
+
+    return run(args)
+
+
+def cmd_sumo(args: argparse.Namespace) -> int:
+    from .sumo.commands import cmd_sumo as run
+
+    day, start_s, weekday = _start(args.start)
+    return run(args, start_s, weekday, day)
+
+
 # -- the program -------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="smartcross", description="Open firmware and control "
@@ -263,6 +278,54 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     ex.add_argument("--data", metavar="DIR", help="the service's --data folder")
     ex.set_defaults(func=cmd_log_export)
+
+    i = sub.add_parser("import-sumo", help="build a configuration from a SUMO network",
+                       description="Build an intersection-group configuration from a SUMO "
+                       "network: signal groups per movement, conflicts from SUMO's foes, "
+                       "intergreens from the geometry (RiLSA), detectors from induction loops, "
+                       "stages and plans. The result passes `smartcross check`.")
+    i.add_argument("net", help="SUMO network (.net.xml)")
+    i.add_argument("--detectors", action="append", metavar="DET.add.xml",
+                   help="additional file with induction loops (repeatable)")
+    i.add_argument("-o", "--output", required=True, metavar="GROUP.toml",
+                   help="where to write the configuration")
+    i.add_argument("--profile", default="US", choices=("US", "EU", "CIS"),
+                   help="signal sequence profile (US: SUMO's green-yellow-red)")
+    i.add_argument("--amber", type=float, default=3.0, help="amber / yellow, s (3)")
+    i.add_argument("--all-red", type=float, default=2.0,
+                   help="minimum red clearance inside every intergreen, s (2)")
+    i.add_argument("--no-permissive", action="store_true",
+                   help="no permissive left turns: every SUMO foe is a conflict")
+    i.add_argument("--plan", default="actuated", choices=("adaptive", "actuated"),
+                   help="the plan the schedule runs (actuated)")
+    i.add_argument("--name", help="name of the intersection group")
+    i.set_defaults(func=cmd_import_sumo)
+
+    m = sub.add_parser("sumo", help="run the timing core against SUMO (software in the loop)",
+                       description="Run SUMO (libsumo) with the timing core driving every "
+                       "traffic light: SUMO's loops are the core's detectors, the core's "
+                       "aspects are SUMO's signal states, the independent monitor watches every "
+                       "step. Exit status 1 if the monitor saw a violation.")
+    m.add_argument("--sumocfg", required=True, help="SUMO configuration (.sumocfg)")
+    m.add_argument("--config", help="intersection-group configuration (TOML); default: "
+                   "import the network of the SUMO configuration")
+    m.add_argument("--routes", action="append", help="route file instead of the "
+                   "configuration's (repeatable)")
+    m.add_argument("--seed", type=int, help="SUMO random seed")
+    m.add_argument("--tripinfo", required=True, metavar="OUT.xml", help="SUMO tripinfo output")
+    m.add_argument("--additional", action="append", metavar="A.add.xml",
+                   help="additional file loaded after the configuration's (repeatable)")
+    m.add_argument("--statistics", metavar="OUT.xml", help="SUMO statistic output")
+    m.add_argument("--plan", help="run this plan all the time instead of the schedule")
+    m.add_argument("--start", default="07:00",
+                   help="local time at SUMO time 0: HH:MM, or YYYY-MM-DDTHH:MM (07:00)")
+    m.add_argument("--end", type=float, help="stop at this SUMO time, s (default: the "
+                   "configuration's end, else when the demand is over and the network empty)")
+    m.add_argument("--events", metavar="OUT.csv", help="write Indiana events (ATSPM layout)")
+    m.add_argument("--atspm", action="store_true", help="print ATSPM measures per phase")
+    m.add_argument("--plot", metavar="OUT.png", help="draw Purdue coordination diagrams")
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+    m.set_defaults(func=cmd_sumo)
     return p
 
 
@@ -276,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {problem}", file=sys.stderr)
         print(f"{len(e.problems)} problem(s); nothing was changed.", file=sys.stderr)
         return 2
-    except UsageError as e:
+    except (UsageError, SumoError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

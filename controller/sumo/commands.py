@@ -1,0 +1,138 @@
+"""The `import-sumo` and `sumo` subcommands: arguments in, files and a verdict out."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+
+from ..config import ConfigError, load, loads
+from ..config.model import GroupConfig, ScheduleEntry
+from . import SumoError
+from .importer import Options, import_network
+from .network import loop_files_in, read_network
+from .sumocfg import last_departure, read_sumocfg
+
+
+def cmd_import_sumo(args: argparse.Namespace) -> int:
+    opts = Options(profile=args.profile, amber_s=args.amber, all_red_s=args.all_red,
+                   permissive=not args.no_permissive, plan=args.plan, name=args.name or "")
+    if opts.amber_s < 3.0:
+        raise SumoError("--amber must be at least 3 s (NTCIP yellowChange)")
+    if not 0.0 <= opts.all_red_s <= 6.0:
+        raise SumoError("--all-red must be between 0 and 6 s")
+    net = read_network(args.net, args.detectors or [])
+    text = import_network(net, opts, os.path.basename(args.net))
+    try:
+        cfg = loads(text, args.output)
+    except ConfigError as e:       # a bug of the importer: say so, write nothing
+        raise SumoError("the imported configuration does not pass the check (please report):\n"
+                        + "\n".join(map(str, e.problems))) from None
+    try:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise SumoError(f"-o: cannot write {args.output}: {e.strerror or e}") from None
+    print(f"{args.output}: {len(cfg.intersections)} intersection(s) from {args.net}")
+    for i in cfg.intersections:
+        perm = f", {len(i.permissive)} permissive pair(s)" if i.permissive else ""
+        print(f"  {i.id}: {len(i.groups)} signal groups, {len(i.conflicts) // 2} conflicts{perm}, "
+              f"{len(i.stages)} stages, {len(i.detectors)} detectors")
+    return 0
+
+
+def _with_plan(cfg: GroupConfig, plan: str | None) -> GroupConfig:
+    if plan is None:
+        return cfg
+    missing = [i.id for i in cfg.intersections if plan not in i.plans]
+    if missing:
+        raise SumoError(f"--plan: intersection(s) {', '.join(missing)} have no plan {plan!r}")
+    return dataclasses.replace(cfg, schedule=(ScheduleEntry(0.0, plan, ()),))
+
+
+def sumo_args(args: argparse.Namespace, cfg_adds: list[str]) -> list[str]:
+    """SUMO's command line: the configuration, and only what the caller asked to change."""
+    out = ["-c", args.sumocfg]
+    if args.routes:
+        out += ["-r", ",".join(args.routes)]
+    if args.seed is not None:
+        out += ["--seed", str(args.seed)]
+    if args.additional:
+        # -a replaces the configuration's additional files: keep them (detectors) first
+        adds = list(dict.fromkeys(cfg_adds + [os.path.abspath(a) for a in args.additional]))
+        out += ["-a", ",".join(adds)]
+    out += ["--tripinfo-output", args.tripinfo, "--tripinfo-output.write-unfinished", "true",
+            "--tripinfo-output.write-undeparted", "true"]
+    if args.statistics:
+        out += ["--statistic-output", args.statistics]
+    return out + ["--no-step-log", "true", "--duration-log.disable", "true"]
+
+
+def cmd_sumo(args: argparse.Namespace, start_s: float, weekday: int, day) -> int:
+    from .sil import run, warn
+
+    scfg = read_sumocfg(args.sumocfg)
+    adds = scfg.additional + [os.path.abspath(a) for a in args.additional or []]
+    for path in [scfg.net, *(args.routes or scfg.routes), *adds]:
+        if not os.path.exists(path):
+            raise SumoError(f"{path}: no such file (named by {args.sumocfg} or the options)")
+    net = read_network(scfg.net, loop_files_in(list(dict.fromkeys(adds))))
+    if args.config:
+        cfg = load(args.config)
+    else:
+        from .importer import Options
+
+        text = import_network(net, Options(), os.path.basename(scfg.net))
+        cfg = loads(text, f"<imported from {scfg.net}>")
+    cfg = _with_plan(cfg, args.plan)
+    end = args.end if args.end is not None else (scfg.end if scfg.end is not None else 86400.0)
+    last = last_departure(args.routes or scfg.routes)
+    result = run(cfg, sumo_args(args, scfg.additional), net=net, start_s=start_s, end_s=end,
+                 last_depart=last, keep_events=bool(args.events or args.plot or args.atspm),
+                 weekday=weekday)
+    warn(result.warnings)
+    measures = None
+    if args.atspm or args.plot:
+        from ..control.atspm import measures as atspm_measures
+
+        measures = atspm_measures(cfg, result.events)
+    if args.events:
+        from ..simulate import write_events_csv
+
+        try:
+            write_events_csv(result, args.events, day)
+        except OSError as e:
+            raise SumoError(f"--events: cannot write {args.events}: {e.strerror or e}") from None
+    if args.plot:
+        from ..control.atspm import coordination_diagram
+
+        try:
+            coordination_diagram(cfg, result.events, args.plot, start_s=start_s)
+        except OSError as e:
+            raise SumoError(f"--plot: cannot write {args.plot}: {e.strerror or e}") from None
+    summary = {
+        "group": cfg.name, "sumo_steps": result.steps, "sim_end_s": result.sim_end_s,
+        "wall_s": round(result.wall_s, 2), "arrived": result.arrived,
+        "violations": [v._asdict() for v in result.violations],
+    }
+    if measures is not None:
+        summary["atspm"] = measures
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print(f"{cfg.name}: SUMO {result.sim_end_s:g} s in {result.wall_s:.2f} s wall, "
+              f"{result.arrived} vehicles arrived; tripinfo {args.tripinfo}")
+        if measures is not None:
+            from ..control.atspm import format_measures
+
+            print(format_measures(measures))
+        if result.violations:
+            print(f"  MONITOR: {len(result.violations)} violation(s)")
+            for v in result.violations[:20]:
+                print(f"    t={v.t:.1f} {v.intersection} {v.kind} {'/'.join(v.groups)}: {v.detail}")
+        else:
+            print("  monitor: no violation")
+    sys.stdout.flush()
+    return 1 if result.violations else 0

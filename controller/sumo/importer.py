@@ -1,0 +1,420 @@
+"""Build an intersection-group configuration (TOML) from a SUMO network.
+
+    text = import_network(read_network(net, [detectors]), Options())
+
+Per traffic light:
+
+- signal groups per movement: the links that share an approach lane, or leave one
+  approach in the same direction, show one signal (named by travel direction and turns,
+  e.g. `EB_TR`, `EB_L`);
+- conflicts from SUMO's foe relations; a left turn that only gives way to the opposing
+  stream becomes a permissive pair (conditionally compatible, docs/CONTROL.md);
+- intergreens from the geometry of the paths through the junction with the RiLSA
+  formula (`[intersection.geometry]`), never shorter than amber plus the minimum red
+  clearance (`[intersection.intergreen]` says where that floor applies);
+- detectors from the induction loops on the approach lanes, by distance to the stop line;
+- stages that cover every group (the major road first, protected turns before the
+  stage that runs them permissively), and plans.
+
+The result is checked by loading it: the caller gets text that `smartcross check` accepts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from ..config import geometry
+from .network import LEFT, RIGHT, THROUGH, UTURN, Link, Network, Signal
+
+# distances to the stop line that decide what a loop is for (m)
+STOP_BAR_M = 15.0        # presence at the stop line: calls and extends
+ADVANCE_M = 120.0        # advance loop: calls, extends, counts; further up: counts only
+
+
+@dataclass
+class Options:
+    profile: str = "US"
+    amber_s: float = 3.0           # the SUMO benchmark's yellow; ≥ 3 s (NTCIP)
+    all_red_s: float = 2.0         # minimum red clearance inside every intergreen
+    permissive: bool = True        # permissive left turns where SUMO makes them yield
+    plan: str = "actuated"         # the plan the schedule runs
+    name: str = ""
+
+
+@dataclass
+class Group:
+    id: str
+    links: list[Link]
+    kind: str = "vehicle"
+    min_green_s: float = 6.0
+    score: float = 0.0             # how "major" the movement is (right of way, lanes)
+
+    @property
+    def indices(self) -> list[int]:
+        return sorted({lk.index for lk in self.links})
+
+    @property
+    def turns(self) -> set[str]:
+        return {lk.turn for lk in self.links}
+
+    @property
+    def lanes(self) -> list[str]:
+        return sorted({lk.from_lane for lk in self.links})
+
+
+@dataclass
+class Junction:
+    """Everything the TOML of one intersection needs."""
+    signal: Signal
+    groups: list[Group]
+    conflicts: set[tuple[str, str]]
+    permissive: set[tuple[str, str]]
+    geometry: dict[tuple[str, str], tuple[float, float, float]]   # clear_m, entry_m, RiLSA s
+    intergreen: dict[tuple[str, str], float]                      # final values
+    stages: list[list[str]]
+    loops: list[tuple[str, str, float, list[str]]]                # id, kind, distance, groups
+
+
+# -- groups -----------------------------------------------------------------------------
+def _bound(heading: float) -> str:
+    return ("EB", "NB", "WB", "SB")[int(((heading + 45.0) % 360.0) // 90.0)]
+
+
+def _groups(sig: Signal) -> list[Group]:
+    parent = {i: i for i in range(len(sig.links))}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    key_first: dict[tuple, int] = {}
+    for i, lk in enumerate(sig.links):
+        turn = LEFT if lk.turn == UTURN else lk.turn
+        for key in (("lane", lk.from_lane), ("move", lk.from_edge, turn), ("idx", lk.index)):
+            if key in key_first:
+                parent[find(i)] = find(key_first[key])
+            else:
+                key_first[key] = i
+    comps: dict[int, list[Link]] = {}
+    for i, lk in enumerate(sig.links):
+        comps.setdefault(find(i), []).append(lk)
+
+    groups = []
+    used: dict[str, int] = {}
+    # name: travel direction + turns; approaches sharing a direction get a number
+    edges_by_bound: dict[str, list[str]] = {}
+    for lk in sig.links:
+        b = _bound(lk.heading)
+        if lk.from_edge not in edges_by_bound.setdefault(b, []):
+            edges_by_bound[b].append(lk.from_edge)
+    for links in sorted(comps.values(), key=lambda ls: min(lk.index for lk in ls)):
+        lk0 = links[0]
+        b = _bound(lk0.heading)
+        if len(edges_by_bound[b]) > 1:
+            b += str(edges_by_bound[b].index(lk0.from_edge) + 1)
+        turns = {lk.turn for lk in links}
+        moves = "".join(m for m in (LEFT, THROUGH, RIGHT, UTURN) if m in turns)
+        name = f"{b}_{moves}"
+        if name in used:
+            used[name] += 1
+            name = f"{name}{used[name]}"
+        else:
+            used[name] = 1
+        groups.append(Group(name, links))
+    return groups
+
+
+def _score(g: Group, sig: Signal) -> float:
+    """Right of way over the other streams, and lanes: the major road scores highest."""
+    idx = set(g.indices)
+    prio = sum(1 for a, b in sig.foes if a in idx and b not in idx and (a, b) not in sig.yields)
+    give = sum(1 for a, b in sig.yields if a in idx and b not in idx)
+    return prio - give + 0.5 * len(g.lanes) + 0.01 * max(lk.edge_priority for lk in g.links)
+
+
+# -- conflicts and permissive pairs -----------------------------------------------------
+def _opposite(a: Link, b: Link) -> bool:
+    d = abs((a.heading - b.heading + 180.0) % 360.0 - 180.0)
+    return d > 135.0
+
+
+def _relations(sig: Signal, groups: list[Group], permissive_ok: bool):
+    conflicts: set[tuple[str, str]] = set()
+    permissive: set[tuple[str, str]] = set()
+    for ga in groups:
+        for gb in groups:
+            if ga is gb:
+                continue
+            pairs = [(a, b) for a in ga.links for b in gb.links if (a.index, b.index) in sig.foes]
+            if not pairs:
+                continue
+            conflicts.add((ga.id, gb.id))
+            if permissive_ok and all(
+                    a.turn in (LEFT, UTURN) and b.turn in (THROUGH, RIGHT) and _opposite(a, b)
+                    and (a.index, b.index) in sig.yields and (b.index, a.index) not in sig.yields
+                    for a, b in pairs):
+                permissive.add((ga.id, gb.id))
+    for a, b in permissive:
+        conflicts.discard((a, b))
+        conflicts.discard((b, a))
+    return conflicts, permissive
+
+
+# -- geometry ---------------------------------------------------------------------------
+def _sample(path: list[tuple[float, float]], step: float = 0.5) -> list[tuple[float, float, float]]:
+    """Points every `step` m along a polyline: (x, y, distance from its start)."""
+    out = [(path[0][0], path[0][1], 0.0)]
+    s = 0.0
+    for (x0, y0), (x1, y1) in zip(path, path[1:]):
+        seg = math.hypot(x1 - x0, y1 - y0)
+        n = max(1, int(math.ceil(seg / step)))
+        for k in range(1, n + 1):
+            out.append((x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n, s + seg * k / n))
+        s += seg
+    return out
+
+
+def conflict_distances(a: Link, b: Link, near_m: float = 2.5) -> tuple[float, float]:
+    """(clearing distance of a, entry distance of b) to their conflict area.
+
+    The conflict area is where the two paths come closer than `near_m`; the clearing
+    stream must leave its far end, the entering stream reaches its near end.
+    """
+    pa, pb = _sample(a.path), _sample(b.path)
+    clear, entry = None, None
+    for xa, ya, sa in pa:
+        for xb, yb, sb in pb:
+            if (xa - xb) ** 2 + (ya - yb) ** 2 < near_m * near_m:
+                clear = sa if clear is None else max(clear, sa)
+                entry = sb if entry is None else min(entry, sb)
+    if clear is None:        # foes whose paths never meet (e.g. merging beyond the junction)
+        return pa[-1][2], pb[-1][2]
+    return clear, entry
+
+
+def _movement(lk: Link) -> geometry.Movement:
+    """RiLSA stream parameters of one link: turning streams clear at 7 m/s, through at 10."""
+    return geometry.movement("vehicle" if lk.turn == THROUGH else "arrow", {})
+
+
+def _intergreens(sig: Signal, groups: list[Group], conflicts, opts: Options):
+    """Per ordered conflicting pair: the governing link pair's distances and RiLSA value,
+    and the intergreen used (never below amber + minimum red clearance)."""
+    by_id = {g.id: g for g in groups}
+    geom: dict[tuple[str, str], tuple[float, float, float]] = {}
+    final: dict[tuple[str, str], float] = {}
+    for ga_id, gb_id in sorted(conflicts):
+        best = None
+        for a in by_id[ga_id].links:
+            for b in by_id[gb_id].links:
+                if (a.index, b.index) not in sig.foes:
+                    continue
+                c, e = conflict_distances(a, b)
+                c, e = round(c, 1), round(e, 1)
+                tz = geometry.intergreen_s(_movement(a), _movement(b), c, e, opts.amber_s)
+                if best is None or tz > best[2]:
+                    best = (c, e, tz)
+        geom[(ga_id, gb_id)] = best
+        final[(ga_id, gb_id)] = max(best[2], math.ceil(opts.amber_s + opts.all_red_s - 1e-9))
+    return geom, final
+
+
+# -- stages -----------------------------------------------------------------------------
+def _stages(groups: list[Group], conflicts, permissive) -> list[list[str]]:
+    order = sorted(groups, key=lambda g: (-g.score, g.id))
+    ids = [g.id for g in order]
+
+    def compatible(a: str, b: str, strict: bool) -> bool:
+        if (a, b) in conflicts:
+            return False
+        return not (strict and ((a, b) in permissive or (b, a) in permissive))
+
+    def grow(seed: list[str], strict: bool, prefer: set[str]) -> list[str]:
+        stage = list(seed)
+        for g in sorted(ids, key=lambda x: (x not in prefer, ids.index(x))):
+            if g not in stage and all(compatible(g, o, strict) for o in stage):
+                stage.append(g)
+        return stage
+
+    stages: list[list[str]] = []
+    covered: set[str] = set()
+    while len(covered) < len(ids):
+        seed = next(g for g in ids if g not in covered)
+        stage = grow([seed], False, set(ids) - covered)
+        stages.append(stage)
+        covered |= set(stage)
+
+    # groups that only ever run permissively get a protected stage, placed just before
+    # the first stage that runs them permissively (leading turns)
+    def protected(g: str, stage: list[str]) -> bool:
+        return not any((g, o) in permissive for o in stage)
+
+    result = [list(s) for s in stages]
+    todo = [g for g in ids if not any(g in s and protected(g, s) for s in stages)]
+    done: set[str] = set()
+    for g in todo:
+        if g in done:
+            continue
+        stage = grow([g], True, set(todo) - done)
+        done |= set(stage)
+        first = next(i for i, s in enumerate(result) if g in s)
+        if stage not in result:
+            result.insert(first, stage)
+    return [sorted(s, key=ids.index) for s in result]
+
+
+# -- the whole junction -----------------------------------------------------------------
+def build_junction(sig: Signal, opts: Options) -> Junction:
+    groups = _groups(sig)
+    for g in groups:
+        g.score = _score(g, sig)
+    conflicts, permissive = _relations(sig, groups, opts.permissive)
+    yielding = {a for a, _ in permissive}
+    top = max(g.score for g in groups)
+    for g in groups:
+        turning_only = g.turns <= {LEFT, RIGHT, UTURN}
+        g.kind = "arrow" if turning_only and g.id not in yielding else "vehicle"
+        g.min_green_s = 5.0 if turning_only else (8.0 if g.score >= top - 1.0 else 6.0)
+    geom, final = _intergreens(sig, groups, conflicts, opts)
+    stages = _stages(groups, conflicts, permissive)
+    lane_group = {lk.from_lane: g.id for g in groups for lk in g.links}
+    loops = []
+    for lp in sorted(sig.loops, key=lambda x: (x.lane, x.to_stop_m, x.id)):
+        gid = lane_group.get(lp.lane)
+        if gid is None:
+            continue
+        kind = "presence" if lp.to_stop_m <= STOP_BAR_M else "counting"
+        loops.append((lp.id, kind, lp.to_stop_m, [gid]))
+    return Junction(sig, groups, conflicts, permissive, geom, final, stages, loops)
+
+
+def _stage_green_limits(j: Junction, stage: list[str]) -> tuple[float, float]:
+    by_id = {g.id: g for g in j.groups}
+    top = max(g.score for g in j.groups)
+    floor = max(by_id[g].min_green_s for g in stage)
+    major = any(by_id[g].score >= top - 1.0 for g in stage)
+    turning = all(by_id[g].turns <= {LEFT, RIGHT, UTURN} for g in stage)
+    max_green = 20.0 if turning else (50.0 if major else 35.0)
+    return floor, max_green
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _key(s: str) -> str:
+    return s if re.fullmatch(r"[A-Za-z0-9_-]+", s) else _q(s)
+
+
+def import_network(net: Network, opts: Options, source: str = "") -> str:
+    """The TOML text of the intersection group of every traffic light in `net`."""
+    juncs = [build_junction(s, opts) for s in net.signals]
+    name = opts.name or f"imported from {source or 'a SUMO network'}"
+    out = [f"# Intersection group imported from the SUMO network {source}",
+           "# by `smartcross import-sumo`. Signal groups, conflicts, intergreens (RiLSA),",
+           "# detectors and stages come from the network; check the plans before field use.",
+           "", f"name = {_q(name)}", ""]
+    for j in juncs:
+        out += ["[[bus]]", f"id = {_q('rs485-' + j.signal.id)}",
+                f"port = {_q('sumo://' + j.signal.id)}", "baud = 115200", ""]
+    out += ["[[schedule]]", 'at = "00:00"', f"plan = {_q(opts.plan)}", ""]
+    for j in juncs:
+        out += _intersection_toml(j, opts)
+    return "\n".join(out) + "\n"
+
+
+def _intersection_toml(j: Junction, opts: Options) -> list[str]:
+    sig = j.signal
+    by_id = {g.id: g for g in j.groups}
+    out = ["[[intersection]]", f"id = {_q(sig.id)}", f"name = {_q('SUMO traffic light ' + sig.id)}",
+           f"profile = {_q(opts.profile)}", "startup_flash_s = 4", "startup_all_red_s = 2", ""]
+    # nodes: 21 three-lamp heads and 64 inputs per node
+    n_nodes = max(1, math.ceil(len(j.groups) / 21), math.ceil(len(j.loops) / 64))
+    for k in range(n_nodes):
+        out += ["  [[intersection.node]]", f"  id = {_q(f'{sig.id}-n{k + 1}')}",
+                f"  bus = {_q('rs485-' + sig.id)}", f"  address = {k + 1}", "  outputs = 64",
+                "  inputs = 64", ""]
+    for i, g in enumerate(j.groups):
+        moves = ", ".join(f"{lk.from_lane}→{lk.to_lane} ({lk.turn})" for lk in g.links)
+        out += ["  [[intersection.group]]", f"  id = {_q(g.id)}   # SUMO links "
+                f"{', '.join(map(str, g.indices))}: {moves}",
+                f"  kind = {_q(g.kind)}", f"  amber_s = {opts.amber_s:g}",
+                f"  min_green_s = {g.min_green_s:g}",
+                f"  node = {_q(f'{sig.id}-n{i // 21 + 1}')}",
+                f"  channels = [{3 * (i % 21)}, {3 * (i % 21) + 1}, {3 * (i % 21) + 2}]", ""]
+    out += ["  [intersection.conflicts]"]
+    for g in j.groups:
+        later = [b for b in (x.id for x in j.groups) if (g.id, b) in j.conflicts
+                 and [x.id for x in j.groups].index(b) > [x.id for x in j.groups].index(g.id)]
+        if later:
+            out.append(f"  {_key(g.id)} = [{', '.join(map(_q, later))}]")
+    out.append("")
+    if j.permissive:
+        out += ["  # Permissive (conditionally compatible) pairs: the group on the left may be",
+                "  # green with the groups listed and gives way to them (SUMO shows it as 'g').",
+                "  [intersection.permissive]"]
+        for g in j.groups:
+            prio = [b for a, b in sorted(j.permissive) if a == g.id]
+            if prio:
+                out.append(f"  {_key(g.id)} = [{', '.join(map(_q, prio))}]")
+        out.append("")
+    floor = math.ceil(opts.amber_s + opts.all_red_s - 1e-9)
+    out += ["  # Intergreens (s) from the paths through the junction with the RiLSA formula",
+            "  # tz = tü + (s_clear + l) / v_clear − s_entry / v_entry, rounded up (tü 3 s, l 6 m,",
+            "  # v_clear 10 m/s through, 7 m/s turning, v_entry 11.1 m/s), for the governing pair",
+            f"  # of links; never below amber {opts.amber_s:g} s + red clearance "
+            f"{opts.all_red_s:g} s = {floor} s.",
+            "  # Each row: the clearing group; per entering group: s_clear / s_entry (m) → RiLSA.",
+            "  [intersection.intergreen]"]
+    for g in j.groups:
+        row = [(b, v) for (a, b), v in sorted(j.intergreen.items()) if a == g.id]
+        if not row:
+            continue
+        notes = "; ".join(f"{b} {j.geometry[(g.id, b)][0]:g}/{j.geometry[(g.id, b)][1]:g} → "
+                          f"{j.geometry[(g.id, b)][2]:g}" for b, _ in row)
+        out.append(f"  # {notes}")
+        out.append(f"  {_key(g.id)} = {{ {', '.join(f'{_key(b)} = {v:g}' for b, v in row)} }}")
+    out.append("")
+    for k, st in enumerate(j.stages):
+        perm = [g for g in st if any((g, o) in j.permissive for o in st)]
+        note = f"   # permissive: {', '.join(perm)}" if perm else ""
+        out += ["  [[intersection.stage]]", f"  id = \"S{k + 1}\"{note}",
+                f"  groups = [{', '.join(map(_q, st))}]", ""]
+    node_of = {}
+    for k, (lid, kind, dist, gids) in enumerate(j.loops):
+        node_of[lid] = (f"{sig.id}-n{k // 64 + 1}", k % 64)
+        speed = min(lk.speed for g in gids for lk in by_id[g].links)
+        out += ["  [[intersection.detector]]", f"  id = {_q(lid)}   # {dist:g} m before the "
+                "stop line", f"  kind = {_q(kind)}", f"  node = {_q(node_of[lid][0])}",
+                f"  input = {node_of[lid][1]}"]
+        if dist <= ADVANCE_M:
+            out += [f"  calls = [{', '.join(map(_q, gids))}]",
+                    f"  extends = [{', '.join(map(_q, gids))}]"]
+            passage = 2.0 if dist <= STOP_BAR_M else max(2.0, min(6.0, round(dist / speed, 1)))
+            out.append(f"  passage_s = {passage:g}")
+        out.append("")
+    out += _plans_toml(j)
+    out += ["  [intersection.sumo]", f"  tls = {_q(sig.id)}", "  [intersection.sumo.links]"]
+    for g in j.groups:
+        out.append(f"  {_key(g.id)} = [{', '.join(map(str, g.indices))}]")
+    out.append("")
+    return out
+
+
+def _plans_toml(j: Junction) -> list[str]:
+    out = []
+    limits = [_stage_green_limits(j, st) for st in j.stages]
+    main = max(range(len(j.stages)), key=lambda k: (sum(
+        g.score for g in j.groups if g.id in j.stages[k]), -k))
+    out += ["  # Fully actuated: stages nobody asks for are skipped, the major road rests.",
+            "  [[intersection.plan]]", '  id = "actuated"', '  mode = "actuated"',
+            f'  main_stage = "S{main + 1}"', "  [intersection.plan.stages]"]
+    for k, (lo, hi) in enumerate(limits):
+        recall = ', recall = "min"' if k == main else ""
+        out.append(f"  S{k + 1} = {{ min_green_s = {lo:g}, max_green_s = {hi:g}{recall} }}")
+    out.append("")
+    return out

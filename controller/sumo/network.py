@@ -1,0 +1,271 @@
+"""What a SUMO network says about its traffic lights, in plain data.
+
+`read_network(net, detector_files)` returns one `Signal` per traffic light (`tlLogic`):
+its links (SUMO link indices) with the lanes, turn direction, approach heading and the
+path each takes through the junction, which links are foes and which gives way to which
+(the junction's right-of-way logic), and the induction loops on its approach lanes.
+Nothing here knows about signal groups; `importer.py` builds those from this.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from . import SumoError
+
+Point = tuple[float, float]
+
+LEFT, THROUGH, RIGHT, UTURN = "L", "T", "R", "U"
+TURN_OF_DIR = {"l": LEFT, "L": LEFT, "s": THROUGH, "r": RIGHT, "R": RIGHT, "t": UTURN}
+
+
+class NetworkError(SumoError):
+    """The network (or detector file) cannot be used; the message says why."""
+
+
+@dataclass
+class Link:
+    index: int                   # SUMO link index within the traffic light's state string
+    junction: str
+    jindex: int                  # index in the junction's right-of-way (request) table
+    from_edge: str
+    from_lane: str
+    to_lane: str
+    turn: str                    # L, T, R or U
+    path: list[Point]            # centre line through the junction
+    heading: float               # travel direction at the stop line, degrees, 0 = east, ccw
+    speed: float                 # approach lane speed limit, m/s
+    edge_priority: int
+    pedestrian: bool = False     # a crossing
+
+
+@dataclass
+class Loop:
+    id: str
+    lane: str
+    to_stop_m: float             # distance from the loop to the stop line
+
+
+@dataclass
+class Signal:
+    id: str
+    links: list[Link]                                     # one entry per (index, connection)
+    foes: set[tuple[int, int]] = field(default_factory=set)      # link indices, both orders
+    yields: set[tuple[int, int]] = field(default_factory=set)    # (a, b): a gives way to b
+    loops: list[Loop] = field(default_factory=list)
+    lanes: dict[str, float] = field(default_factory=dict)       # approach lane -> length m
+    position: Point = (0.0, 0.0)
+
+    @property
+    def size(self) -> int:
+        return max(lk.index for lk in self.links) + 1
+
+
+@dataclass
+class Network:
+    signals: list[Signal]
+    # travel time (s) and length (m) between signals joined by a road without another signal
+    neighbours: dict[tuple[str, str], tuple[float, float]]
+
+
+def _shape(text: str | None) -> list[Point]:
+    pts = []
+    for p in (text or "").split():
+        xy = p.split(",")
+        pts.append((float(xy[0]), float(xy[1])))
+    return pts
+
+
+def _heading(shape: list[Point]) -> float:
+    (x0, y0), (x1, y1) = shape[-2], shape[-1]
+    return math.degrees(math.atan2(y1 - y0, x1 - x0)) % 360.0
+
+
+def read_network(net_path: str, detector_paths: list[str] = ()) -> Network:
+    """Read the traffic lights of a `.net.xml` and the induction loops of additional files."""
+    try:
+        root = ET.parse(net_path).getroot()
+    except (OSError, ET.ParseError) as e:
+        raise NetworkError(f"{net_path}: cannot read the network: {e}") from None
+    if root.tag != "net":
+        raise NetworkError(f"{net_path}: not a SUMO network (root element <{root.tag}>)")
+
+    lanes: dict[str, dict] = {}
+    edges: dict[str, dict] = {}
+    for e in root.iter("edge"):
+        eid = e.get("id")
+        edges[eid] = {"function": e.get("function", "normal"), "from": e.get("from"),
+                      "to": e.get("to"), "priority": int(e.get("priority", "-1"))}
+        for ln in e.iter("lane"):
+            lanes[ln.get("id")] = {"edge": eid, "length": float(ln.get("length")),
+                                   "speed": float(ln.get("speed", "13.89")),
+                                   "shape": _shape(ln.get("shape")),
+                                   "index": int(ln.get("index", "0"))}
+    junctions: dict[str, ET.Element] = {j.get("id"): j for j in root.iter("junction")}
+    tls_ids = [t.get("id") for t in root.iter("tlLogic")]
+    tls_ids = list(dict.fromkeys(tls_ids))
+    if not tls_ids:
+        raise NetworkError(f"{net_path}: the network has no traffic lights (no <tlLogic>)")
+
+    # connections: by from-lane, in file order (the order netconvert numbers junction links)
+    conns: list[ET.Element] = list(root.iter("connection"))
+    internal_next: dict[str, str] = {}     # internal lane -> the next internal lane (via)
+    by_lane: dict[str, list[ET.Element]] = {}
+    for c in conns:
+        f = c.get("from")
+        lane = f"{f}_{c.get('fromLane')}"
+        if edges.get(f, {}).get("function") == "internal":
+            if c.get("via"):
+                internal_next[lane] = c.get("via")
+            continue
+        by_lane.setdefault(lane, []).append(c)
+
+    signals: dict[str, Signal] = {t: Signal(t, []) for t in tls_ids}
+    for jid, j in junctions.items():
+        if j.get("type") not in ("traffic_light", "traffic_light_unregulated",
+                                 "traffic_light_right_on_red"):
+            continue
+        inc = (j.get("incLanes") or "").split()
+        # junction request index: incoming lanes in order, their connections in order
+        jlinks: list[ET.Element] = []
+        for lane in inc:
+            for c in by_lane.get(lane, []):
+                to = c.get("to")
+                if edges.get(to, {}).get("function") == "walkingarea":
+                    continue
+                jlinks.append(c)
+        requests = {int(r.get("index")): (r.get("foes"), r.get("response"))
+                    for r in j.iter("request")}
+        jl: list[tuple[int, Link, Signal]] = []
+        for k, c in enumerate(jlinks):
+            tl = c.get("tl")
+            if tl is None or c.get("linkIndex") is None or tl not in signals:
+                continue
+            fl = f"{c.get('from')}_{c.get('fromLane')}"
+            tlane = f"{c.get('to')}_{c.get('toLane')}"
+            path: list[Point] = []
+            via = c.get("via")
+            seen = set()
+            while via and via in lanes and via not in seen:
+                seen.add(via)
+                path += lanes[via]["shape"]
+                via = internal_next.get(via)
+            src, dst = lanes[fl]["shape"], lanes.get(tlane, {}).get("shape") or []
+            if not path:
+                path = [src[-1]] + ([dst[0]] if dst else [])
+            link = Link(int(c.get("linkIndex")), jid, k, c.get("from"), fl, tlane,
+                        TURN_OF_DIR.get(c.get("dir", "s"), THROUGH), path, _heading(src),
+                        lanes[fl]["speed"], edges[c.get("from")]["priority"])
+            sig = signals[tl]
+            jl.append((k, link, sig))
+            sig.links.append(link)
+            sig.lanes[fl] = lanes[fl]["length"]
+            sig.position = (float(j.get("x")), float(j.get("y")))
+        for k, a, sig in jl:
+            foes, resp = requests.get(k, ("", ""))
+            for m, b, sig_b in jl:
+                if m == k or sig_b is not sig or m >= len(foes or ""):
+                    continue
+                if foes[len(foes) - 1 - m] == "1":
+                    sig.foes.add((a.index, b.index))
+                    sig.foes.add((b.index, a.index))
+                if resp and m < len(resp) and resp[len(resp) - 1 - m] == "1":
+                    sig.yields.add((a.index, b.index))
+    # a traffic light whose junctions are not in the network (or have no links): drop it
+    for t in list(signals):
+        if not signals[t].links:
+            del signals[t]
+    if not signals:
+        raise NetworkError(f"{net_path}: no traffic light controls any connection")
+    for s in signals.values():
+        s.links.sort(key=lambda lk: (lk.index, lk.jindex))
+
+    _read_loops(detector_paths, lanes, signals)
+    return Network(list(signals.values()), _neighbours(signals, edges, lanes, by_lane, junctions))
+
+
+def _read_loops(paths, lanes, signals: dict[str, Signal]) -> None:
+    by_lane = {ln: s for s in signals.values() for ln in s.lanes}
+    for path in paths:
+        try:
+            root = ET.parse(path).getroot()
+        except (OSError, ET.ParseError) as e:
+            raise NetworkError(f"{path}: cannot read the detector file: {e}") from None
+        for el in root.iter():
+            if el.tag not in ("inductionLoop", "e1Detector"):
+                continue
+            lane = el.get("lane")
+            if lane not in lanes:
+                raise NetworkError(f"{path}: loop {el.get('id')} is on lane {lane!r}, "
+                                   "which the network does not have")
+            sig = by_lane.get(lane)
+            if sig is None:
+                continue            # not on an approach lane of a traffic light
+            length = lanes[lane]["length"]
+            pos = float(el.get("pos", "0"))
+            if pos < 0:
+                pos += length
+            sig.loops.append(Loop(el.get("id"), lane, max(0.0, length - pos)))
+
+
+def _neighbours(signals, edges, lanes, by_lane, junctions) -> dict:
+    """Signals joined by a chain of edges with no other signal: (travel time s, length m)."""
+    node_tls = {}
+    for s in signals.values():
+        for lk in s.links:
+            node_tls[lk.junction] = s.id
+    out_edges: dict[str, list[str]] = {}
+    for eid, e in edges.items():
+        if e["function"] == "normal" and e["from"]:
+            out_edges.setdefault(e["from"], []).append(eid)
+    edge_len = {}
+    for ln in lanes.values():
+        e = ln["edge"]
+        if edges[e]["function"] == "normal":
+            t = ln["length"] / max(ln["speed"], 0.1)
+            old = edge_len.get(e)
+            if old is None or ln["length"] > old[1]:
+                edge_len[e] = (t, ln["length"])
+    result: dict[tuple[str, str], tuple[float, float]] = {}
+    for s in signals.values():
+        starts = {lk.junction for lk in s.links}
+        for j in starts:
+            stack = [(e, 0.0, 0.0, 0) for e in out_edges.get(j, [])]
+            while stack:
+                e, tt, ll, depth = stack.pop()
+                if e not in edge_len or depth > 8:
+                    continue
+                t1, l1 = tt + edge_len[e][0], ll + edge_len[e][1]
+                dst = edges[e]["to"]
+                other = node_tls.get(dst)
+                if other is not None:
+                    if other != s.id:
+                        key = (s.id, other)
+                        if key not in result or result[key][0] > t1:
+                            result[key] = (round(t1, 1), round(l1, 1))
+                    continue
+                if dst in junctions and junctions[dst].get("type") in ("dead_end",):
+                    continue
+                for e2 in out_edges.get(dst, []):
+                    if edges[e2]["to"] != edges[e]["from"]:
+                        stack.append((e2, t1, l1, depth + 1))
+    return result
+
+
+def loop_files_in(paths: list[str]) -> list[str]:
+    """The additional files among `paths` that define induction loops."""
+    out = []
+    for p in paths:
+        if not os.path.exists(p):
+            continue
+        try:
+            for _, el in ET.iterparse(p, events=("start",)):
+                if el.tag in ("inductionLoop", "e1Detector"):
+                    out.append(p)
+                    break
+        except ET.ParseError:
+            continue
+    return out
