@@ -140,7 +140,7 @@ class Intersection:
     permissive: frozenset[tuple[str, str]] = frozenset()
     sumo: SumoMap | None = None  # how the groups and detectors appear in a SUMO network
     _group_index: dict[str, SignalGroup] = field(default_factory=dict, repr=False,
-                                                 compare=False)
+                                                 compare=False, init=False)
 
     def __post_init__(self) -> None:
         self._group_index.update({g.id: g for g in self.groups})

@@ -124,13 +124,13 @@ def with_profile(inter, name: str, ped_clear_s: float = 10.0):
     change = {g.id: g.change_s for g in groups}
     intergreen = {k: max(v, float(-(-change[k[0]] // 1))) for k, v in inter.intergreen.items()}
     return dataclasses.replace(inter, profile=prof, groups=tuple(groups),
-                               intergreen=intergreen, _group_index={})
+                               intergreen=intergreen)
 
 
 def with_group(inter, gid: str, **changes):
     groups = tuple(dataclasses.replace(g, **changes) if g.id == gid else g
                    for g in inter.groups)
-    return dataclasses.replace(inter, groups=groups, _group_index={})
+    return dataclasses.replace(inter, groups=groups)
 
 
 # -- correct signal plans -------------------------------------------------------------

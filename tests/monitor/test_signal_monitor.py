@@ -209,7 +209,7 @@ def test_green_to_red(cis, last):
 
 def test_fault_flash_red_from_green_is_not_green_to_red(cis):
     import dataclasses
-    red_flash = dataclasses.replace(cis, flash_aspect="red", _group_index={})
+    red_flash = dataclasses.replace(cis, flash_aspect="red")
     flash_red = {g: ("" if g.startswith("P") else "r") for g in FLASH}
     tl = timeline((2, ALL_RED), (2, {"V1": "RA"}), (14, {"V1": "G"}), (6, flash_red),
                   (3, ALL_RED))
@@ -277,7 +277,7 @@ def test_startup_flash(cis, flash_s, caught):
 
 def test_startup_flash_red_that_goes_steady(cis):
     import dataclasses
-    red_flash = dataclasses.replace(cis, flash_aspect="red", _group_index={})
+    red_flash = dataclasses.replace(cis, flash_aspect="red")
     flash_red = {g: ("" if g.startswith("P") else "r") for g in FLASH}
     # The flashing red merges into the steady all-red at 3.2 s: too short however it's read.
     vs = run(red_flash, samples(timeline((3.2, flash_red), (5, ALL_RED))))
