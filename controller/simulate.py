@@ -113,6 +113,7 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, 
     lamps = A.lamps
     flashing = False
     changed = True
+    inputs = Inputs()
     k = k0
     while True:
         now = k * STEP_S
@@ -126,7 +127,9 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, 
                 for d in prev_on - on:
                     tr.detectors[f"{iid}/{d}"].append((on_since.pop(d, now), now))
             prev_on = on
-        out = core.step(now, Inputs(on), group.plan_for(now))
+        if on is not inputs.presence:
+            inputs = Inputs(on)
+        out = core.step(now, inputs, group.plan_for(now))
         if keep_events and out.events:
             events.extend(out.events)
         asp = out.aspects
@@ -159,7 +162,8 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, 
         if every_tick or changed:      # the traffic sees new aspects one tick later
             k += 1
             continue
-        nxt = min(int(round(group.next_deadline() / STEP_S)), traffic.next_event(), k_end)
+        nxt = min(int(round(min(core.next_deadline(), group.boundary) / STEP_S)),
+                  traffic.next_event(), k_end)
         if flashing:
             nxt = min(nxt, (k // HALF_FLASH + 1) * HALF_FLASH)
         k = max(nxt, k + 1)

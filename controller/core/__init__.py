@@ -41,6 +41,11 @@ class GroupCore:
         times = [d + e.at_s for d in (day, day + 86400.0) for e in self.config.schedule]
         return min((x for x in times if x > now), default=float("inf"))
 
+    @property
+    def boundary(self) -> float:
+        """The next schedule boundary (s) after the last `plan_for`."""
+        return self._boundary
+
     def next_deadline(self) -> float:
         """The earliest time (s) at which any intersection or the schedule may change."""
         return min(min(c.next_deadline() for c in self.cores.values()), self._boundary)
