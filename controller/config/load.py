@@ -7,6 +7,7 @@ when the whole file is right.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from .profiles import (
 )
 from .reader import ConfigError, Problems, Table
 
+TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])", re.ASCII)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
@@ -60,7 +62,7 @@ def load(path: str | Path) -> GroupConfig:
     except UnicodeDecodeError:
         problems.add("", "is not UTF-8 text")
         raise ConfigError(problems.items) from None
-    return loads(text, str(path))
+    return loads(text.removeprefix("\ufeff"), str(path))   # a BOM from Windows editors
 
 
 def loads(text: str, source: str = "<string>") -> GroupConfig:
@@ -364,8 +366,11 @@ def _geometry(t: Table, groups: dict) -> dict[tuple[str, str], float]:
                 speeds.error(gid, f"names signal group {gid!r}, which is not defined")
                 continue
             if st is not None:
-                overrides[gid] = {k: st.get_number(k, None) for k in
-                                  ("overrun_s", "clear_speed_mps", "entry_speed_mps", "length_m")}
+                overrides[gid] = {
+                    "overrun_s": st.get_number("overrun_s", None),
+                    "clear_speed_mps": st.get_positive("clear_speed_mps", None),
+                    "entry_speed_mps": st.get_positive("entry_speed_mps", None),
+                    "length_m": st.get_number("length_m", None)}
                 overrides[gid] = {k: v for k, v in overrides[gid].items() if v is not None}
                 st.finish()
     for a in list(gt.data):
@@ -588,13 +593,11 @@ def _schedule(root: Table, inters: list[Intersection]) -> tuple[ScheduleEntry, .
         t.finish()
         at_s = None
         if at is not None:
-            try:
-                hh, mm = at.split(":")
-                if not (len(mm) == 2 and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
-                    raise ValueError
-                at_s = int(hh) * 3600.0 + int(mm) * 60.0
-            except ValueError:
-                t.error("at", f"must be a time of day HH:MM; got {at!r}")
+            m = TIME_OF_DAY.fullmatch(at)
+            if m:
+                at_s = int(m[1]) * 3600.0 + int(m[2]) * 60.0
+            else:
+                t.error("at", f"must be a time of day HH:MM (00:00 to 23:59); got {at!r}")
         for d in days:
             if d not in DAYS:
                 t.error("days", f"must name days among {', '.join(DAYS)}; got {d!r}")

@@ -7,6 +7,7 @@ collected, not raised, so that `smartcross check` shows all of them at once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,15 @@ class Problems:
 
 
 _MISSING = object()
+LARGEST = 1e9      # no quantity in a signal configuration comes near this
+
+
+def _finite(v: int | float) -> bool:
+    """A number that a float holds and that means something here (not nan, inf, 1e400)."""
+    try:
+        return math.isfinite(float(v)) and abs(v) < LARGEST
+    except OverflowError:
+        return False
 
 
 def _type_name(value: Any) -> str:
@@ -76,6 +86,8 @@ class Table:
 
     def get_str(self, name: str, default: Any = _MISSING, choices: tuple | None = None) -> Any:
         v = self._raw(name, default)
+        if v is _MISSING:          # required and absent: already reported
+            return None
         if v is default:
             return v
         if not isinstance(v, str):
@@ -89,6 +101,8 @@ class Table:
     def get_int(self, name: str, default: Any = _MISSING, lo: int | None = None,
                 hi: int | None = None) -> Any:
         v = self._raw(name, default)
+        if v is _MISSING:          # required and absent: already reported
+            return None
         if v is default:
             return v
         if isinstance(v, bool) or not isinstance(v, int):
@@ -103,10 +117,15 @@ class Table:
                     hi: float | None = None) -> Any:
         """A duration in seconds, a multiple of 0.1 s (the controller's step)."""
         v = self._raw(name, default)
+        if v is _MISSING:          # required and absent: already reported
+            return None
         if v is default:
             return v
         if isinstance(v, bool) or not isinstance(v, int | float):
             self.error(name, f"must be a number of seconds, not {_type_name(v)}")
+            return None if default is _MISSING else default
+        if not _finite(v):
+            self.error(name, f"must be a finite number of seconds; got {v!r}")
             return None if default is _MISSING else default
         v = float(v)
         if v < lo or (hi is not None and v > hi):
@@ -120,15 +139,26 @@ class Table:
 
     def get_number(self, name: str, default: Any = _MISSING, lo: float = 0.0) -> Any:
         v = self._raw(name, default)
+        if v is _MISSING:          # required and absent: already reported
+            return None
         if v is default:
             return v
-        if isinstance(v, bool) or not isinstance(v, int | float) or v < lo:
-            self.error(name, f"must be a number ≥ {lo:g}; got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, int | float) or not _finite(v) or v < lo:
+            self.error(name, f"must be a finite number ≥ {lo:g}; got {v!r}")
             return None if default is _MISSING else default
         return float(v)
 
+    def get_positive(self, name: str, default: Any = _MISSING) -> Any:
+        v = self.get_number(name, default)
+        if v is not None and v is not default and v <= 0:
+            self.error(name, f"must be more than 0; got {v:g}")
+            return None if default is _MISSING else default
+        return v
+
     def get_str_list(self, name: str, default: Any = _MISSING) -> Any:
         v = self._raw(name, default)
+        if v is _MISSING:          # required and absent: already reported
+            return None
         if v is default:
             return v
         if isinstance(v, str):
@@ -140,6 +170,8 @@ class Table:
 
     def get_int_list(self, name: str, default: Any = _MISSING) -> Any:
         v = self._raw(name, default)
+        if v is _MISSING:          # required and absent: already reported
+            return None
         if v is default:
             return v
         if not isinstance(v, list) or not all(
