@@ -4,8 +4,10 @@ boot.py calls `prepare()` (config, maintenance pin, boot counter); main.py calls
 """
 
 import asyncio
+import gc
+import sys
 
-from . import board, bootmode, config
+from . import board, bootmode
 from .board import add, diff
 from .bus import Bus
 from .core import Node
@@ -22,6 +24,8 @@ def prepare(path=CONFIG_PATH):
     """Read the config and decide maintenance / safe mode (once per boot)."""
     global _boot
     if _boot is None:
+        from . import config
+
         cfg = config.load(path)
         if cfg.error:
             print("node.json: config error %d: %s" % (cfg.error, cfg.error_text))
@@ -72,10 +76,26 @@ class Outputs:
             await board.sleep_ms(OUTPUT_MS)
 
 
+# Needed only to read node.json: their bytecode leaves the heap once the node is built.
+BOOT_ONLY = ("node.config", "protocols.safety_tables")
+
+
+def _unload(names):
+    for name in names:
+        sys.modules.pop(name, None)
+        pkg, _, leaf = name.rpartition(".")
+        parent = sys.modules.get(pkg)
+        if parent is not None and leaf in parent.__dict__:
+            delattr(parent, leaf)
+    gc.collect()
+
+
 def build(boot):
     cfg = boot.cfg
     node = Node(cfg, board.ticks_ms(), sticky_safe=boot.safe, reset_cause=boot.reset_cause,
                 boot_count=boot.boots, maintenance=boot.maintenance)
+    cfg.tables = None               # the guard keeps what it needs, in its own form
+    _unload(BOOT_ONLY)
     bus = Bus(cfg, node, Datastore(node))
     node.bus = bus
     tasks = [bus, Inputs(node, cfg.scan_ms), Outputs(node)]

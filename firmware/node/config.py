@@ -1,6 +1,7 @@
 """The node configuration file (node.json), read once at boot. Schema: firmware/README.md.
 
-`load(path)` never raises: it returns a Config whose `error` is register_map.CFG_OK or the
+Boot-only code: app.py unloads this module once the node is built; what it reads lives on in
+plain records (settings.py). `load(path)` never raises: it returns a Config whose `error` is register_map.CFG_OK or the
 first problem's CFG_* code (with `error_text` for the console). A config with an error
 never lets the heads follow commands; what could still be read is kept so the node can
 answer the bus (the `modbus` section falls back field by field to its defaults) and flash
@@ -11,6 +12,8 @@ import json
 
 from protocols import register_map as rm
 from protocols import safety_tables
+
+from . import settings
 
 MAX_PIN = 48                    # ESP32-S3 has GPIO 0..48, the ESP32 0..39
 
@@ -48,108 +51,58 @@ def _pin(d, key, default=_REQUIRED):
     return _get(d, key, int, default, 0, MAX_PIN)
 
 
-class Group:
-    """A signal head's hardware: output pins per lamp, optional lamp-feedback pins."""
-
-    def __init__(self, d):
-        self.id = _get(d, "id", str)
-        self.red = _pin(d, "red", None)
-        self.amber = _pin(d, "amber", None)
-        self.green = _pin(d, "green", None)
-        if self.green is None:
-            raise Bad(rm.CFG_OTHER, "group %s has no green output" % self.id)
-        self.flash_red = _get(d, "flash", str, "amber") == "red"
-        fb = _get(d, "feedback", dict, {})
-        self.fb_red = _pin(fb, "red", None)
-        self.fb_amber = _pin(fb, "amber", None)
-        self.fb_green = _pin(fb, "green", None)
-        self.fb_active_low = _get(fb, "active_low", bool, False)
-        self.kind = ""              # from the safety tables, once they are accepted
-
-    def pins(self):
-        return (self.red, self.amber, self.green, self.fb_red, self.fb_amber, self.fb_green)
+def _group(d):
+    g = settings.Group()
+    g.id = _get(d, "id", str)
+    g.red = _pin(d, "red", None)
+    g.amber = _pin(d, "amber", None)
+    g.green = _pin(d, "green", None)
+    if g.green is None:
+        raise Bad(rm.CFG_OTHER, "group %s has no green output" % g.id)
+    g.flash_red = _get(d, "flash", str, "amber") == "red"
+    fb = _get(d, "feedback", dict, {})
+    g.fb_red = _pin(fb, "red", None)
+    g.fb_amber = _pin(fb, "amber", None)
+    g.fb_green = _pin(fb, "green", None)
+    g.fb_active_low = _get(fb, "active_low", bool, False)
+    return g
 
 
-class Detector:
-    def __init__(self, d):
-        self.id = _get(d, "id", str)
-        self.pin = _pin(d, "pin")
-        self.active_low = _get(d, "active_low", bool, False)
-        self.debounce_ms = _get(d, "debounce_ms", int, 20, 0, 1000)
-        # NTCIP 1202 detector diagnostics; 0 disables one.
-        self.no_activity_min = _get(d, "no_activity_min", int, 0, 0, 255)
-        self.max_presence_min = _get(d, "max_presence_min", int, 0, 0, 255)
-        self.erratic_per_min = _get(d, "erratic_per_min", int, 0, 0, 255)
-
-    def pins(self):
-        return (self.pin,)
+def _detector(d):
+    x = settings.Detector()
+    x.id = _get(d, "id", str)
+    x.pin = _pin(d, "pin")
+    x.active_low = _get(d, "active_low", bool, False)
+    x.debounce_ms = _get(d, "debounce_ms", int, 20, 0, 1000)
+    # NTCIP 1202 detector diagnostics; 0 disables one.
+    x.no_activity_min = _get(d, "no_activity_min", int, 0, 0, 255)
+    x.max_presence_min = _get(d, "max_presence_min", int, 0, 0, 255)
+    x.erratic_per_min = _get(d, "erratic_per_min", int, 0, 0, 255)
+    return x
 
 
-class Bay:
-    def __init__(self, d):
-        self.id = _get(d, "id", str)
-        self.type = _get(d, "type", str)
-        if self.type == "digital":
-            self.pin = _pin(d, "pin")
-            self.active_low = _get(d, "active_low", bool, False)
-            self.debounce_ms = _get(d, "debounce_ms", int, 2000, 0, 600000)
-        elif self.type == "ultrasonic":
-            self.trigger = _pin(d, "trigger")
-            self.echo = _pin(d, "echo")
-            self.period_ms = _get(d, "period_ms", int, 500, 50, 60000)
-            self.occupied_cm = _get(d, "occupied_cm", int, 100, 2, 400)
-            self.free_cm = _get(d, "free_cm", int, 130, 2, 400)
-            self.max_cm = _get(d, "max_cm", int, 150, 10, 400)
-            self.confirm = _get(d, "confirm", int, 3, 1, 100)
-            self.fault_after = _get(d, "fault_after", int, 5, 1, 100)
-            if not self.occupied_cm < self.free_cm <= self.max_cm:
-                raise Bad(rm.CFG_OTHER, "bay %s: need occupied_cm < free_cm <= max_cm" % self.id)
-        else:
-            raise Bad(rm.CFG_OTHER, "bay %s: type must be digital or ultrasonic" % self.id)
-
-    def pins(self):
-        if self.type == "digital":
-            return (self.pin,)
-        return (self.trigger, self.echo)
-
-
-class Config:
-    def __init__(self):
-        self.error = rm.CFG_OK
-        self.error_text = ""
-        self.node_id = "?"
-        # Bus defaults: what a node with an unreadable file answers on.
-        self.address = 247
-        self.baud = 19200
-        self.parity = "E"
-        self.uart_id = 1
-        self.tx = 17
-        self.rx = 16
-        self.de = 4
-        self.comm_timeout_ms = 1000
-        self.scan_ms = 10
-        self.maintenance_pin = None
-        self.maintenance_active_low = True
-        self.status_led = None
-        self.outputs_active_low = False
-        self.groups = []
-        self.detectors = []
-        self.bays = []
-        self.interval_s = 60
-        self.startup_flash_ms = 5000
-        self.all_red_ms = 3000
-        self.refusal_limit = 5
-        self.refusal_window_ms = 10000
-        self.wdt_ms = 5000
-        self.boot_limit = 3
-        self.stable_s = 30
-        self.tables = None
-        self.tables_crc = 0
-
-    def fail(self, code, text):
-        if self.error == rm.CFG_OK:
-            self.error = code
-            self.error_text = text
+def _bay(d):
+    b = settings.Bay()
+    b.id = _get(d, "id", str)
+    b.type = _get(d, "type", str)
+    if b.type == "digital":
+        b.pin = _pin(d, "pin")
+        b.active_low = _get(d, "active_low", bool, False)
+        b.debounce_ms = _get(d, "debounce_ms", int, 2000, 0, 600000)
+    elif b.type == "ultrasonic":
+        b.trigger = _pin(d, "trigger")
+        b.echo = _pin(d, "echo")
+        b.period_ms = _get(d, "period_ms", int, 500, 50, 60000)
+        b.occupied_cm = _get(d, "occupied_cm", int, 100, 2, 400)
+        b.free_cm = _get(d, "free_cm", int, 130, 2, 400)
+        b.max_cm = _get(d, "max_cm", int, 150, 10, 400)
+        b.confirm = _get(d, "confirm", int, 3, 1, 100)
+        b.fault_after = _get(d, "fault_after", int, 5, 1, 100)
+        if not b.occupied_cm < b.free_cm <= b.max_cm:
+            raise Bad(rm.CFG_OTHER, "bay %s: need occupied_cm < free_cm <= max_cm" % b.id)
+    else:
+        raise Bad(rm.CFG_OTHER, "bay %s: type must be digital or ultrasonic" % b.id)
+    return b
 
 
 def _bus(cfg, d):
@@ -174,7 +127,7 @@ def _bus(cfg, d):
 
 
 def _heads(cfg, d):
-    groups = [Group(g) for g in _get(d, "groups", list)]
+    groups = [_group(g) for g in _get(d, "groups", list)]
     if len(groups) > rm.MAX_GROUPS:
         raise Bad(rm.CFG_TOO_MANY, "%d groups, at most %d" % (len(groups), rm.MAX_GROUPS))
     cfg.groups = groups
@@ -218,8 +171,8 @@ def _rest(cfg, d):
         cfg.maintenance_active_low = _get(mp, "active_low", bool, True)
     cfg.status_led = _pin(d, "status_led", None)
     cfg.outputs_active_low = _get(d, "outputs_active_low", bool, False)
-    cfg.detectors = [Detector(x) for x in _get(d, "detectors", list, [])]
-    cfg.bays = [Bay(x) for x in _get(d, "bays", list, [])]
+    cfg.detectors = [_detector(x) for x in _get(d, "detectors", list, [])]
+    cfg.bays = [_bay(x) for x in _get(d, "bays", list, [])]
     if len(cfg.detectors) > rm.MAX_DETECTORS or len(cfg.bays) > rm.MAX_BAYS:
         raise Bad(rm.CFG_TOO_MANY, "at most %d detectors and %d bays" % (
             rm.MAX_DETECTORS, rm.MAX_BAYS))
@@ -253,7 +206,7 @@ def _unique_pins(cfg):
 
 def parse(d):
     """A Config from the decoded JSON document `d`."""
-    cfg = Config()
+    cfg = settings.Config()
     if not isinstance(d, dict):
         cfg.fail(rm.CFG_OTHER, "node.json is not an object")
         return cfg
@@ -275,7 +228,7 @@ def load(path):
         with open(path) as f:
             d = json.load(f)
     except Exception as e:  # noqa: BLE001 - missing file, JSON error: both flash the node
-        cfg = Config()
+        cfg = settings.Config()
         cfg.fail(rm.CFG_OTHER, "cannot read %s: %r" % (path, e))
         return cfg
     return parse(d)

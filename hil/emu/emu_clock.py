@@ -32,6 +32,10 @@ class Clock:
         self._seen = set()
         self.on_time = None             # called with the absolute us after every jump
 
+    def origin_us(self):
+        """Where board time 0 is on the unix port's own ticks_us (CLOCK_MONOTONIC)."""
+        return self._t0
+
     # ---- absolute board time (us since the process started; never wraps) ----
     def now_us(self):
         if self.virtual:

@@ -3,7 +3,8 @@
 MicroPython code (runs inside the board process, next to the emulated `machine`).
 
 host -> board                          board -> host
-  I <pin> <0|1>      input level         H <clock> <boot_cause>  hello, once per boot
+  I <pin> <0|1>      input level         H <clock> <cause> <t0>  hello, once per boot;
+                                          t0: board time 0 on CLOCK_MONOTONIC (us)
   E <pin> <us>       echo width for      O <pin> <0|1> <t_us>    output level changed
                      time_pulse_us        U <n> <t0_us> <t1_us>   UART sent n bytes, on
                      (-2: never answers)                          the wire from t0 to t1
@@ -11,6 +12,7 @@ host -> board                          board -> host
                      OSError (fault)      T <t_us>                virtual clock idle at t
   Z <ms>             stall the board     M <alloc> <free>        heap after gc.collect()
   S <pin> <0|1>      trace reads of pin  R <pin> <t_us>          traced read of pin
+  V <0|1>            trace UART input    A <n> <t_us>            UART got n bytes (traced)
   G <t_us>           grant virtual time  K <cause>               about to reset
   M                  report heap
   Q                  quit (exit 0)                    (K carries <cause> <t_us>)

@@ -86,6 +86,7 @@ class Board:
         self.output_log: list[tuple[int, int, int, int]] = []   # (boot, t_us, pin, level)
         self.tx_log: list[tuple[int, int, int, int]] = []       # (boot, n, t0_us, t1_us)
         self.reads: list[tuple[int, int]] = []                  # traced (pin, t_us)
+        self.rx_log: list[tuple[int, int, int]] = []            # traced (boot, n, t_us)
         self.log: list[str] = []
         self.boots = 0                    # hellos seen
         self.boot_causes: list[int] = []
@@ -103,6 +104,7 @@ class Board:
         self._vt = 0                      # virtual: last time the board reported idle
         self._vg = 0                      # virtual: last time granted
         self._death_t = 0
+        self._origin_us = 0
         self._heap: tuple[int, int] | None = None
         self._listeners: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
@@ -245,6 +247,8 @@ class Board:
             self.tx_log.append((self.boots, int(f[1]), int(f[2]), int(f[3])))
         elif op == b"R":
             self.reads.append((int(f[1]), int(f[2])))
+        elif op == b"A":
+            self.rx_log.append((self.boots, int(f[1]), int(f[2])))
         elif op == b"T":
             self._vt = int(f[1])
         elif op == b"M":
@@ -256,6 +260,7 @@ class Board:
         elif op == b"H":
             self.boots += 1
             self.boot_causes.append(int(f[2]))
+            self._origin_us = int(f[3])
             self.wdt_ms = 0
             self._vt = self._vg = 0
 
@@ -414,7 +419,13 @@ class Board:
         self._send(f"Z {ms}")
 
     def trace_reads(self, pin: int, on: bool = True) -> None:
+        """Report every read of `pin` with the board's time (Board.reads)."""
         self._send(f"S {pin} {1 if on else 0}")
+
+    def trace_uart(self, on: bool = True) -> None:
+        """Report when UART bytes reach the board, with its time (Board.rx_log); with
+        tx_log this gives the node's own request-to-response turnaround."""
+        self._send(f"V {1 if on else 0}")
 
     def heap(self, timeout: float = 10.0) -> tuple[int, int]:
         """(gc.mem_alloc(), gc.mem_free()) of the board after a gc.collect()."""
@@ -432,6 +443,12 @@ class Board:
     def board_time_us(self) -> int:
         """Virtual clock: the board's time (us since its boot) when it last went idle."""
         return self._vt
+
+    def board_us(self, monotonic_ns: int | None = None) -> int:
+        """Real clock: a host time.monotonic_ns() (default: now) as the board's time in us
+        (both are CLOCK_MONOTONIC)."""
+        t = time.monotonic_ns() if monotonic_ns is None else monotonic_ns
+        return t // 1000 - self._origin_us
 
     def advance(self, ms: float, timeout: float = 60.0) -> None:
         """Virtual clock: let `ms` of board time pass (across resets, too)."""

@@ -49,6 +49,7 @@ _outputs = {}       # pin -> Pin (outputs, for irq-less bookkeeping)
 _inputs = {}        # pin -> Pin (inputs with irq handlers)
 _stall_ms = 0
 _last_pump = 0
+_trace_rx = False   # report UART arrivals ("A <n> <t_us>")
 
 
 # ---------------------------------------------------------------- RTC domain file
@@ -81,7 +82,7 @@ def _die(cause, code):
 
 # ---------------------------------------------------------------- the host link
 def _on_host_line(f):
-    global _stall_ms
+    global _stall_ms, _trace_rx
     op = f[0]
     if op == b"I":
         pin, level = int(f[1]), int(f[2])
@@ -98,6 +99,8 @@ def _on_host_line(f):
         (_traced.add if f[2] == b"1" else _traced.discard)(int(f[1]))
     elif op == b"Z":
         _stall_ms = int(f[1])
+    elif op == b"V":
+        _trace_rx = f[1] == b"1"
     elif op == b"G":
         emu_clock_obj.grant(int(f[1]))
     elif op == b"M":
@@ -134,7 +137,10 @@ def _load_pins_init():
 
 _load_pins_init()
 emu_link.connect("pins.sock" if emu_link.getenv("EMU_HOST") else None, _on_host_line)
-emu_link.send(b"H %s %d\n" % (b"virtual" if _virtual else b"real", _reset_cause))
+# The board's time 0 on the unix port's monotonic clock (CLOCK_MONOTONIC, like the host's
+# time.monotonic()), so a host can put its own events on the board's time line.
+emu_link.send(b"H %s %d %d\n" % (b"virtual" if _virtual else b"real", _reset_cause,
+                                  emu_clock_obj.origin_us()))
 
 
 # ---------------------------------------------------------------- module functions
@@ -337,6 +343,8 @@ class UART:
             if not data:
                 raise SystemExit(0)
             self._rx.extend(data)
+            if _trace_rx:
+                emu_link.send(b"A %d %d\n" % (len(data), emu_clock_obj.now_us()))
 
     def any(self):
         self._fill()

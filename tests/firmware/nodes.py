@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hil.emu import drive
 from hil.emu.host import FIRMWARE, Board
 from protocols import register_map as rm
-from protocols.aspects import RED
-from protocols.rtu import master
 
 EXAMPLE = FIRMWARE / "node.example.json"
 
@@ -38,42 +37,20 @@ def example(**changes: Any) -> dict[str, Any]:
 
 def lamps_follow(board: Board) -> None:
     """Wire each red lamp's current sense to its red output, as a healthy lamp does."""
-    for g in GROUPS:
-        level = board.outputs.get(g["red"], 0)
-        if board.inputs.get(g["fb_red"]) != level:
-            board.set_input(g["fb_red"], level)
+    drive.lamps_follow(board, drive.feedback_pairs(example()))
 
 
-class Cabinet:
-    """Polls one node: write HEARTBEAT, COMMAND, SIGNAL_CMD and read the process image."""
+class Cabinet(drive.Poller):
+    """Polls one node of the example (3 groups), with healthy lamps."""
 
     def __init__(self, board: Board, unit: int = 1) -> None:
-        self.board = board
-        self.unit = unit
-        self.hb = 0
-        self.mode = rm.MODE_RUN
-        self.aspects = [RED, RED, RED]
-        self.image: dict[str, Any] = {}
-
-    def poll(self, mode: int | None = None, aspects: list[int] | None = None) -> dict[str, Any]:
-        if mode is not None:
-            self.mode = mode
-        if aspects is not None:
-            self.aspects = list(aspects)
-        self.hb = (self.hb + 1) & 0xFFFF
-        regs = rm.command_regs(self.hb, self.mode, self.aspects)
-        req = master.read_write_registers(self.unit, rm.POLL_READ_ADDR, rm.POLL_READ_COUNT,
-                                          rm.POLL_WRITE_ADDR, regs)
-        self.image = rm.decode_process_image(self.board.transact(req), len(self.aspects))
-        return self.image
-
-    def read(self, addr: int, count: int = 1) -> list[int]:
-        return self.board.transact(master.read_holding_registers(self.unit, addr, count))
+        super().__init__(board, unit, 3)
+        self.pairs = drive.feedback_pairs(example())
 
     def run(self, ms: int, every: int = 100) -> None:
-        """Virtual clock: poll every `every` ms for `ms` (lamps drawing current)."""
+        """Virtual clock: poll every `every` ms for `ms`."""
         for _ in range(ms // every):
-            lamps_follow(self.board)
+            drive.lamps_follow(self.board, self.pairs)
             self.poll()
             self.board.advance(every - 1)
 
