@@ -1,7 +1,7 @@
 """The node's modules, tested on the MicroPython unix port (the tests are in mp/)."""
 
 import pytest
-from mpunit import MP, check, names_of
+from fw_mpunit import MP, check, names_of
 
 MODULES = sorted(p.stem for p in MP.glob("mp_*.py"))
 CASES = [(m, n) for m in MODULES for n in names_of(m)]

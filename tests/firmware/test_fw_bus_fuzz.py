@@ -9,9 +9,9 @@ import struct
 from collections.abc import Iterator
 
 import pytest
+from fw_nodes import example
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from nodes import example
 
 from hil.emu.host import Board
 from protocols import register_map as rm

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from nodes import DE, DET1, MAINTENANCE, V1, V2, Cabinet, example, lamps_follow
+from fw_nodes import DE, DET1, MAINTENANCE, V1, V2, Cabinet, example, lamps_follow
 
 from hil.emu.host import PWRON_RESET, WDT_RESET, Board
 from protocols import register_map as rm

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nodes import example
+from fw_nodes import example
 from pymodbus.client import AsyncModbusSerialClient
 
 from hil.emu.host import ROOT
