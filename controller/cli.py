@@ -296,8 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minimum red clearance inside every intergreen, s (2)")
     i.add_argument("--no-permissive", action="store_true",
                    help="no permissive left turns: every SUMO foe is a conflict")
-    i.add_argument("--plan", default="actuated", choices=("adaptive", "actuated"),
-                   help="the plan the schedule runs (actuated)")
+    i.add_argument("--plan", default="adaptive", choices=("adaptive", "actuated"),
+                   help="the plan the schedule runs (adaptive)")
     i.add_argument("--name", help="name of the intersection group")
     i.set_defaults(func=cmd_import_sumo)
 

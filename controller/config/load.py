@@ -15,9 +15,9 @@ from protocols import register_map as rm
 
 from . import geometry
 from .model import (
-    ACTUATED,
     DETECTOR_KINDS,
     FIXED,
+    GREEN_RANGE_MODES,
     GROUP_KINDS,
     PARKING_BAY,
     PED_BUTTON,
@@ -148,7 +148,7 @@ def _intersection(t: Table, ident: str, bus_ids: set[str], area_ids: set[str]) -
     conflicts = _conflicts(t, gmap)
     permissive = _permissive(t, gmap, conflicts)
     geom = _geometry(t, gmap)
-    intergreen = _intergreen(t, gmap, conflicts, geom)
+    intergreen = _intergreen(t, gmap, conflicts, geom, permissive)
 
     stages = []
     for st, sid in _unique(t.get_tables("stage", required=True), "stage"):
@@ -403,7 +403,8 @@ def _geometry(t: Table, groups: dict) -> dict[tuple[str, str], float]:
     return out
 
 
-def _intergreen(t: Table, groups: dict, conflicts: set, geom: dict) -> dict[tuple[str, str], float]:
+def _intergreen(t: Table, groups: dict, conflicts: set, geom: dict,
+                permissive: set | frozenset = frozenset()) -> dict[tuple[str, str], float]:
     out = dict(geom)
     it = t.get_table("intergreen")
     if it is not None:
@@ -426,8 +427,15 @@ def _intergreen(t: Table, groups: dict, conflicts: set, geom: dict) -> dict[tupl
         if (a, b) not in out:
             t.error(where, f"{a} and {b} conflict but there is no intergreen from {a} to {b} "
                     f"(give [intersection.intergreen] {a} = {{ {b} = … }} or its geometry)")
+    # a permissive pair needs both intergreens: for a stream that enters after the other ended
+    paired = permissive | {(b, a) for a, b in permissive}
+    for a, b in sorted(paired):
+        if (a, b) not in out:
+            t.error("permissive", f"{a} and {b} are a permissive pair but there is no "
+                    f"intergreen from {a} to {b} (used when {b} enters after {a} ended; give "
+                    f"[intersection.intergreen] {a} = {{ {b} = … }} or its geometry)")
     for (a, b), v in sorted(out.items()):
-        if (a, b) not in conflicts:
+        if (a, b) not in conflicts and (a, b) not in paired:
             t.error(f"intergreen.{a}.{b}", f"{a} and {b} are not listed as conflicting; add "
                     "them to [intersection.conflicts] or remove the intergreen")
         elif a in groups and v < groups[a].change_s:
@@ -557,12 +565,12 @@ def _stage_plan(t: Table, sid: str, mode: str | None, inter: Intersection | None
                     f"({floor:g} s)")
         if max_green is not None:
             t.error("max_green_s", "belongs to actuated plans; a fixed-time stage has green_s")
-    elif mode == ACTUATED:
+    elif mode in GREEN_RANGE_MODES:
         if green is not None:
-            t.error("green_s", "belongs to fixed-time plans; an actuated stage has "
+            t.error("green_s", f"belongs to fixed-time plans; an {mode} stage has "
                     "min_green_s / max_green_s")
         if max_green is None:
-            t.error("max_green_s", "is required in an actuated plan")
+            t.error("max_green_s", f"is required in an {mode} plan")
         if min_green is not None and min_green < floor:
             t.error("min_green_s", f"is {min_green:g} s, shorter than the minimum green of its "
                     f"groups ({floor:g} s)")

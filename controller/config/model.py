@@ -24,7 +24,9 @@ DETECTOR_KINDS = (PRESENCE, COUNTING, PED_BUTTON, PARKING_BAY)
 
 FIXED = "fixed"
 ACTUATED = "actuated"
-PLAN_MODES = (FIXED, ACTUATED)
+ADAPTIVE = "adaptive"        # controller/control/adaptive.py: queues, counts, Webster
+PLAN_MODES = (FIXED, ACTUATED, ADAPTIVE)
+GREEN_RANGE_MODES = (ACTUATED, ADAPTIVE)     # stages have min_green_s / max_green_s
 
 RECALLS = ("none", "min", "max", "ped")
 

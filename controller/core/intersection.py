@@ -57,6 +57,18 @@ class IntersectionCore:
                 if inter.conflicting(a, b):
                     ga.conflicts.append((gb, ds(inter.intergreen[(b, a)]),
                                          ds(inter.intergreen[(a, b)])))
+        # permissive pairs (docs/CONTROL.md): a stream with right of way never starts while
+        # a stream that gives way to it shows a protected green or is clearing from one, and
+        # a yielding stream starts only with its priority streams green (joining them) or red
+        # and cleared. Intergreens of the pair, both ways, come from the configuration.
+        self.yielders: dict[str, list[tuple[GroupTimer, int]]] = {}   # priority -> yielding
+        self.partners: dict[str, list[tuple[GroupTimer, int]]] = {}   # yielding -> priority
+        for a, b in sorted(inter.permissive):
+            self.yielders.setdefault(b, []).append((self.groups[a], ds(inter.intergreen[(a, b)])))
+            self.partners.setdefault(a, []).append((self.groups[b], ds(inter.intergreen[(b, a)])))
+        self._held: list[GroupTimer] = []       # entering, waiting for the permissive rules
+        self._restart: list[GroupTimer] = []    # protected turns that end, then rejoin
+        self._transition_t = 0
         self.stage_groups = {s.id: s.groups for s in inter.stages}
         self.detectors = {d.id: d for d in inter.detectors if d.kind != PARKING_BAY}
         self.passage = {d.id: ds(d.passage_s) for d in self.detectors.values()}
@@ -141,6 +153,12 @@ class IntersectionCore:
             return None
         return self.on_since.get(detector)
 
+    def last_seen(self, detector: str) -> int:
+        """The last tenth the detector reported presence (now while it does; NEVER if never)."""
+        if detector in self.present:
+            return self.t
+        return self.last_on[detector]
+
     def group_aspect(self, group: str) -> int:
         return self.groups[group].aspect
 
@@ -194,6 +212,10 @@ class IntersectionCore:
 
         moved = self.mode != mode0
         if self.mode in (RUN, TO_FLASH) and (self._dirty or moved or t >= self._due):
+            if self._held:
+                for g in [g for g in self._held if self._may_start(g, t) <= t]:
+                    g.request_start()
+                    self._held.remove(g)
             for g in self.groups.values():
                 g.tick(t, out)
             if self.mode == TO_FLASH:
@@ -205,6 +227,10 @@ class IntersectionCore:
             if not self._audit(t):
                 self._enter_flash(t, E.FLASH_FAULT, out)
             self._due = min(g.deadline(t) for g in self.groups.values())
+            if self._held:
+                held = min(self._may_start(g, t) for g in self._held)
+                if held < INF:
+                    self._due = min(self._due, max(held, t + 1))
             self._dirty = False
             moved = moved or any(g.since == t for g in self.groups.values())
         if moved:
@@ -337,18 +363,58 @@ class IntersectionCore:
             for c, ig_in, _ in b.conflicts:
                 at = max(at, est_end.get(c.id, c.green_end) + ig_in)
             start_at[b.id] = at
-        for a in leaving:
+        restart = self._protected_to_permissive(entering, tgt) if self.yielders else []
+        for a in leaving + restart:
             latest = [start_at[b.id] - ig_out for b, _, ig_out in a.conflicts if b.id in start_at]
             a.request_end(max(t, min(latest) - a.flash_green) if latest else t)
+        entering += [a for a in restart if self._serves(a.id)]
         for b in entering:
-            b.request_start()
+            if b.id in self.yielders or b.id in self.partners:
+                self._held.append(b)
+            else:
+                b.request_start()
+        self._restart, self._transition_t = restart, t
         self.stage, self.entering, self.leaving = target, entering, leaving
         self.in_transition = True
         self._dirty = True
         self._conflict_call_since = None
 
+    def _protected_to_permissive(self, entering: list[GroupTimer], tgt: set[str]) -> list[GroupTimer]:
+        """Yielding groups that stay green into the target stage while a stream they give
+        way to enters: they show a protected green now, so they end (their change interval,
+        like a yellow arrow), and rejoin permissively once that stream runs."""
+        out = []
+        for b in entering:
+            for a, _ in self.yielders.get(b.id, ()):
+                if a.showing_green and a.id in tgt and a not in out and not any(
+                        p.showing_green for p, _ in self.partners[a.id] if p is not b):
+                    out.append(a)
+        return out
+
+    def _may_start(self, g: GroupTimer, t: int) -> int:
+        """The first tenth at which `g` may be asked to start under the permissive rules
+        (INF while a partner's state forbids it); its conflicts still gate it as always."""
+        at = g.permit() - g.red_amber
+        for a, ig in self.yielders.get(g.id, ()):         # g has right of way over a
+            if a.aspect != A.RED:
+                if a.showing_green and any(p.showing_green for p, _ in self.partners[a.id]
+                                           if p is not g):
+                    continue            # a already gives way to another running stream
+                return INF
+            at = max(at, a.green_end + ig)
+        for b, ig in self.partners.get(g.id, ()):          # g gives way to b
+            if b.showing_green:
+                continue                # join the running stream
+            if b.aspect != A.RED or b.want_start or b in self._held:
+                return INF              # b is clearing, or about to start: after it
+            at = max(at, b.green_end + ig)
+        return at
+
     def _check_transition_done(self, t: int) -> None:
-        if all(g.served for g in self.entering) and not any(g.showing_green for g in self.leaving):
+        if self._restart and any(g.green_end < self._transition_t for g in self._restart):
+            return                      # a protected turn has not ended yet
+        if all(g.served for g in self.entering) and not any(
+                g.showing_green for g in self.leaving if g not in self._restart):
             self.in_transition = False
             self.stage_start = t
             for g in self.entering:
@@ -359,6 +425,7 @@ class IntersectionCore:
     def _wind_down(self, t: int) -> None:
         """Controlled entry into flash: every green ends through its change interval."""
         self._dirty = True
+        self._held.clear()
         for g in self.groups.values():
             if g.aspect == A.RED:
                 g.want_start = False
@@ -368,6 +435,7 @@ class IntersectionCore:
     def _enter_flash(self, t: int, reason: int, out: list) -> None:
         self.mode, self.mode_since, self.flash_reason = FLASH, t, reason
         self.in_transition = False
+        self._held.clear()
         for g in self.groups.values():
             g.to_flash(t, self.flash_aspect)
         out.append((E.FLASH_STATUS, reason))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..config.model import ACTUATED, FIXED, Intersection, Plan
+from ..config.model import ACTUATED, ADAPTIVE, FIXED, Intersection, Plan
 from . import events as E
 from .signal_group import ds
 
@@ -153,4 +153,8 @@ def make_policy(inter: Intersection, plan: Plan) -> Policy:
         return FixedTime(inter, plan)
     if plan.mode == ACTUATED:
         return Actuated(inter, plan)
+    if plan.mode == ADAPTIVE:           # smart strategies live with the control layer
+        from ..control.adaptive import Adaptive
+
+        return Adaptive(inter, plan)
     raise ValueError(f"unknown plan mode {plan.mode!r}")

@@ -39,7 +39,7 @@ class Options:
     amber_s: float = 3.0           # the SUMO benchmark's yellow; ≥ 3 s (NTCIP)
     all_red_s: float = 2.0         # minimum red clearance inside every intergreen
     permissive: bool = True        # permissive left turns where SUMO makes them yield
-    plan: str = "actuated"         # the plan the schedule runs
+    plan: str = "adaptive"         # the plan the schedule runs
     name: str = ""
 
 
@@ -201,13 +201,14 @@ def _movement(lk: Link) -> geometry.Movement:
     return geometry.movement("vehicle" if lk.turn == THROUGH else "arrow", {})
 
 
-def _intergreens(sig: Signal, groups: list[Group], conflicts, opts: Options):
-    """Per ordered conflicting pair: the governing link pair's distances and RiLSA value,
-    and the intergreen used (never below amber + minimum red clearance)."""
+def _intergreens(sig: Signal, groups: list[Group], conflicts, permissive, opts: Options):
+    """Per ordered conflicting (or permissive) pair: the governing link pair's distances and
+    RiLSA value, and the intergreen used (never below amber + minimum red clearance)."""
     by_id = {g.id: g for g in groups}
     geom: dict[tuple[str, str], tuple[float, float, float]] = {}
     final: dict[tuple[str, str], float] = {}
-    for ga_id, gb_id in sorted(conflicts):
+    pairs = set(conflicts) | {(a, b) for a, b in permissive} | {(b, a) for a, b in permissive}
+    for ga_id, gb_id in sorted(pairs):
         best = None
         for a in by_id[ga_id].links:
             for b in by_id[gb_id].links:
@@ -248,8 +249,9 @@ def _stages(groups: list[Group], conflicts, permissive) -> list[list[str]]:
         stages.append(stage)
         covered |= set(stage)
 
-    # groups that only ever run permissively get a protected stage, placed just before
-    # the first stage that runs them permissively (leading turns)
+    # groups that only ever run permissively get a protected stage, placed just after
+    # the first stage that runs them permissively (lagging turns: they stay green while
+    # the opposing stream ends, so no protected turn ever becomes permissive)
     def protected(g: str, stage: list[str]) -> bool:
         return not any((g, o) in permissive for o in stage)
 
@@ -263,7 +265,7 @@ def _stages(groups: list[Group], conflicts, permissive) -> list[list[str]]:
         done |= set(stage)
         first = next(i for i, s in enumerate(result) if g in s)
         if stage not in result:
-            result.insert(first, stage)
+            result.insert(first + 1, stage)
     return [sorted(s, key=ids.index) for s in result]
 
 
@@ -279,7 +281,7 @@ def build_junction(sig: Signal, opts: Options) -> Junction:
         turning_only = g.turns <= {LEFT, RIGHT, UTURN}
         g.kind = "arrow" if turning_only and g.id not in yielding else "vehicle"
         g.min_green_s = 5.0 if turning_only else (8.0 if g.score >= top - 1.0 else 6.0)
-    geom, final = _intergreens(sig, groups, conflicts, opts)
+    geom, final = _intergreens(sig, groups, conflicts, permissive, opts)
     stages = _stages(groups, conflicts, permissive)
     lane_group = {lk.from_lane: g.id for g in groups for lk in g.links}
     loops = []
@@ -406,15 +408,19 @@ def _intersection_toml(j: Junction, opts: Options) -> list[str]:
 
 
 def _plans_toml(j: Junction) -> list[str]:
-    out = []
     limits = [_stage_green_limits(j, st) for st in j.stages]
     main = max(range(len(j.stages)), key=lambda k: (sum(
         g.score for g in j.groups if g.id in j.stages[k]), -k))
-    out += ["  # Fully actuated: stages nobody asks for are skipped, the major road rests.",
-            "  [[intersection.plan]]", '  id = "actuated"', '  mode = "actuated"',
-            f'  main_stage = "S{main + 1}"', "  [intersection.plan.stages]"]
-    for k, (lo, hi) in enumerate(limits):
-        recall = ', recall = "min"' if k == main else ""
-        out.append(f"  S{k + 1} = {{ min_green_s = {lo:g}, max_green_s = {hi:g}{recall} }}")
-    out.append("")
+    out = []
+    for pid, mode, note in (
+            ("adaptive", "adaptive", "Adaptive: protected turns only when their queue needs "
+             "them, greens held by streams with right of way, maxima from measured flows."),
+            ("actuated", "actuated", "Fully actuated: stages nobody asks for are skipped, "
+             "the major road rests.")):
+        out += [f"  # {note}", "  [[intersection.plan]]", f'  id = "{pid}"', f'  mode = "{mode}"',
+                f'  main_stage = "S{main + 1}"', "  [intersection.plan.stages]"]
+        for k, (lo, hi) in enumerate(limits):
+            recall = ', recall = "min"' if k == main and mode == "actuated" else ""
+            out.append(f"  S{k + 1} = {{ min_green_s = {lo:g}, max_green_s = {hi:g}{recall} }}")
+        out.append("")
     return out

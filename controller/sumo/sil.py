@@ -174,10 +174,11 @@ def check_fit(config: GroupConfig, tls_links: dict[str, int], loops: set[str]) -
 
 def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None,
         start_s: float = 7 * 3600.0, end_s: float = 7200.0, last_depart: float = 0.0,
-        keep_events: bool = True, weekday: int = 0) -> SilResult:
+        keep_events: bool = True, weekday: int = 0, on_step=None) -> SilResult:
     """Run SUMO (`sumo_args` without the binary) with the core driving every light.
 
     Stops at `end_s` (SUMO time) or once the network is empty after `last_depart`.
+    `on_step(t, libsumo, group_core)`, if given, is called after every step (diagnostics).
     """
     import libsumo as ls
 
@@ -255,6 +256,8 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
                     half = now + 0.5
                     b.monitor.feed(half, {g: lamps(a, int(half * 1000))
                                           for g, a in b.aspects.items()})
+            if on_step is not None:
+                on_step(t, ls, group)
             if t >= end_s or (t >= last_depart and steps and min_expected() == 0):
                 break
             ls.simulationStep()

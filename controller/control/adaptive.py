@@ -1,0 +1,168 @@
+"""Adaptive stage control from what the loops measure.
+
+A plan in mode "adaptive" runs its stages in order, skipping those nobody needs, and
+decides every second after the minimum green whether the running stage still carries
+traffic. Compared with plain actuation (policies.Actuated):
+
+- only streams with right of way hold the green: a permissive left turn waiting for a
+  gap in the opposing stream does not extend it;
+- a protected-turn stage (its turns also run permissively in another stage) is called
+  only when the turn's queue shows it cannot be cleared permissively: the queue reaches
+  the advance loop, or the loops count more turners waiting than a permissive period
+  clears;
+- the maximum green follows Webster's split of the cycle for the flows counted over
+  the last cycles, between the stage's min and max green.
+
+It only chooses; the signal groups keep every safety time whatever it chooses.
+"""
+
+from __future__ import annotations
+
+from ..config.model import COUNTING, PRESENCE, Intersection, Plan
+from ..core import events as E
+from ..core.policies import Policy, StageView
+from ..core.signal_group import ds
+
+STEP = 10                    # decide every second after the minimum green
+TURN_QUEUE = 4               # turners between the loops that call a protected stage
+ADVANCE_HOLD = 20            # tenths the advance loop must stay occupied: queue reached it
+SAT_THROUGH = 0.5            # saturation flow per lane, veh/s (1800 veh/h)
+SAT_TURN = 0.46              # turning lanes (1650 veh/h)
+STARTUP_LOSS = 2.0           # s lost at the start of every green
+WINDOW = 9000                # tenths of counts Webster looks back on (15 min)
+WEBSTER_SLACK = 1.3          # maximum green = this × Webster's green (between min and max)
+CYCLE_MIN, CYCLE_MAX = 40.0, 120.0
+
+
+class Adaptive(Policy):
+    def __init__(self, inter: Intersection, plan: Plan):
+        super().__init__(inter, plan)
+        self.max_green = {s: ds(p.max_green_s) for s, p in plan.stages.items()}
+        groups = {s: inter.stage(s).groups for s in self.order}
+        self.yielding = {s: {g for g in groups[s]
+                             if any((g, o) in inter.permissive for o in groups[s])}
+                         for s in self.order}
+        self.priority = {s: [g for g in groups[s] if g not in self.yielding[s]]
+                         for s in self.order}
+        # a protected-turn stage: each of its groups also runs permissively elsewhere
+        self.turn_stage = {s: bool(groups[s]) and all(
+            any(g in self.yielding[o] for o in self.order if o != s) for g in groups[s])
+            for s in self.order}
+        self.stopbar: dict[str, list] = {}
+        self.advance: dict[str, list] = {}
+        for g in inter.groups:
+            ds_ = [d for d in inter.detectors if g.id in d.calls or g.id in d.extends]
+            self.stopbar[g.id] = [(d.id, ds(d.passage_s)) for d in ds_ if d.kind == PRESENCE]
+            self.advance[g.id] = [(d.id, ds(d.passage_s)) for d in ds_ if d.kind == COUNTING]
+        self.extenders = {s: [(d.id, ds(d.passage_s)) for d in inter.detectors
+                              if set(d.extends) & set(self.priority[s])] for s in self.order}
+        # Webster on rolling counts: counting loops per group (advance loops, else stop bar)
+        self.flow_loops = {g: [d for d, _ in (self.advance[g] or self.stopbar[g])]
+                           for g in self.stopbar}
+        turning = {g.id: not any(d.kind == PRESENCE for d in inter.detectors)
+                   for g in inter.groups}
+        self.saturation = {g: max(1, len(self.stopbar[g]) or len(self.advance[g]))
+                           * (SAT_TURN if turning.get(g) else SAT_THROUGH) for g in self.stopbar}
+        self.samples: list[tuple[int, dict[str, int]]] = []
+        self.served: dict[str, int] = {s: 0 for s in self.order}
+        self.cycles = 0
+        self.dyn_max = dict(self.max_green)
+        self._seen_stage = None
+
+    # -- what the loops say -------------------------------------------------------------
+    def _extending(self, stage: str, view: StageView) -> bool:
+        t = view.t
+        for did, passage in self.extenders[stage]:
+            if t - view.last_seen(did) < passage:
+                return True
+        return False
+
+    def _between_loops(self, group: str, view: StageView) -> int:
+        """Vehicles counted in at the advance loops and not yet out at the stop bar."""
+        adv = sum(view.count(d) for d, _ in self.advance[group])
+        stop = sum(view.count(d) for d, _ in self.stopbar[group])
+        return adv - stop
+
+    def _turn_queue(self, group: str, view: StageView) -> bool:
+        t = view.t
+        for did, _ in self.advance[group]:
+            since = view.present_since(did)
+            if since is not None and t - since >= ADVANCE_HOLD:
+                return True
+        return self._between_loops(group, view) >= TURN_QUEUE
+
+    def called(self, stage: str, view: StageView) -> bool:
+        if self.plan.stages[stage].recall in ("min", "max"):
+            return True
+        if self.turn_stage[stage]:
+            return any(self._turn_queue(g, view) for g in self.inter.stage(stage).groups)
+        return view.demand(stage)
+
+    # -- Webster on rolling counts ------------------------------------------------------
+    def _new_stage(self, view: StageView) -> None:
+        """At the start of each stage: count it, and at the main stage re-plan the maxima."""
+        stage = view.stage
+        self._seen_stage = (stage, view.stage_start)
+        if stage in self.served:
+            self.served[stage] += 1
+        if stage != self.plan.main_stage:
+            return
+        self.cycles += 1
+        now = {g: sum(view.count(d) for d in loops) for g, loops in self.flow_loops.items()}
+        self.samples.append((view.t, now))
+        while len(self.samples) > 2 and view.t - self.samples[1][0] >= WINDOW:
+            self.samples.pop(0)
+        t0, old = self.samples[0]
+        span = (view.t - t0) / 10
+        if span < 120:
+            return
+        flow = {g: (now[g] - old[g]) / span for g in now}
+        self.dyn_max = self.webster(flow)
+
+    def webster(self, flow: dict[str, float]) -> dict[str, int]:
+        """Maximum greens (tenths) from Webster's cycle and splits for these flows (veh/s)."""
+        used = [s for s in self.order if not self.turn_stage[s]
+                or self.served[s] > 0.2 * max(1, self.cycles)]
+        y = {s: max((flow[g] / self.saturation[g] for g in self.priority[s]), default=0.0)
+             for s in used}
+        lost = sum(self.inter.interstage_s(used[i - 1], used[i]) + STARTUP_LOSS
+                   for i in range(len(used))) if len(used) > 1 else 0.0
+        total = min(sum(y.values()), 0.9)
+        cycle = min(max((1.5 * lost + 5.0) / (1.0 - total), CYCLE_MIN), CYCLE_MAX)
+        out = dict(self.max_green)
+        for s in used:
+            share = y[s] / total if total > 0 else 1.0 / len(used)
+            green = (cycle - lost) * share
+            out[s] = min(self.max_green[s], max(self.min_green[s], ds(WEBSTER_SLACK * green)))
+        return out
+
+    # -- the decision -------------------------------------------------------------------
+    def decide(self, view: StageView) -> tuple[str, int] | None:
+        stage = view.stage
+        if self._seen_stage != (stage, view.stage_start):
+            self._new_stage(view)
+        if stage not in self.plan.stages:
+            return (self.next_in_order(stage, view) or self.plan.main_stage, E.FORCE_OFF)
+        if view.t - view.stage_start < self.min_green[stage]:
+            return None
+        since = view.conflicting_call_since()
+        maxed = since is not None and \
+            view.t - max(since, view.stage_start) >= self.dyn_max[stage]
+        if not maxed and (self.plan.stages[stage].recall == "max"
+                          or self._extending(stage, view)):
+            return None
+        nxt = self.next_in_order(stage, view)
+        if nxt is None:
+            if stage == self.plan.main_stage:
+                return None
+            nxt = self.plan.main_stage
+        return nxt, (E.MAX_OUT if maxed else E.GAP_OUT)
+
+    def deadline(self, view: StageView) -> int:
+        stage = view.stage
+        if stage not in self.plan.stages:
+            return view.t + 1
+        min_end = view.stage_start + self.min_green[stage]
+        if view.t < min_end:
+            return min_end
+        return view.t + STEP - (view.t - min_end) % STEP
