@@ -36,8 +36,10 @@ class Bus:
         self.node = node
         self.buf = bytearray(256)
         self.bv = memoryview(self.buf)
-        self.char_us = self.deframer.char_us
-        self._crc0 = 0
+        # One character on the wire: start, 8 data, parity if any, 1 stop bit.
+        bits = 10 if cfg.parity == "N" else 11
+        self.char_us = (bits * 1_000_000 + cfg.baud - 1) // cfg.baud
+        self.sending = False
         self.alive = 0
         self.last_turnaround_us = 0
 
@@ -69,14 +71,23 @@ class Bus:
             n = u.any()
         return self.deframer.poll(board.ticks_us())
 
+    def busy(self):
+        """A frame is arriving or leaving: other tasks should not block the node now."""
+        return self.sending or self.deframer.pending() > 0
+
     async def transmit(self, frame):
+        """DE up, send, DE down right after the last stop bit. The other tasks run while
+        most of the frame goes out; UART.flush() waits for the rest (it returns once the
+        transmitter is empty, stop bit included)."""
+        self.sending = True
         self.de.value(1)
         self.uart.write(frame)
         tx_us = len(frame) * self.char_us
-        if tx_us > 1500:
-            await board.sleep_ms((tx_us - 500) // 1000)
+        if tx_us > 2500:
+            await board.sleep_ms((tx_us - 1500) // 1000)
         self.uart.flush()
         self.de.value(0)
+        self.sending = False
 
     async def run(self):
         node = self.node

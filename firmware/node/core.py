@@ -112,7 +112,10 @@ class Node:
                 d.close_interval()
         for b in self.digital_bays:
             b.scan(now)
-        # At most one ultrasonic measurement per scan: it blocks for up to its echo timeout.
+        # At most one ultrasonic measurement per scan: it blocks for up to its echo timeout,
+        # so never while a Modbus frame is arriving or leaving (it waits for a later scan).
+        if self.bus is not None and self.bus.busy():
+            return
         echo = self.echo_bays
         for k in range(len(echo)):
             i = (self._next_bay + k) % len(echo)
