@@ -60,7 +60,7 @@ class Datastore:
     def _fill_pi(self):
         node = self.node
         r = self.regs
-        r[rm.PI_HEARTBEAT] = node.modes.hb & 0xFFFF
+        r[rm.PI_HEARTBEAT] = node.modes.hb & 0xFFFF if node.modes.hb >= 0 else 0
         r[rm.PI_MODE] = node.modes.mode
         r[rm.PI_FAULTS] = node.fault_bits()
         r[rm.PI_GUARD_REFUSALS] = node.guard.refusals if node.guard is not None else 0

@@ -130,6 +130,12 @@ class Modes:
     def tick(self, now, new_faults):
         """Latch `new_faults` (FAULT_* bits seen this tick) and move between modes."""
         self.faults |= new_faults
+        # Forget a link long gone, before its timestamps could wrap (ticks: 2**29 ms).
+        limit = 2 * self.cfg.comm_timeout_ms
+        if self.have_frame and diff(now, self.last_frame) > limit:
+            self.have_frame = False
+        if self.have_hb and diff(now, self.last_hb) > limit:
+            self.have_hb = False
         mode = self.mode
         if mode in FLASHING:
             if self._may_start(now):

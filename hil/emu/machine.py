@@ -11,6 +11,7 @@ Environment (all optional; without EMU_HOST the board runs alone, inputs at thei
   EMU_TICKS_START_MS=n    where ticks_ms() starts (test the 2**30 wrap); default 0
   EMU_UNIQUE_ID=hex       machine.unique_id(); default 24 0a c4 00 00 01
   EMU_RTC=path            RTC domain file (reset cause + RTC memory); default ./rtc.bin
+                          with a host, none (memory only) without
 
 Resets end the process with a code the host knows (EXIT_RESET, EXIT_WDT) after recording
 the cause in the RTC domain file, so that the next boot's reset_cause() reports it and
@@ -36,7 +37,9 @@ EXIT_WDT = 67       # watchdog expired
 
 RTC_MEMORY_MAX = 2048
 
-_RTC_PATH = emu_link.getenv("EMU_RTC", "rtc.bin")
+# The RTC domain outlives the process only for a board with a host (which restarts it) or
+# an explicit file; a board running alone keeps it in memory and leaves no file behind.
+_RTC_PATH = emu_link.getenv("EMU_RTC", "rtc.bin" if emu_link.getenv("EMU_HOST") else None)
 _virtual = emu_link.getenv("EMU_CLOCK", "real") == "virtual"
 emu_clock_obj = emu_clock.Clock(_virtual, int(emu_link.getenv("EMU_TICKS_START_MS", "0")))
 emu_clock = emu_clock_obj   # what the firmware's board layer looks for
@@ -54,6 +57,8 @@ _trace_rx = False   # report UART arrivals ("A <n> <t_us>")
 
 # ---------------------------------------------------------------- RTC domain file
 def _rtc_load():
+    if _RTC_PATH is None:
+        return PWRON_RESET, b""
     try:
         with open(_RTC_PATH, "rb") as f:
             data = f.read()
@@ -65,6 +70,8 @@ def _rtc_load():
 
 
 def _rtc_store(cause, memory):
+    if _RTC_PATH is None:
+        return
     with open(_RTC_PATH, "wb") as f:
         f.write(bytes((cause,)) + memory)
 

@@ -159,3 +159,28 @@ def test_boots_since_provisioning():
     c = config.parse(node_json())
     a = bootmode.BootState(c).boots
     eq(bootmode.BootState(c).boots, a + 1)
+
+
+def test_detector_only_node():
+    from fx import t
+
+    from node.core import Node
+    from node.datastore import Datastore
+    from protocols import safety_tables
+
+    d = node_json()
+    d["groups"] = []
+    tables = {"groups": [], "conflicts": [], "intergreen_ms": []}
+    tables["crc"] = safety_tables.crc(tables)
+    d["safety"] = tables
+    c = config.parse(d)
+    eq(c.error, rm.CFG_OK, c.error_text)
+    n = Node(c, t(0))
+    ds = Datastore(n, ticks_ms=lambda: t(0))
+    for ms in range(0, 1000, 10):
+        level(39, 1 if ms > 500 else 0)
+        n.scan_inputs(t(ms))
+        n.tick(t(ms))
+    pi = ds.read_regs("holding", rm.PI_BLOCK, rm.PI_BLOCK_COUNT)
+    eq(pi[rm.PI_DET_PRESENCE - rm.PI_BLOCK] & 1, 1)
+    eq(ds.read_regs("holding", rm.N_GROUPS, 1)[0], 0)
