@@ -162,10 +162,10 @@ def test_boots_since_provisioning():
 
 
 def test_detector_only_node():
-    from fx import t
-
     from node.core import Node
     from node.datastore import Datastore
+
+    from fx import t
     from protocols import safety_tables
 
     d = node_json()
