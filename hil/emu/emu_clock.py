@@ -109,11 +109,11 @@ class Clock:
                 self._vnow = self._grant
                 if self.on_time is not None:
                     self.on_time(self._vnow)
+            if not emu_link.connected():
+                self._grant = t_us          # no host: run free
+                break
             emu_link.send(b"T %d\n" % self._vnow)
             while self._grant <= self._vnow:
-                if not emu_link.connected():
-                    self._grant = t_us      # no host: run free
-                    break
                 emu_link.pump(-1)
         if t_us > self._vnow:
             self._vnow = t_us

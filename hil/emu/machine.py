@@ -240,7 +240,8 @@ class Pin:
         v = 1 if v else 0
         if v != self._out or force:
             self._out = v
-            emu_link.send(b"O %d %d %d\n" % (self._id, v, emu_clock_obj.now_us()))
+            if emu_link.connected():    # (formatting allocates: not without a host)
+                emu_link.send(b"O %d %d %d\n" % (self._id, v, emu_clock_obj.now_us()))
 
     def _edge(self, level):
         if self._irq is not None:

@@ -3,7 +3,7 @@
 from node import config
 from node import guard as gm
 
-from fx import P1, V1, V2, eq, node_json, t
+from fx import P1, V1, V2, eq, level, node_json, t
 from protocols import register_map as rm
 from protocols.aspects import AMBER, DARK, FLASH_AMBER, GREEN, RED, RED_AMBER
 from rig import Rig
@@ -294,3 +294,24 @@ def test_amber_shown_in_register_while_node_clears():
     r.run(5000)
     r.command(R, R, R)
     eq(r.read(rm.PI_LAMP_ASPECT) & 0xF, AMBER)
+
+
+def test_scan_and_tick_allocate_nothing():
+    import micropython
+
+    r = Rig()
+    r.startup()
+    r.command(RED_AMBER, R, R)
+    r.run(2000)
+    r.command(GREEN, R, R)
+    node = r.node
+    r.feedback()
+    micropython.heap_lock()
+    try:
+        for k in range(1, 1001):           # 10 s of scans and ticks, a detector pulsing
+            level(39, (k // 30) & 1)
+            node.scan_inputs(t(r.now + 10 * k))
+            node.tick(t(r.now + 10 * k))
+    finally:
+        micropython.heap_unlock()
+    eq(node.detectors[0].count, 17)
