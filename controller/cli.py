@@ -135,12 +135,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--port: no bus {', '.join(unknown)} in {args.file} "
                          f"(buses: {', '.join(b.id for b in cfg.buses)})")
+    if not 0.1 <= args.time_scale <= 20:
+        raise UsageError("--time-scale must be between 0.1 and 20")
     if args.offline_cycles < 1:
         raise UsageError("--offline-cycles must be at least 1")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     opts = ServiceOptions(ports=ports, data=data_dir(cfg, args.data),
-                          offline_cycles=args.offline_cycles, duration_s=args.duration)
+                          offline_cycles=args.offline_cycles, duration_s=args.duration,
+                          time_scale=args.time_scale)
     return run_service(cfg, opts)
 
 
@@ -255,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--offline-cycles", type=int, default=3,
                    help="missed polls before a node counts as silent (3)")
     r.add_argument("--duration", type=float, help="stop after this many seconds")
+    r.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # HIL rig
     r.set_defaults(func=cmd_run)
 
     st = sub.add_parser("status", help="what a running service sees, at a glance",

@@ -45,11 +45,12 @@ class Transaction:
 
 
 class BusLink:
-    def __init__(self, bus: Bus, port: str, timeout_s: float = 0.05, retries: int = 1):
+    def __init__(self, bus: Bus, port: str, timeout_s: float = 0.05, retries: int = 1,
+                 time_scale: float = 1.0):
         self.bus = bus
         self.port = port
         bits = BITS_PER_CHAR[bus.parity] + (bus.stopbits - 1)
-        self.silence_s = silence_us(bus.baud, bits) / 1e6
+        self.silence_s = silence_us(bus.baud, bits) / 1e6 / time_scale
         self.client = AsyncModbusSerialClient(
             port, baudrate=bus.baud, bytesize=8, parity=bus.parity, stopbits=bus.stopbits,
             timeout=timeout_s, retries=retries, reconnect_delay=0.5, reconnect_delay_max=2.0,

@@ -59,6 +59,7 @@ class ServiceOptions:
     timeout_s: float = 0.05
     retries: int = 1
     duration_s: float | None = None     # run this long, then stop (tests, demos)
+    time_scale: float = 1.0             # >1: the HIL rig runs the street faster than life
 
 
 class Service:
@@ -70,7 +71,8 @@ class Service:
         self.links: dict[str, BusLink] = {}
         for bus in config.buses:
             port = opts.ports.get(bus.id, bus.port)
-            self.links[bus.id] = BusLink(bus, port, opts.timeout_s, opts.retries)
+            self.links[bus.id] = BusLink(bus, port, opts.timeout_s / opts.time_scale,
+                                         opts.retries, opts.time_scale)
         self.by_bus = {b: [n for n in self.nodes.values() if n.layout.node.bus == b]
                        for b in self.links}
         for n in self.by_bus.values():
@@ -119,6 +121,7 @@ class Service:
         m0 = time.monotonic()
         t0 = round((now_wall - midnight).total_seconds(), 1)
         self.core = GroupCore(self.config, start=t0, weekday=midnight.weekday())
+        scale = self.opts.time_scale
         k = 0
         next_flush = next_identity = 0.0
         next_detectors = DETECTOR_INTERVAL_S
@@ -144,11 +147,11 @@ class Service:
                 self._write_status(now)
             self.cycles += 1
             k += 1
-            wait = m0 + k * CYCLE_S - time.monotonic()
+            wait = m0 + k * CYCLE_S / scale - time.monotonic()
             if wait < 0:                      # overrun: keep to the 100 ms grid
                 self.overruns += 1
-                k += int(-wait // CYCLE_S) + 1
-                wait = m0 + k * CYCLE_S - time.monotonic()
+                k += int(-wait * scale // CYCLE_S) + 1
+                wait = m0 + k * CYCLE_S / scale - time.monotonic()
             try:
                 await asyncio.wait_for(self.stop.wait(), timeout=max(wait, 0.0))
             except TimeoutError:
