@@ -300,8 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minimum red clearance inside every intergreen, s (2)")
     i.add_argument("--no-permissive", action="store_true",
                    help="no permissive left turns: every SUMO foe is a conflict")
-    i.add_argument("--plan", default="adaptive", choices=("adaptive", "actuated"),
-                   help="the plan the schedule runs (adaptive)")
+    i.add_argument("--routes", action="append", metavar="R.rou.xml",
+                   help="route file(s) whose flows size the coordinated plan (repeatable)")
+    i.add_argument("--cycle", type=float, help="common cycle of the coordinated plan, s "
+                   "(default: Webster from --routes, else 60)")
+    i.add_argument("--plan", default="auto",
+                   choices=("auto", "coordinated", "adaptive", "actuated"),
+                   help="the plan the schedule runs (auto: coordinated for neighbouring "
+                   "signals, else adaptive)")
     i.add_argument("--name", help="name of the intersection group")
     i.set_defaults(func=cmd_import_sumo)
 

@@ -15,6 +15,8 @@ from protocols import register_map as rm
 
 from . import geometry
 from .model import (
+    COORDINATED,
+    CYCLE_MODES,
     DETECTOR_KINDS,
     FIXED,
     GREEN_RANGE_MODES,
@@ -533,8 +535,8 @@ def _plan(t: Table, ident: str, inter: Intersection | None, stage_ids: list[str]
         st.finish()
         # keep the intersection's stage order
         stages = {s: stages[s] for s in stage_ids if s in stages}
-    if mode == FIXED and cycle is None and not t.has("cycle_s"):
-        t.error("cycle_s", "a fixed-time plan needs a cycle length")
+    if mode in CYCLE_MODES and cycle is None and not t.has("cycle_s"):
+        t.error("cycle_s", f"a {'fixed-time' if mode == FIXED else mode} plan needs a cycle length")
     if cycle is not None and offset is not None and offset >= cycle:
         t.error("offset_s", f"is {offset:g} s; the offset must be shorter than the cycle ({cycle:g} s)")
     if main is not None and st is not None and main not in stages:
@@ -545,6 +547,8 @@ def _plan(t: Table, ident: str, inter: Intersection | None, stage_ids: list[str]
     plan = Plan(ident, mode, cycle, offset, stages, main)
     if inter is not None and mode == FIXED and cycle is not None and stages:
         _check_cycle(t, plan, inter)
+    if inter is not None and mode == COORDINATED and cycle is not None and main in stages:
+        _check_splits(t, plan, inter)
     return plan
 
 
@@ -590,6 +594,22 @@ def _check_cycle(t: Table, plan: Plan, inter: Intersection) -> None:
     if greens + inter_s > plan.cycle_s + 1e-6:
         t.error("stages", f"greens ({greens:g} s) and interstage times ({inter_s:g} s) add up "
                 f"to {greens + inter_s:g} s, longer than the cycle ({plan.cycle_s:g} s)")
+
+
+def _check_splits(t: Table, plan: Plan, inter: Intersection) -> None:
+    """Coordinated: the other stages' maximum greens (their splits), the main stage's
+    minimum green and the interstage times must fit in the cycle."""
+    order = list(plan.stages)
+    m = order.index(plan.main_stage)
+    order = order[m:] + order[:m]
+    greens = plan.stages[plan.main_stage].min_green_s + sum(
+        plan.stages[s].max_green_s for s in order[1:])
+    inter_s = sum(inter.interstage_s(order[i], order[(i + 1) % len(order)])
+                  for i in range(len(order))) if len(order) > 1 else 0.0
+    if greens + inter_s > plan.cycle_s + 1e-6:
+        t.error("stages", f"the main stage's minimum green, the other stages' maximum greens "
+                f"({greens:g} s) and interstage times ({inter_s:g} s) add up to "
+                f"{greens + inter_s:g} s, longer than the cycle ({plan.cycle_s:g} s)")
 
 
 def _schedule(root: Table, inters: list[Intersection]) -> tuple[ScheduleEntry, ...]:

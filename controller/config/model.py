@@ -25,8 +25,10 @@ DETECTOR_KINDS = (PRESENCE, COUNTING, PED_BUTTON, PARKING_BAY)
 FIXED = "fixed"
 ACTUATED = "actuated"
 ADAPTIVE = "adaptive"        # controller/control/adaptive.py: queues, counts, Webster
-PLAN_MODES = (FIXED, ACTUATED, ADAPTIVE)
-GREEN_RANGE_MODES = (ACTUATED, ADAPTIVE)     # stages have min_green_s / max_green_s
+COORDINATED = "coordinated"  # controller/control/coordinated.py: common cycle, offsets
+PLAN_MODES = (FIXED, ACTUATED, ADAPTIVE, COORDINATED)
+GREEN_RANGE_MODES = (ACTUATED, ADAPTIVE, COORDINATED)  # stages: min_green_s / max_green_s
+CYCLE_MODES = (FIXED, COORDINATED)           # plans that need a cycle length
 
 RECALLS = ("none", "min", "max", "ped")
 

@@ -322,7 +322,11 @@ class IntersectionCore:
 
     def _change_plan(self, plan_id: str, out: list) -> None:
         old, new = self.plan, self.inter.plans[plan_id]
+        previous = self.policy
         self.plan, self.policy = new, make_policy(self.inter, new)
+        take_over = getattr(self.policy, "take_over", None)
+        if take_over is not None:       # a policy that continues the running cycle
+            take_over(previous, self)
         self._dirty = True
         out.append((E.PATTERN_CHANGE, list(self.inter.plans).index(plan_id) + 1))
         if new.cycle_s != old.cycle_s:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..config.model import ACTUATED, ADAPTIVE, FIXED, Intersection, Plan
+from ..config.model import ACTUATED, ADAPTIVE, COORDINATED, FIXED, Intersection, Plan
 from . import events as E
 from .signal_group import ds
 
@@ -157,4 +157,8 @@ def make_policy(inter: Intersection, plan: Plan) -> Policy:
         from ..control.adaptive import Adaptive
 
         return Adaptive(inter, plan)
+    if plan.mode == COORDINATED:
+        from ..control.coordinated import Coordinated
+
+        return Coordinated(inter, plan)
     raise ValueError(f"unknown plan mode {plan.mode!r}")

@@ -13,18 +13,25 @@ from ..config.model import GroupConfig, ScheduleEntry
 from . import SumoError
 from .importer import Options, import_network
 from .network import loop_files_in, read_network
-from .sumocfg import last_departure, read_sumocfg
+from .sumocfg import last_departure, read_sumocfg, route_demand
 
 
 def cmd_import_sumo(args: argparse.Namespace) -> int:
     opts = Options(profile=args.profile, amber_s=args.amber, all_red_s=args.all_red,
-                   permissive=not args.no_permissive, plan=args.plan, name=args.name or "")
+                   permissive=not args.no_permissive, plan=args.plan, name=args.name or "",
+                   cycle_s=args.cycle)
     if opts.amber_s < 3.0:
         raise SumoError("--amber must be at least 3 s (NTCIP yellowChange)")
     if not 0.0 <= opts.all_red_s <= 6.0:
         raise SumoError("--all-red must be between 0 and 6 s")
+    if opts.cycle_s is not None and not 30.0 <= opts.cycle_s <= 180.0:
+        raise SumoError("--cycle must be between 30 and 180 s")
     net = read_network(args.net, args.detectors or [])
-    text = import_network(net, opts, os.path.basename(args.net))
+    demand = route_demand(args.routes) if args.routes else None
+    try:
+        text = import_network(net, opts, os.path.basename(args.net), demand)
+    except ValueError as e:
+        raise SumoError(f"cannot build the coordinated plan: {e}") from None
     try:
         cfg = loads(text, args.output)
     except ConfigError as e:       # a bug of the importer: say so, write nothing

@@ -26,7 +26,9 @@ import re
 from dataclasses import dataclass
 
 from ..config import geometry
+from ..control import design
 from .network import LEFT, RIGHT, THROUGH, UTURN, Link, Network, Signal
+from .sumocfg import Demand
 
 # distances to the stop line that decide what a loop is for (m)
 STOP_BAR_M = 15.0        # presence at the stop line: calls and extends
@@ -39,7 +41,10 @@ class Options:
     amber_s: float = 3.0           # the SUMO benchmark's yellow; ≥ 3 s (NTCIP)
     all_red_s: float = 2.0         # minimum red clearance inside every intergreen
     permissive: bool = True        # permissive left turns where SUMO makes them yield
-    plan: str = "adaptive"         # the plan the schedule runs
+    plan: str = "auto"             # the plan the schedule runs (auto: coordinated for a
+                                   # group of neighbouring signals, else adaptive)
+    cycle_s: float | None = None   # common cycle of the coordinated plan (default: Webster
+                                   # from the demand, else 60 s)
     name: str = ""
 
 
@@ -201,9 +206,25 @@ def _movement(lk: Link) -> geometry.Movement:
     return geometry.movement("vehicle" if lk.turn == THROUGH else "arrow", {})
 
 
+def intergreen_pair(a: Link, b: Link, amber_s: float, profile: str) -> tuple[float, float, float]:
+    """(clearing distance, entry distance, intergreen s) for link a clearing, b entering.
+
+    EU and CIS: RiLSA, tz = tü + (s_clear + l) / v_clear − s_entry / v_entry.
+    US: yellow plus the ITE red clearance (W + L) / v, W the clearing path to the far
+    side of the conflict, L 6 m, v the approach speed limit. Both rounded up to whole
+    seconds.
+    """
+    c, e = conflict_distances(a, b)
+    c, e = round(c, 1), round(e, 1)
+    if profile == "US":
+        v = max(a.speed, 1.0)
+        return c, e, float(math.ceil(amber_s + (c + 6.0) / v - 1e-9))
+    return c, e, geometry.intergreen_s(_movement(a), _movement(b), c, e, amber_s)
+
+
 def _intergreens(sig: Signal, groups: list[Group], conflicts, permissive, opts: Options):
     """Per ordered conflicting (or permissive) pair: the governing link pair's distances and
-    RiLSA value, and the intergreen used (never below amber + minimum red clearance)."""
+    formula value, and the intergreen used (never below amber + minimum red clearance)."""
     by_id = {g.id: g for g in groups}
     geom: dict[tuple[str, str], tuple[float, float, float]] = {}
     final: dict[tuple[str, str], float] = {}
@@ -214,9 +235,7 @@ def _intergreens(sig: Signal, groups: list[Group], conflicts, permissive, opts: 
             for b in by_id[gb_id].links:
                 if (a.index, b.index) not in sig.foes:
                     continue
-                c, e = conflict_distances(a, b)
-                c, e = round(c, 1), round(e, 1)
-                tz = geometry.intergreen_s(_movement(a), _movement(b), c, e, opts.amber_s)
+                c, e, tz = intergreen_pair(a, b, opts.amber_s, opts.profile)
                 if best is None or tz > best[2]:
                     best = (c, e, tz)
         geom[(ga_id, gb_id)] = best
@@ -312,9 +331,154 @@ def _key(s: str) -> str:
     return s if re.fullmatch(r"[A-Za-z0-9_-]+", s) else _q(s)
 
 
-def import_network(net: Network, opts: Options, source: str = "") -> str:
+@dataclass
+class Coordination:
+    cycle_s: float
+    offsets: dict[str, float]
+    splits: dict[str, dict[str, float]]       # signal -> stage -> window (max green) s
+    note: str
+
+
+def main_stage(j: Junction) -> int:
+    return max(range(len(j.stages)), key=lambda k: (sum(
+        g.score for g in j.groups if g.id in j.stages[k]), -k))
+
+
+def group_flows(j: Junction, demand: Demand) -> dict[str, float]:
+    """veh/h per group: each turn (approach edge → exit edge) shared by the groups that
+    serve it."""
+    edge_of = {lk.to_lane: lk.to_lane.rsplit("_", 1)[0] for g in j.groups for lk in g.links}
+    serving: dict[tuple[str, str], list[str]] = {}
+    for g in j.groups:
+        for lk in g.links:
+            key = (lk.from_edge, edge_of[lk.to_lane])
+            if g.id not in serving.setdefault(key, []):
+                serving[key].append(g.id)
+    out = {g.id: 0.0 for g in j.groups}
+    for key, gids in serving.items():
+        q = demand.turns.get(key, 0.0)
+        for gid in gids:
+            out[gid] += q / len(gids)
+    return out
+
+
+def _stage_y(j: Junction, flows: dict[str, float]) -> list[float]:
+    by_id = {g.id: g for g in j.groups}
+    yielding = {a for a, _ in j.permissive}
+    out = []
+    for st in j.stages:
+        ys = []
+        for gid in st:
+            g = by_id[gid]
+            if gid in yielding and any((gid, o) in j.permissive for o in st):
+                continue                       # permissive here: not the critical stream
+            sat = design.SAT_TURN if g.turns <= {LEFT, RIGHT, UTURN} else design.SAT_THROUGH
+            ys.append(flows[gid] / (len(g.lanes) * sat))
+        out.append(max(ys, default=0.0))
+    return out
+
+
+def _turn_stage(j: Junction, k: int) -> bool:
+    others = [s for i, s in enumerate(j.stages) if i != k]
+    perm = {a for a, _ in j.permissive}
+    return all(g in perm and any(g in s for s in others) for g in j.stages[k])
+
+
+def coordinate(juncs: list[Junction], net: Network, demand: Demand | None,
+               opts: Options) -> Coordination | None:
+    """A coordinated plan for a group of neighbouring signals: common cycle (Webster for
+    the critical intersection), splits in proportion to the flows, offsets for green
+    waves in the heavier direction (two-way when balanced)."""
+    ids = {j.signal.id for j in juncs}
+    links = {k: v[0] for k, v in net.neighbours.items() if k[0] in ids and k[1] in ids}
+    if len(juncs) < 2 or not links:
+        return None
+    need: dict[str, list[bool]] = {}
+    ys: dict[str, list[float]] = {}
+    lost: dict[str, float] = {}
+    cycles = []
+    for j in juncs:
+        sid = j.signal.id
+        flows = group_flows(j, demand) if demand else {g.id: 0.0 for g in j.groups}
+        ys[sid] = _stage_y(j, flows)
+        # a protected-turn stage counts when the turn exceeds what it can do permissively:
+        # gaps of 4.5 s in the opposing stream during about half the cycle, and two
+        # vehicles clearing at the end of each green (of a 90 s cycle)
+        need[sid] = []
+        for k, st in enumerate(j.stages):
+            if not _turn_stage(j, k):
+                need[sid].append(True)
+                continue
+            over = False
+            for a, b in j.permissive:
+                if a in st:
+                    gaps = design.SAT_TURN * math.exp(-flows[b] * 4.5 / 3600.0) * 0.5
+                    over = over or flows[a] > 0.8 * (gaps + 80.0)
+            need[sid].append(over)
+        used = [k for k in range(len(j.stages)) if need[sid][k]]
+        lost[sid] = sum(j_interstage(j, used[i - 1], used[i]) + design.STARTUP_LOSS_S
+                        for i in range(len(used))) if len(used) > 1 else 0.0
+        cycles.append(design.webster([ys[sid][k] for k in used], lost[sid]))
+    if opts.cycle_s:
+        cycle = opts.cycle_s
+        note = f"cycle {cycle:g} s as asked"
+    elif demand:
+        cycle = float(min(120, 5 * math.ceil(max(cycles) / 5)))
+        note = (f"cycle {cycle:g} s: Webster for the critical intersection "
+                f"({max(cycles):.0f} s) from the routes' flows")
+    else:
+        cycle = 60.0
+        note = "cycle 60 s (no flows given: a typical urban cycle; pass --routes)"
+    splits: dict[str, dict[str, float]] = {}
+    for j in juncs:
+        sid = j.signal.id
+        m = main_stage(j)
+        used = [k for k in range(len(j.stages)) if need[sid][k]]
+        greens = design.splits(cycle, [ys[sid][k] for k in used], lost[sid])
+        sp = {}
+        for k, st in enumerate(j.stages):
+            lo, hi = _stage_green_limits(j, st)
+            g = 1.4 * greens[used.index(k)] + 2.0 if k in used else lo  # room to vary
+            sp[f"S{k + 1}"] = float(max(lo, min(hi, math.ceil(g))))
+        # the other stages' windows, the main minimum and the interstages fit in the cycle
+        order = [(m + i) % len(j.stages) for i in range(len(j.stages))]
+        inter_s = sum(j_interstage(j, order[i], order[(i + 1) % len(order)])
+                      for i in range(len(order)))
+        main_min = _stage_green_limits(j, j.stages[m])[0]
+        while sum(v for k, v in sp.items() if k != f"S{m + 1}") + main_min + inter_s > cycle:
+            k = max((k for k in sp if k != f"S{m + 1}"), key=lambda k: sp[k] - _stage_green_limits(
+                j, j.stages[int(k[1:]) - 1])[0])
+            lo = _stage_green_limits(j, j.stages[int(k[1:]) - 1])[0]
+            if sp[k] <= lo:
+                raise ValueError(f"{sid}: cycle {cycle:g} s is too short for the minimum greens")
+            sp[k] -= 1.0
+        sp[f"S{m + 1}"] = cycle
+        splits[sid] = sp
+    edge_flow = {k: (demand.edges.get(v[2], 0.0) if demand else 0.0)
+                 for k, v in net.neighbours.items()}
+    offs = design.offsets([j.signal.id for j in juncs], links, edge_flow, cycle)
+    return Coordination(cycle, offs, splits, note)
+
+
+def j_interstage(j: Junction, a: int, b: int) -> float:
+    """Interstage time from stage index a to b, as the configuration will compute it."""
+    sa, sb = set(j.stages[a]), set(j.stages[b])
+    worst = 0.0
+    for x in sa - sb:
+        for y in sb - sa:
+            if (x, y) in j.intergreen and (x, y) in j.conflicts:
+                worst = max(worst, j.intergreen[(x, y)])
+    return worst
+
+
+def import_network(net: Network, opts: Options, source: str = "",
+                   demand: Demand | None = None) -> str:
     """The TOML text of the intersection group of every traffic light in `net`."""
     juncs = [build_junction(s, opts) for s in net.signals]
+    coord = coordinate(juncs, net, demand, opts)
+    plan = opts.plan if opts.plan != "auto" else ("coordinated" if coord else "adaptive")
+    if plan == "coordinated" and coord is None:
+        plan = "adaptive"
     name = opts.name or f"imported from {source or 'a SUMO network'}"
     out = [f"# Intersection group imported from the SUMO network {source}",
            "# by `smartcross import-sumo`. Signal groups, conflicts, intergreens (RiLSA),",
@@ -323,13 +487,13 @@ def import_network(net: Network, opts: Options, source: str = "") -> str:
     for j in juncs:
         out += ["[[bus]]", f"id = {_q('rs485-' + j.signal.id)}",
                 f"port = {_q('sumo://' + j.signal.id)}", "baud = 115200", ""]
-    out += ["[[schedule]]", 'at = "00:00"', f"plan = {_q(opts.plan)}", ""]
+    out += ["[[schedule]]", 'at = "00:00"', f"plan = {_q(plan)}", ""]
     for j in juncs:
-        out += _intersection_toml(j, opts)
+        out += _intersection_toml(j, opts, coord)
     return "\n".join(out) + "\n"
 
 
-def _intersection_toml(j: Junction, opts: Options) -> list[str]:
+def _intersection_toml(j: Junction, opts: Options, coord: Coordination | None) -> list[str]:
     sig = j.signal
     by_id = {g.id: g for g in j.groups}
     out = ["[[intersection]]", f"id = {_q(sig.id)}", f"name = {_q('SUMO traffic light ' + sig.id)}",
@@ -365,12 +529,19 @@ def _intersection_toml(j: Junction, opts: Options) -> list[str]:
                 out.append(f"  {_key(g.id)} = [{', '.join(map(_q, prio))}]")
         out.append("")
     floor = math.ceil(opts.amber_s + opts.all_red_s - 1e-9)
-    out += ["  # Intergreens (s) from the paths through the junction with the RiLSA formula",
-            "  # tz = tü + (s_clear + l) / v_clear − s_entry / v_entry, rounded up (tü 3 s, l 6 m,",
-            "  # v_clear 10 m/s through, 7 m/s turning, v_entry 11.1 m/s), for the governing pair",
-            f"  # of links; never below amber {opts.amber_s:g} s + red clearance "
-            f"{opts.all_red_s:g} s = {floor} s.",
-            "  # Each row: the clearing group; per entering group: s_clear / s_entry (m) → RiLSA.",
+    if opts.profile == "US":
+        out += ["  # Intergreens (s): yellow plus the ITE red clearance (W + L) / v, W the clearing",
+                "  # path to the far side of the conflict, L 6 m, v the approach speed limit,",
+                "  # rounded up, for the governing pair of links; never below amber",
+                f"  # {opts.amber_s:g} s + red clearance {opts.all_red_s:g} s = {floor} s."]
+    else:
+        out += ["  # Intergreens (s) from the paths through the junction with the RiLSA formula",
+                "  # tz = tü + (s_clear + l) / v_clear − s_entry / v_entry, rounded up (tü 3 s, l 6 m,",
+                "  # v_clear 10 m/s through, 7 m/s turning, v_entry 11.1 m/s), for the governing pair",
+                f"  # of links; never below amber {opts.amber_s:g} s + red clearance "
+                f"{opts.all_red_s:g} s = {floor} s."]
+    out += [
+            "  # Each row: the clearing group; per entering group: s_clear / s_entry (m) → formula.",
             "  [intersection.intergreen]"]
     for g in j.groups:
         row = [(b, v) for (a, b), v in sorted(j.intergreen.items()) if a == g.id]
@@ -396,10 +567,13 @@ def _intersection_toml(j: Junction, opts: Options) -> list[str]:
         if dist <= ADVANCE_M:
             out += [f"  calls = [{', '.join(map(_q, gids))}]",
                     f"  extends = [{', '.join(map(_q, gids))}]"]
-            passage = 2.0 if dist <= STOP_BAR_M else max(2.0, min(6.0, round(dist / speed, 1)))
+            # stop bar: the discharge headway; advance: until the vehicle is committed
+            # (it can no longer stop at the amber, about 20 m before the stop line)
+            passage = 2.0 if dist <= STOP_BAR_M else \
+                max(1.0, min(6.0, math.ceil(2 * (dist - 20.0) / speed) / 2))
             out.append(f"  passage_s = {passage:g}")
         out.append("")
-    out += _plans_toml(j)
+    out += _plans_toml(j, coord)
     out += ["  [intersection.sumo]", f"  tls = {_q(sig.id)}", "  [intersection.sumo.links]"]
     for g in j.groups:
         out.append(f"  {_key(g.id)} = [{', '.join(map(str, g.indices))}]")
@@ -407,11 +581,21 @@ def _intersection_toml(j: Junction, opts: Options) -> list[str]:
     return out
 
 
-def _plans_toml(j: Junction) -> list[str]:
+def _plans_toml(j: Junction, coord: Coordination | None) -> list[str]:
     limits = [_stage_green_limits(j, st) for st in j.stages]
-    main = max(range(len(j.stages)), key=lambda k: (sum(
-        g.score for g in j.groups if g.id in j.stages[k]), -k))
+    main = main_stage(j)
     out = []
+    if coord is not None:
+        sid = j.signal.id
+        out += [f"  # Coordinated: {coord.note}; offset for green waves; the other stages'",
+                "  # maxima are their splits (windows), the main stage keeps what they leave.",
+                "  [[intersection.plan]]", '  id = "coordinated"', '  mode = "coordinated"',
+                f"  cycle_s = {coord.cycle_s:g}", f"  offset_s = {coord.offsets[sid]:g}",
+                f'  main_stage = "S{main + 1}"', "  [intersection.plan.stages]"]
+        for k, (lo, _) in enumerate(limits):
+            out.append(f"  S{k + 1} = {{ min_green_s = {lo:g}, "
+                       f"max_green_s = {coord.splits[sid][f'S{k + 1}']:g} }}")
+        out.append("")
     for pid, mode, note in (
             ("adaptive", "adaptive", "Adaptive: protected turns only when their queue needs "
              "them, greens held by streams with right of way, maxima from measured flows."),

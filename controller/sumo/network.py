@@ -39,6 +39,7 @@ class Link:
     heading: float               # travel direction at the stop line, degrees, 0 = east, ccw
     speed: float                 # approach lane speed limit, m/s
     edge_priority: int
+    inside_speed: float = 13.89  # speed limit through the junction (internal lanes), m/s
     pedestrian: bool = False     # a crossing
 
 
@@ -67,8 +68,9 @@ class Signal:
 @dataclass
 class Network:
     signals: list[Signal]
-    # travel time (s) and length (m) between signals joined by a road without another signal
-    neighbours: dict[tuple[str, str], tuple[float, float]]
+    # signals joined by a road without another signal between them: travel time (s) and
+    # length (m) from stop line to stop line, and the first edge of that road
+    neighbours: dict[tuple[str, str], tuple[float, float, str]]
 
 
 def _shape(text: str | None) -> list[Point]:
@@ -149,16 +151,18 @@ def read_network(net_path: str, detector_paths: list[str] = ()) -> Network:
             path: list[Point] = []
             via = c.get("via")
             seen = set()
+            inside = lanes[fl]["speed"]
             while via and via in lanes and via not in seen:
                 seen.add(via)
                 path += lanes[via]["shape"]
+                inside = min(inside, lanes[via]["speed"])
                 via = internal_next.get(via)
             src, dst = lanes[fl]["shape"], lanes.get(tlane, {}).get("shape") or []
             if not path:
                 path = [src[-1]] + ([dst[0]] if dst else [])
             link = Link(int(c.get("linkIndex")), jid, k, c.get("from"), fl, tlane,
                         TURN_OF_DIR.get(c.get("dir", "s"), THROUGH), path, _heading(src),
-                        lanes[fl]["speed"], edges[c.get("from")]["priority"])
+                        lanes[fl]["speed"], edges[c.get("from")]["priority"], inside)
             sig = signals[tl]
             jl.append((k, link, sig))
             sig.links.append(link)
@@ -212,7 +216,8 @@ def _read_loops(paths, lanes, signals: dict[str, Signal]) -> None:
 
 
 def _neighbours(signals, edges, lanes, by_lane, junctions) -> dict:
-    """Signals joined by a chain of edges with no other signal: (travel time s, length m)."""
+    """Signals joined by a chain of edges with no other signal: (travel time s, length m,
+    first edge), stop line to stop line (the path through the first junction included)."""
     node_tls = {}
     for s in signals.values():
         for lk in s.links:
@@ -229,13 +234,20 @@ def _neighbours(signals, edges, lanes, by_lane, junctions) -> dict:
             old = edge_len.get(e)
             if old is None or ln["length"] > old[1]:
                 edge_len[e] = (t, ln["length"])
-    result: dict[tuple[str, str], tuple[float, float]] = {}
+    result: dict[tuple[str, str], tuple[float, float, str]] = {}
     for s in signals.values():
         starts = {lk.junction for lk in s.links}
         for j in starts:
-            stack = [(e, 0.0, 0.0, 0) for e in out_edges.get(j, [])]
+            stack = []
+            for e in out_edges.get(j, []):
+                # through the junction first: the longest path of a link onto this edge
+                inside = [_length(lk.path) for lk in s.links
+                          if lk.junction == j and lanes.get(lk.to_lane, {}).get("edge") == e]
+                d = max(inside, default=0.0)
+                speed = edge_len.get(e, (1.0, 13.89))[1] / max(edge_len.get(e, (1.0, 1.0))[0], 0.1)
+                stack.append((e, d / max(speed, 0.1), d, 0, e))
             while stack:
-                e, tt, ll, depth = stack.pop()
+                e, tt, ll, depth, first = stack.pop()
                 if e not in edge_len or depth > 8:
                     continue
                 t1, l1 = tt + edge_len[e][0], ll + edge_len[e][1]
@@ -245,14 +257,18 @@ def _neighbours(signals, edges, lanes, by_lane, junctions) -> dict:
                     if other != s.id:
                         key = (s.id, other)
                         if key not in result or result[key][0] > t1:
-                            result[key] = (round(t1, 1), round(l1, 1))
+                            result[key] = (round(t1, 1), round(l1, 1), first)
                     continue
                 if dst in junctions and junctions[dst].get("type") in ("dead_end",):
                     continue
                 for e2 in out_edges.get(dst, []):
                     if edges[e2]["to"] != edges[e]["from"]:
-                        stack.append((e2, t1, l1, depth + 1))
+                        stack.append((e2, t1, l1, depth + 1, first))
     return result
+
+
+def _length(path: list[Point]) -> float:
+    return sum(math.hypot(x1 - x0, y1 - y0) for (x0, y0), (x1, y1) in zip(path, path[1:]))
 
 
 def loop_files_in(paths: list[str]) -> list[str]:

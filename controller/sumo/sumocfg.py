@@ -95,3 +95,65 @@ def last_departure(route_files: list[str]) -> float:
         except (OSError, ET.ParseError) as e:
             raise SumoConfigError(f"{path}: cannot read the routes: {e}") from None
     return last
+
+
+@dataclass
+class Demand:
+    """Vehicles per hour on each edge and each pair of consecutive edges (a turn)."""
+    edges: dict[str, float]
+    turns: dict[tuple[str, str], float]
+    hours: float
+
+
+def route_demand(route_files: list[str]) -> Demand:
+    """Hourly flows from route files: vehicles with routes (inline or named) and flows with
+    routes; trips without edges cannot be placed and are left out."""
+    named: dict[str, list[str]] = {}
+    edges: dict[str, float] = {}
+    turns: dict[tuple[str, str], float] = {}
+    first, last = float("inf"), 0.0
+
+    def add(route: list[str], n: float) -> None:
+        for e in route:
+            edges[e] = edges.get(e, 0.0) + n
+        for a, b in zip(route, route[1:]):
+            turns[(a, b)] = turns.get((a, b), 0.0) + n
+
+    for path in route_files:
+        try:
+            stack: list[ET.Element] = []
+            for ev, el in ET.iterparse(path, events=("start", "end")):
+                if ev == "start":
+                    stack.append(el)
+                    continue
+                stack.pop()
+                if el.tag == "route" and el.get("id") and not (stack and stack[-1].tag in (
+                        "vehicle", "flow")):
+                    named[el.get("id")] = el.get("edges", "").split()
+                elif el.tag in ("vehicle", "flow"):
+                    inner = el.find("route")
+                    route = (inner.get("edges", "").split() if inner is not None
+                             else named.get(el.get("route", ""), []))
+                    try:
+                        t0 = float(el.get("depart", el.get("begin", "0")))
+                    except ValueError:
+                        t0 = 0.0
+                    n = 1.0
+                    if el.tag == "flow":
+                        t1 = float(el.get("end", t0 + 3600.0))
+                        if el.get("number"):
+                            n = float(el.get("number"))
+                        elif el.get("vehsPerHour"):
+                            n = float(el.get("vehsPerHour")) * (t1 - t0) / 3600.0
+                        elif el.get("period"):
+                            n = (t1 - t0) / float(el.get("period"))
+                        last = max(last, t1)
+                    if route:
+                        add(route, n)
+                    first, last = min(first, t0), max(last, t0)
+                    el.clear()
+        except (OSError, ET.ParseError, ValueError) as e:
+            raise SumoConfigError(f"{path}: cannot read the routes: {e}") from None
+    hours = max((last - first) / 3600.0, 1.0 / 60) if last > first else 1.0
+    return Demand({k: v / hours for k, v in edges.items()},
+                  {k: v / hours for k, v in turns.items()}, hours)

@@ -1,0 +1,128 @@
+"""Coordinated-actuated control: a common cycle, an offset, splits, actuated inside them.
+
+A plan in mode "coordinated" ties its main (coordinated) stage to a cycle that every
+intersection of the group shares: the main stage's green starts at cycle time 0 after
+`offset_s` (local midnight reference, as fixed time), so that with offsets from the
+travel times between the intersections a platoon released at one arrives on green at
+the next (a green wave). The other stages have windows at the end of the cycle, as long
+as their `max_green_s` (their splits); they are served only when called (protected turns
+only on queue evidence, as in adaptive plans), end when their traffic has gone (gap-out)
+or at their window's end (force-off), and the time they leave goes to the main stage.
+The main stage holds its green to its yield point whatever the detectors say.
+
+Changing plans is smooth: the new plan takes over the running cycle and moves to its
+own offset by lengthening or shortening each cycle by at most a fifth (the core logs the
+pattern, cycle and offset changes, events 131-133).
+"""
+
+from __future__ import annotations
+
+from ..config.model import Intersection, Plan
+from ..core import events as E
+from ..core.policies import StageView
+from ..core.signal_group import ds
+from .adaptive import Adaptive
+
+STEP = 10
+MAX_SHIFT = 0.2              # of a cycle, per cycle, while moving to a new offset
+
+
+class Coordinated(Adaptive):
+    def __init__(self, inter: Intersection, plan: Plan):
+        super().__init__(inter, plan)
+        self.cycle = ds(plan.cycle_s)
+        self.offset = ds(plan.offset_s)
+        self.shift = 0                      # tenths still to absorb after a plan change
+        order = self.order
+        m = order.index(plan.main_stage)
+        self.cycle_order = order[m:] + order[:m]
+        # windows of the other stages, packed at the end of the cycle: (start, end) cycle time
+        self.window: dict[str, tuple[int, int]] = {}
+        end = self.cycle
+        for i in range(len(self.cycle_order) - 1, 0, -1):
+            s = self.cycle_order[i]
+            nxt = self.cycle_order[(i + 1) % len(self.cycle_order)]
+            end -= ds(inter.interstage_s(s, nxt))
+            start = end - self.max_green[s]
+            self.window[s] = (start, end)
+            end = start
+        first = self.cycle_order[1] if len(self.cycle_order) > 1 else plan.main_stage
+        self.yield_point = end - ds(inter.interstage_s(plan.main_stage, first)) \
+            if len(self.cycle_order) > 1 else self.cycle
+        self.main_until: int | None = None
+        self._main_seen: int | None = None
+
+    # -- the cycle ------------------------------------------------------------------------
+    def cycle_time(self, t: int) -> int:
+        return (t - self.offset - self.shift) % self.cycle
+
+    def take_over(self, old, view: StageView) -> None:
+        """Continue the running cycle of the plan before (or where this one stands)."""
+        if isinstance(old, Coordinated):
+            # keep the old cycle's position, scaled to this cycle
+            pos = old.cycle_time(view.t) * self.cycle // old.cycle
+            self.shift = ((view.t - self.offset - pos) % self.cycle)
+            if self.shift > self.cycle // 2:
+                self.shift -= self.cycle
+
+    def _absorb_shift(self) -> None:
+        step = int(MAX_SHIFT * self.cycle)
+        self.shift = max(self.shift - step, 0) if self.shift > 0 else min(self.shift + step, 0)
+
+    def _room(self, stage: str, frm: str, t: int) -> int:
+        """Tenths of green `stage` would get if `frm` ended now; -1 before its window may
+        begin (the main stage keeps the time of stages nobody called) or after it ends."""
+        lo, hi = self.window[stage]
+        ct = self.cycle_time(t)
+        begin = ct + ds(self.inter.interstage_s(frm, stage))
+        if not (self.yield_point <= ct < hi) or (frm == self.plan.main_stage and begin < lo):
+            return -1
+        return hi - begin
+
+    def _next(self, stage: str, view: StageView) -> str | None:
+        """The next stage in cycle order after `stage` that is called and still fits."""
+        i = self.cycle_order.index(stage) if stage in self.cycle_order else 0
+        for s in self.cycle_order[i + 1:]:
+            if self.called(s, view) and self._room(s, stage, view.t) >= self.min_green[s]:
+                return s
+        return None
+
+    # -- the decision ---------------------------------------------------------------------
+    def decide(self, view: StageView) -> tuple[str, int] | None:
+        stage = view.stage
+        if self._seen_stage != (stage, view.stage_start):
+            self._new_stage(view)
+        if stage not in self.plan.stages:
+            return (self.plan.main_stage, E.FORCE_OFF)
+        t = view.t
+        if t - view.stage_start < self.min_green[stage]:
+            return None
+        main = self.plan.main_stage
+        if stage == main:
+            if self._main_seen != view.stage_start:
+                self._main_seen = view.stage_start
+                ct = self.cycle_time(view.stage_start)
+                self.main_until = view.stage_start + (self.yield_point - ct) % self.cycle
+                self._absorb_shift()
+            if t < self.main_until:
+                return None
+            nxt = self._next(stage, view)
+            return (nxt, E.FORCE_OFF) if nxt else None
+        ct = self.cycle_time(t)
+        forced = not (self.yield_point <= ct < self.window[stage][1])
+        if not forced and self._extending(stage, view):
+            return None
+        nxt = self._next(stage, view) or main
+        return nxt, (E.FORCE_OFF if forced else E.GAP_OUT)
+
+    def deadline(self, view: StageView) -> int:
+        stage = view.stage
+        if stage not in self.plan.stages:
+            return view.t + 1
+        min_end = view.stage_start + self.min_green[stage]
+        if view.t < min_end:
+            return min_end
+        if stage == self.plan.main_stage and self.main_until is not None \
+                and self._main_seen == view.stage_start and view.t < self.main_until:
+            return self.main_until
+        return view.t + STEP - (view.t - min_end) % STEP
