@@ -27,11 +27,11 @@ STEP = 10                    # decide every second after the minimum green
 TURN_QUEUE = 4               # turners between the loops that call a protected stage
 ADVANCE_HOLD = 20            # tenths the advance loop must stay occupied: queue reached it
 SAT_THROUGH = 0.5            # saturation flow per lane, veh/s (1800 veh/h)
-SAT_TURN = 0.46              # turning lanes (1650 veh/h)
 STARTUP_LOSS = 2.0           # s lost at the start of every green
 WINDOW = 9000                # tenths of counts Webster looks back on (15 min)
-WEBSTER_SLACK = 1.3          # maximum green = this × Webster's green (between min and max)
+WEBSTER_SLACK = 1.0          # maximum green = this × Webster's green (between min and max)
 CYCLE_MIN, CYCLE_MAX = 40.0, 120.0
+DISCHARGE_GAP = 25           # tenths: a stop-bar gap this long ends the queue discharge
 
 
 class Adaptive(Policy):
@@ -54,15 +54,18 @@ class Adaptive(Policy):
             ds_ = [d for d in inter.detectors if g.id in d.calls or g.id in d.extends]
             self.stopbar[g.id] = [(d.id, ds(d.passage_s)) for d in ds_ if d.kind == PRESENCE]
             self.advance[g.id] = [(d.id, ds(d.passage_s)) for d in ds_ if d.kind == COUNTING]
-        self.extenders = {s: [(d.id, ds(d.passage_s)) for d in inter.detectors
-                              if set(d.extends) & set(self.priority[s])] for s in self.order}
+        # what holds a stage's green: its priority groups' advance loops always; their
+        # stop-bar loops only while the queue discharges (NTCIP detector switching)
+        self.hold_advance = {s: [x for g in self.priority[s] for x in self.advance[g]]
+                             for s in self.order}
+        self.hold_stopbar = {s: [x for g in self.priority[s] for x in self.stopbar[g]]
+                             for s in self.order}
+        self.discharged_at: int | None = None
         # Webster on rolling counts: counting loops per group (advance loops, else stop bar)
         self.flow_loops = {g: [d for d, _ in (self.advance[g] or self.stopbar[g])]
                            for g in self.stopbar}
-        turning = {g.id: not any(d.kind == PRESENCE for d in inter.detectors)
-                   for g in inter.groups}
-        self.saturation = {g: max(1, len(self.stopbar[g]) or len(self.advance[g]))
-                           * (SAT_TURN if turning.get(g) else SAT_THROUGH) for g in self.stopbar}
+        self.saturation = {g: max(1, len(self.stopbar[g]) or len(self.advance[g])) * SAT_THROUGH
+                           for g in self.stopbar}
         self.samples: list[tuple[int, dict[str, int]]] = []
         self.served: dict[str, int] = {s: 0 for s in self.order}
         self.cycles = 0
@@ -72,9 +75,15 @@ class Adaptive(Policy):
     # -- what the loops say -------------------------------------------------------------
     def _extending(self, stage: str, view: StageView) -> bool:
         t = view.t
-        for did, passage in self.extenders[stage]:
+        for did, passage in self.hold_advance[stage]:
             if t - view.last_seen(did) < passage:
                 return True
+        if self.discharged_at is None:
+            stop = self.hold_stopbar[stage]
+            if not self.hold_advance[stage] or any(
+                    t - view.last_seen(did) < max(passage, DISCHARGE_GAP) for did, passage in stop):
+                return any(t - view.last_seen(did) < passage for did, passage in stop)
+            self.discharged_at = t        # the standing queue has gone: advance loops only
         return False
 
     def _between_loops(self, group: str, view: StageView) -> int:
@@ -103,6 +112,7 @@ class Adaptive(Policy):
         """At the start of each stage: count it, and at the main stage re-plan the maxima."""
         stage = view.stage
         self._seen_stage = (stage, view.stage_start)
+        self.discharged_at = None
         if stage in self.served:
             self.served[stage] += 1
         if stage != self.plan.main_stage:
@@ -146,8 +156,8 @@ class Adaptive(Policy):
         if view.t - view.stage_start < self.min_green[stage]:
             return None
         since = view.conflicting_call_since()
-        maxed = since is not None and \
-            view.t - max(since, view.stage_start) >= self.dyn_max[stage]
+        # the maximum counts from the start of green: a cap from Webster's cycle
+        maxed = since is not None and view.t - view.stage_start >= self.dyn_max[stage]
         if not maxed and (self.plan.stages[stage].recall == "max"
                           or self._extending(stage, view)):
             return None

@@ -33,6 +33,7 @@ from .sumocfg import Demand
 # distances to the stop line that decide what a loop is for (m)
 STOP_BAR_M = 15.0        # presence at the stop line: calls and extends
 ADVANCE_M = 120.0        # advance loop: calls, extends, counts; further up: counts only
+COORD_FACTOR = 0.85      # common cycle of a coordinated plan, relative to Webster
 
 
 @dataclass
@@ -423,12 +424,25 @@ def coordinate(juncs: list[Junction], net: Network, demand: Demand | None,
         cycle = opts.cycle_s
         note = f"cycle {cycle:g} s as asked"
     elif demand:
-        cycle = float(min(120, 5 * math.ceil(max(cycles) / 5)))
-        note = (f"cycle {cycle:g} s: Webster for the critical intersection "
-                f"({max(cycles):.0f} s) from the routes' flows")
+        # coordinated-actuated: the other stages gap out and give their time back, so the
+        # common cycle is shorter than Webster's fixed-time optimum (0.85 of it, measured
+        # on the shared corridor), in whole 5 s
+        cycle = float(min(120, max(45, 5 * round(COORD_FACTOR * max(cycles) / 5))))
+        note = (f"cycle {cycle:g} s: {COORD_FACTOR:g} × Webster for the critical "
+                f"intersection ({max(cycles):.0f} s) from the routes' flows")
     else:
         cycle = 60.0
         note = "cycle 60 s (no flows given: a typical urban cycle; pass --routes)"
+    # never shorter than what every intersection needs for its minimum greens
+    need_min = []
+    for j in juncs:
+        m = main_stage(j)
+        order = [(m + i) % len(j.stages) for i in range(len(j.stages))]
+        need_min.append(sum(_stage_green_limits(j, j.stages[k])[0] for k in order) + sum(
+            j_interstage(j, order[i], order[(i + 1) % len(order)]) for i in range(len(order))))
+    if max(need_min) > cycle:
+        cycle = float(5 * math.ceil(max(need_min) / 5))
+        note += f", raised to {cycle:g} s for the minimum greens"
     splits: dict[str, dict[str, float]] = {}
     for j in juncs:
         sid = j.signal.id
