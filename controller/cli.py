@@ -208,6 +208,37 @@ def cmd_sumo(args: argparse.Namespace) -> int:
     return run(args, start_s, weekday, day)
 
 
+# -- hil -------------------------------------------------------------------------------
+def cmd_hil(args: argparse.Namespace) -> int:
+    if args.target and args.target[0] == "board":
+        if len(args.target) != 2:
+            raise UsageError("usage: smartcross hil board NODE_CONFIG")
+        from hil.emu.pty_board import serve_board_on_pty
+
+        return serve_board_on_pty(args.target[1])
+    if len(args.target) != 1:
+        raise UsageError("usage: smartcross hil SCENARIO [--json] [--plot OUT.png]")
+    from hil.rig import environment_ok
+    from hil.runner import run_scenario
+    from hil.scenario import ScenarioError, load_scenario
+
+    try:
+        scn = load_scenario(args.target[0])
+    except ScenarioError as e:
+        for p in e.problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2
+    problem = environment_ok()
+    if problem:
+        raise UsageError(f"the HIL rig cannot run here: {problem}")
+    verdict = run_scenario(scn, plot=args.plot)
+    if args.json:
+        print(json.dumps(verdict.to_json(), indent=1))
+    else:
+        print(verdict.summary())
+    return 0 if verdict.passed else 1
+
+
 # -- the program -------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="smartcross", description="Open firmware and control "
@@ -268,6 +299,17 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--data", metavar="DIR", help="the service's --data folder")
     st.add_argument("--json", action="store_true", help="print one JSON object")
     st.set_defaults(func=cmd_status)
+
+    h = sub.add_parser("hil", help="run a HIL scenario, or serve one emulated node on a pty",
+                       description="`smartcross hil SCENARIO` runs a scenario file (see "
+                       "hil/scenarios/) on emulated boards with the real runtime and prints "
+                       "the verdict; exit status 1 if it fails. `smartcross hil board "
+                       "NODE_CONFIG` starts one emulated node on a new pty, prints `port: "
+                       "/dev/pts/N` first and serves until interrupted.")
+    h.add_argument("target", nargs="+", metavar="SCENARIO | board NODE_CONFIG")
+    h.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+    h.add_argument("--plot", metavar="OUT.png", help="timing diagram of the run")
+    h.set_defaults(func=cmd_hil)
 
     lg = sub.add_parser("log", help="the service's record")
     lsub = lg.add_subparsers(dest="log_command", required=True, metavar="COMMAND")

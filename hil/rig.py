@@ -162,7 +162,8 @@ class Rig:
         return t
 
     def force_detector(self, intersection: str, detector: str, level: int | None) -> None:
-        """Hold a detector input at a level (a stuck loop), or give it back to traffic."""
+        """Hold a detector input at a level (1 stuck on, 0 open; -1 chattering), or give it
+        back to traffic (None)."""
         if level is None:
             self.stuck.pop((intersection, detector), None)
         else:
@@ -196,6 +197,8 @@ class Rig:
                 if i != iid:
                     continue
                 level = self.stuck.get((iid, did), 1 if did in on else 0)
+                if level < 0:                   # a chattering loop: on and off every tick
+                    level = k % 2
                 board = self.boards[nid]
                 if board.inputs.get(pin) != level:
                     board.set_input(pin, level)

@@ -1,0 +1,267 @@
+"""Running a scenario on the rig and judging it: the verdict.
+
+The verdict holds the monitor's violations, how fast the affected heads flashed after a
+fault (`flash_latency_s`), how fast the street was back to normal after it
+(`recovery_s`), and one line per expectation of the scenario, passed or not.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from protocols import aspects as A
+
+from .emu.host import Board
+from .rig import Rig
+from .rogue import RogueController
+from .scenario import Scenario
+
+BUS_WIDE = ("bus_cut", "kill_controller", "rogue_controller")
+ENDING = {"bus_cut", "corrupt", "drop", "two_talkers", "node_hang", "rogue_controller"}
+
+
+@dataclass
+class Verdict:
+    scenario: str
+    passed: bool = True
+    checks: list[dict] = field(default_factory=list)
+    violations: list[dict] = field(default_factory=list)
+    nodes_online: int = 0
+    nodes: int = 0
+    detector_actuations: int = 0
+    duration_s: float = 0.0
+    flash_latency_s: float | None = None
+    recovery_s: float | None = None
+    guard_refusals: int = 0
+
+    def check(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append({"check": name, "ok": bool(ok), "detail": detail})
+        self.passed = self.passed and bool(ok)
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+    def summary(self) -> str:
+        lines = [f"scenario {self.scenario}: {'PASS' if self.passed else 'FAIL'}",
+                 f"  {self.duration_s:.0f} s of street, {self.nodes_online}/{self.nodes} nodes "
+                 f"online at the end, {self.detector_actuations} detector actuations"]
+        if self.flash_latency_s is not None:
+            lines.append(f"  flash latency {self.flash_latency_s:.2f} s")
+        if self.recovery_s is not None:
+            lines.append(f"  recovery {self.recovery_s:.1f} s")
+        for c in self.checks:
+            lines.append(f"  [{'ok' if c['ok'] else 'FAIL'}] {c['check']}: {c['detail']}")
+        for v in self.violations[:10]:
+            lines.append(f"  violation t={v['t']:.1f} {v['intersection']} {v['kind']} "
+                         f"{'/'.join(v['groups'])}: {v['detail']}")
+        return "\n".join(lines)
+
+
+class Runner:
+    def __init__(self, scn: Scenario, rig: Rig):
+        self.scn = scn
+        self.rig = rig
+        self.extra: list[Board] = []
+        self.rogue_refusals = 0
+        self.fault_times: list[tuple[float, float | None, set[str]]] = []  # start, end, inters
+        self._threads: list[threading.Thread] = []
+
+    def affected(self, f) -> set[str]:
+        cfg = self.scn.config
+        if f.kind in BUS_WIDE:
+            return {i.id for i in cfg.intersections}
+        if "intersection" in f.args:
+            return {f.args["intersection"]}
+        if "node" in f.args:
+            return {i.id for i in cfg.intersections if any(n.id == f.args["node"]
+                                                           for n in i.nodes)}
+        return set()
+
+    def apply(self, f) -> float | None:
+        """Start a fault; returns when it ends by itself (street time), if it does."""
+        rig, a = self.rig, f.args
+        dur = a.get("duration_s")
+        rig.mark(f.kind)
+        if f.kind == "bus_cut":
+            rig.bus.cut(dur / rig.scale)
+        elif f.kind in ("corrupt", "drop"):
+            setattr(rig.bus.faults, f.kind, a["probability"])
+        elif f.kind == "noise":
+            rig.bus.noise(a["bytes"], seed=self.scn.seed)
+        elif f.kind == "two_talkers":
+            doc = dict(rig.docs[a["node"]], node_id=a["node"] + "-twin")
+            twin = Board(doc, workdir=str(rig.dir / "twin"), **_clock(rig))
+            twin.start()
+            rig.bus.attach(twin)
+            self.extra.append(twin)
+        elif f.kind == "kill_controller":
+            rig.stop_controller(kill=True)
+        elif f.kind == "start_controller":
+            rig.start_controller()
+        elif f.kind == "node_reset":
+            rig.boards[a["node"]].reset()
+        elif f.kind == "node_hang":
+            rig.boards[a["node"]].stall(int(dur * 1000))
+        elif f.kind == "red_lamp_fail":
+            rig.panel.fail(a["intersection"], a["group"], "red")
+        elif f.kind in ("loop_stuck_on", "loop_open", "loop_chatter"):
+            level = {"loop_stuck_on": 1, "loop_open": 0, "loop_chatter": -1}[f.kind]
+            rig.force_detector(a["intersection"], a["detector"], level)
+        elif f.kind == "corrupt_node_config":
+            board = rig.boards[a["node"]]
+            board.write_config(b'{"node_id": "broken", "modbus": {"address": ')
+            board.reset()
+        elif f.kind == "rogue_controller":
+            rig.stop_controller()
+            node = a["node"]
+            doc = rig.docs[node]
+            inter = self.scn.config.intersection(doc["intersection"])
+            groups = [g["id"] for g in doc["groups"]]
+            rogue = RogueController(rig.bus.port, self.scn.config.buses[0].baud,
+                                    doc["modbus"]["address"], groups, set(inter.conflicts),
+                                    rig.scale)
+            try:
+                self.rogue_refusals = rogue.run(dur)
+            finally:
+                rogue.close()
+            rig.start_controller()
+            return rig.now()
+        return None if dur is None else rig.now() + dur
+
+    def end(self, f) -> None:
+        rig = self.rig
+        rig.mark(f"{f.kind} ends")
+        if f.kind in ("corrupt", "drop"):
+            setattr(rig.bus.faults, f.kind, 0.0)
+        elif f.kind == "two_talkers":
+            for twin in self.extra:
+                rig.bus.detach(twin)
+                twin.close()
+            self.extra.clear()
+
+
+def run_scenario(scn: Scenario, plot: str | None = None) -> Verdict:
+    v = Verdict(scn.name)
+    rig = Rig(scn.config, time_scale=scn.time_scale, seed=scn.seed,
+              traffic_scale=scn.traffic_scale)
+    rig.start()
+    runner = Runner(scn, rig)
+    try:
+        _play(scn, rig, runner, v)
+    finally:
+        for twin in runner.extra:
+            twin.close()
+        status = rig.status()
+        rig.close()
+    _judge(scn, rig, runner, v, status)
+    if plot:
+        from .plot import rig_diagram
+        rig_diagram(rig, plot, f"{scn.name} (HIL, {scn.duration_s:g} s)")
+    return v
+
+
+def _play(scn: Scenario, rig: Rig, runner: Runner, v: Verdict) -> None:
+    exp = scn.expect
+    flash_wait = exp.get("flash_within_s", 1.0) + 2.0
+    pending = list(scn.faults)
+    while pending:
+        f = pending.pop(0)
+        rig.run_for(max(0.0, f.at_s - rig.now()))
+        t_fault = rig.now()
+        ends = runner.apply(f)
+        hit = runner.affected(f)
+        if "flash_within_s" in exp and hit:
+            wait = flash_wait if ends is None else min(flash_wait, ends - rig.now() - 0.2)
+            rig.run_for(max(0.0, wait))
+            lat = []
+            for iid in hit:
+                start = rig.flashing(iid, t_fault)
+                lat.append(None if start is None else start - t_fault)
+            worst = None if None in lat else max(lat)
+            v.flash_latency_s = worst if v.flash_latency_s is None or worst is None \
+                else max(v.flash_latency_s, worst)
+        if ends is not None:
+            rig.run_for(max(0.0, ends - rig.now()))
+            if f.kind in ENDING:
+                runner.end(f)
+            if "recover_within_s" in exp and hit:
+                t_end = rig.now()
+                try:
+                    t_back = rig.wait_until(lambda h=hit: all(_green(rig, i) for i in h),
+                                            exp["recover_within_s"] + 5, "recovery")
+                    v.recovery_s = t_back - t_end
+                except AssertionError:
+                    v.recovery_s = None
+    rig.run_for(max(0.0, scn.duration_s - rig.now()))
+    v.guard_refusals = runner.rogue_refusals
+
+
+def _green(rig: Rig, iid: str) -> bool:
+    heads = rig.lamps.get(iid, {})
+    return any(b & A.LAMP_GREEN for b in heads.values())
+
+
+def _judge(scn: Scenario, rig: Rig, runner: Runner, v: Verdict, status: dict | None) -> None:
+    exp = scn.expect
+    allow = set(exp.get("allow", ()))
+    found = [x for x in rig.violations()]
+    counted = [x for x in found if x.kind not in allow]
+    v.violations = [x._asdict() for x in found]
+    v.duration_s = round(rig.now(), 1)
+    v.detector_actuations = rig.actuations
+    nodes = (status or {}).get("nodes", {})
+    v.nodes = len(rig.docs)
+    v.nodes_online = sum(1 for n in nodes.values() if n.get("online"))
+    want = exp.get("violations", 0)
+    v.check("monitor", len(counted) <= want,
+            f"{len(counted)} violation(s) counted, at most {want} expected"
+            + (f" ({len(found) - len(counted)} allowed: {', '.join(sorted(allow))})"
+               if len(found) != len(counted) else ""))
+    if "flash_within_s" in exp:
+        lat = v.flash_latency_s
+        v.check("flash", lat is not None and lat <= exp["flash_within_s"],
+                "never flashing" if lat is None else
+                f"every affected head flashing {lat:.2f} s after the fault "
+                f"(at most {exp['flash_within_s']:g} s)")
+    if "recover_within_s" in exp:
+        rec = v.recovery_s
+        v.check("recovery", rec is not None and rec <= exp["recover_within_s"],
+                "not back to normal" if rec is None else
+                f"green again {rec:.1f} s after the fault ended "
+                f"(at most {exp['recover_within_s']:g} s)")
+    if exp.get("all_stages_served"):
+        missing = [f"{i.id}/{g.id}" for i in scn.config.intersections for g in i.groups
+                   if not any(b & A.LAMP_GREEN for _, b in
+                              rig.trace.lamps.get(f"{i.id}/{g.id}", []))]
+        v.check("every stage served", not missing,
+                "every group showed green" if not missing else
+                f"never green: {', '.join(missing)}")
+    if exp.get("running_at_end"):
+        inters = (status or {}).get("intersections", {})
+        bad = [f"{i}: {s['mode']}" for i, s in inters.items() if s.get("mode") != "run"]
+        v.check("running at the end", not bad and v.nodes_online == v.nodes,
+                f"{v.nodes_online}/{v.nodes} nodes online"
+                + (f"; not running: {', '.join(bad)}" if bad else ", every intersection runs"))
+    if "detector_fault" in exp:
+        iid, did = exp["detector_fault"].split("/")
+        det = ((status or {}).get("intersections", {}).get(iid, {})
+               .get("detectors", {}).get(did, {}))
+        v.check("detector fault", bool(det.get("fault")),
+                f"{iid}/{did} reported {'faulty' if det.get('fault') else 'healthy'}")
+    if "recall_group" in exp:
+        iid, gid = exp["recall_group"].split("/")
+        greens = [t for t, b in rig.trace.lamps.get(f"{iid}/{gid}", []) if b & A.LAMP_GREEN]
+        late = [t for t in greens if t > scn.faults[0].at_s] if scn.faults else greens
+        v.check("recall", len(late) >= 2, f"{iid}/{gid} turned green {len(late)} time(s) "
+                "after the fault, with its detector failed")
+    if exp.get("refusals"):
+        v.check("guard refusals", v.guard_refusals > 0,
+                f"the node's guard refused {v.guard_refusals} command(s)")
+
+
+def _clock(rig: Rig) -> dict:
+    return {"clock": "scaled", "time_scale": rig.scale} if rig.scale != 1.0 else {}
+
+
+__all__ = ["run_scenario", "Verdict"]

@@ -1,0 +1,169 @@
+"""HIL scenarios as files: what to run, which faults when, what verdict is expected.
+
+    name = "bus cut"
+    config = "../../examples/corridor.toml"   # relative to this file
+    duration_s = 60                            # street seconds
+    time_scale = 3                             # the rig runs 3x faster than life
+    [[fault]]
+    at_s = 25
+    kind = "bus_cut"
+    duration_s = 8
+    [expect]
+    flash_within_s = 1.0
+    recover_within_s = 30
+
+Fault kinds and their keys are in FAULTS below; expectations in EXPECT. A scenario file
+is checked whole before anything starts, and every problem names its key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from controller.config import ConfigError, load
+from controller.config.model import GroupConfig
+from controller.config.reader import Problems, Table
+
+# kind -> {key: (type, required)}; "intersection"/"group"/"node"/"detector" name things
+FAULTS = {
+    "bus_cut": {"duration_s": (float, True)},
+    "corrupt": {"probability": (float, True), "duration_s": (float, False)},
+    "drop": {"probability": (float, True), "duration_s": (float, False)},
+    "noise": {"bytes": (int, True)},
+    "two_talkers": {"node": (str, True), "duration_s": (float, True)},
+    "kill_controller": {},
+    "start_controller": {},
+    "node_reset": {"node": (str, True)},
+    "node_hang": {"node": (str, True), "duration_s": (float, True)},
+    "red_lamp_fail": {"intersection": (str, True), "group": (str, True)},
+    "loop_stuck_on": {"intersection": (str, True), "detector": (str, True)},
+    "loop_open": {"intersection": (str, True), "detector": (str, True)},
+    "loop_chatter": {"intersection": (str, True), "detector": (str, True)},
+    "corrupt_node_config": {"node": (str, True)},
+    "rogue_controller": {"node": (str, True), "duration_s": (float, True)},
+}
+
+EXPECT = {
+    "violations": (int, "number of monitor violations (0)"),
+    "allow": (list, "violation kinds that do not count, e.g. [\"red_fail\"]"),
+    "flash_within_s": (float, "every head of the affected intersections flashing this soon"),
+    "recover_within_s": (float, "back to normal operation this soon after the fault ends"),
+    "all_stages_served": (bool, "every signal group showed green during the run"),
+    "running_at_end": (bool, "every intersection running, every node online at the end"),
+    "detector_fault": (str, "this detector is reported faulty (intersection/detector)"),
+    "recall_group": (str, "this group keeps being served with no traffic (intersection/group)"),
+    "refusals": (bool, "the nodes' guards refused commands"),
+}
+
+
+@dataclass
+class Fault:
+    at_s: float
+    kind: str
+    args: dict
+
+
+@dataclass
+class Scenario:
+    path: Path
+    name: str
+    description: str
+    config: GroupConfig
+    duration_s: float
+    time_scale: float
+    seed: int
+    traffic_scale: float
+    faults: list[Fault]
+    expect: dict = field(default_factory=dict)
+
+
+class ScenarioError(Exception):
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    path = Path(path)
+    problems = Problems(str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        problems.add("", f"cannot read the file: {e.strerror or e}")
+        raise ScenarioError(problems.items) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        problems.add("", f"is not valid TOML: {e}")
+        raise ScenarioError(problems.items) from None
+    t = Table(data, "", problems)
+    name = t.get_str("name", path.stem)
+    description = t.get_str("description", "")
+    cfg_rel = t.get_str("config")
+    duration = t.get_number("duration_s", 60.0)
+    scale = t.get_number("time_scale", 1.0)
+    seed = t.get_int("seed", 1)
+    traffic = t.get_number("traffic_scale", 1.0)
+    faults = []
+    for ft in t.get_tables("fault"):
+        kind = ft.get_str("kind", choices=tuple(FAULTS))
+        at = ft.get_number("at_s")
+        args = {}
+        for key, (typ, required) in FAULTS.get(kind, {}).items():
+            getter = {float: ft.get_number, int: ft.get_int, str: ft.get_str}[typ]
+            value = getter(key) if required else getter(key, None)
+            if value is not None:
+                args[key] = value
+        ft.finish()
+        if kind is not None and at is not None:
+            faults.append(Fault(at, kind, args))
+    expect = {}
+    et = t.get_table("expect")
+    if et is not None:
+        for key, (typ, _) in EXPECT.items():
+            if not et.has(key):
+                continue
+            getter = {float: et.get_number, int: et.get_int, str: et.get_str, bool: None,
+                      list: et.get_str_list}[typ]
+            if typ is bool:
+                et.seen.add(key)
+                v = et.data[key]
+                if not isinstance(v, bool):
+                    et.error(key, "must be true or false")
+                expect[key] = v
+            else:
+                expect[key] = getter(key)
+        et.finish()
+    t.finish()
+    config = None
+    if cfg_rel is not None:
+        try:
+            config = load(path.parent / cfg_rel)
+        except ConfigError as e:
+            problems.items.extend(e.problems)
+    if scale is not None and not 0.5 <= scale <= 10:
+        t.error("time_scale", "must be between 0.5 and 10")
+    if config is not None:
+        _check_names(t, faults, config)
+    if problems.items or config is None:
+        raise ScenarioError(problems.items)
+    return Scenario(path, name, description, config, duration, scale, seed, traffic,
+                    sorted(faults, key=lambda f: f.at_s), expect)
+
+
+def _check_names(t: Table, faults: list[Fault], config: GroupConfig) -> None:
+    inters = {i.id: i for i in config.intersections}
+    nodes = {n.id for i in config.intersections for n in i.nodes}
+    for k, f in enumerate(faults):
+        where = f"fault[{k}]"
+        if "node" in f.args and f.args["node"] not in nodes:
+            t.error(where, f"names node {f.args['node']!r}, which the configuration lacks")
+        iid = f.args.get("intersection")
+        if iid is not None and iid not in inters:
+            t.error(where, f"names intersection {iid!r}, which the configuration lacks")
+            continue
+        if "group" in f.args and f.args["group"] not in {g.id for g in inters[iid].groups}:
+            t.error(where, f"names group {f.args['group']!r}, which {iid} lacks")
+        if "detector" in f.args and f.args["detector"] not in {d.id for d in
+                                                               inters[iid].detectors}:
+            t.error(where, f"names detector {f.args['detector']!r}, which {iid} lacks")
