@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from controller.provision import node_documents
 from protocols import aspects as A
 
 from .emu.host import Board
@@ -143,8 +144,12 @@ class Runner:
 
 def run_scenario(scn: Scenario, plot: str | None = None) -> Verdict:
     v = Verdict(scn.name)
+    docs = node_documents(scn.config)
+    for doc in docs.values():
+        for d in doc.get("detectors", []):
+            d.update(scn.tune)
     rig = Rig(scn.config, time_scale=scn.time_scale, seed=scn.seed,
-              traffic_scale=scn.traffic_scale)
+              traffic_scale=scn.traffic_scale, node_docs=docs)
     rig.start()
     runner = Runner(scn, rig)
     try:

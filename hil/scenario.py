@@ -77,6 +77,7 @@ class Scenario:
     traffic_scale: float
     faults: list[Fault]
     expect: dict = field(default_factory=dict)
+    tune: dict = field(default_factory=dict)     # detector diagnostics for every node
 
 
 class ScenarioError(Exception):
@@ -117,6 +118,14 @@ def load_scenario(path: str | Path) -> Scenario:
         ft.finish()
         if kind is not None and at is not None:
             faults.append(Fault(at, kind, args))
+    tune = {}
+    tt = t.get_table("tune")
+    if tt is not None:
+        for key in ("max_presence_min", "no_activity_min", "erratic_per_min"):
+            v = tt.get_int(key, None, lo=0, hi=255)
+            if v is not None:
+                tune[key] = v
+        tt.finish()
     expect = {}
     et = t.get_table("expect")
     if et is not None:
@@ -148,7 +157,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if problems.items or config is None:
         raise ScenarioError(problems.items)
     return Scenario(path, name, description, config, duration, scale, seed, traffic,
-                    sorted(faults, key=lambda f: f.at_s), expect)
+                    sorted(faults, key=lambda f: f.at_s), expect, tune)
 
 
 def _check_names(t: Table, faults: list[Fault], config: GroupConfig) -> None:

@@ -30,7 +30,7 @@ from ..config.model import PARKING_BAY, GroupConfig
 from ..core import ALL_RED, FLASH, GroupCore, Inputs
 from ..node_layout import NodeLayout, layouts
 from .fieldbus import BusLink, poll_wire_s
-from .nodes import NodeState, fault_names, mode_name
+from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
 from .record import Record
 
 log = logging.getLogger("smartcross.runtime")
@@ -241,7 +241,11 @@ class Service:
                 if lay.intersection.id != iid:
                     continue
                 if mode == FLASH:
-                    cmd, asp = rm.MODE_FLASH | rm.CMD_ACK_FAULTS, [A.RED] * len(lay.groups)
+                    # acknowledge what the node may clear on its own; a red fail or a
+                    # conflict stays latched (flash) until a technician has been there
+                    img = node.image or {}
+                    ack = 0 if img.get("faults", 0) & BLOCKING_FAULTS else rm.CMD_ACK_FAULTS
+                    cmd, asp = rm.MODE_FLASH | ack, [A.RED] * len(lay.groups)
                 elif mode == ALL_RED:       # the node holds its own all-red, then runs
                     cmd, asp = rm.MODE_RUN, [A.RED] * len(lay.groups)
                 else:

@@ -3,19 +3,23 @@
 MicroPython code (runs inside the board process, next to the emulated `machine`).
 
 host -> board                          board -> host
-  I <pin> <0|1>      input level         H <clock> <cause> <t0>  hello, once per boot;
-                                          t0: board time 0 on CLOCK_MONOTONIC (us)
-  E <pin> <us>       echo width for      O <pin> <0|1> <t_us>    output level changed
-                     time_pulse_us        U <n> <t0_us> <t1_us>   UART sent n bytes, on
-                     (-2: never answers)                          the wire from t0 to t1
-  X <pin> <0|1>      reads of pin raise  W <timeout_ms>          WDT started
-                     OSError (fault)      T <t_us>                virtual clock idle at t
-  Z <ms>             stall the board     M <alloc> <free>        heap after gc.collect()
-  S <pin> <0|1>      trace reads of pin  R <pin> <t_us>          traced read of pin
-  V <0|1>            trace UART input    A <n> <t_us>            UART got n bytes (traced)
-  G <t_us>           grant virtual time  K <cause>               about to reset
+  I <pin> <0|1>      input level         H <clock> <cause> <t0> <num> <den>
+  E <pin> <us>       echo width for                          hello, once per boot (below)
+                     time_pulse_us        O <pin> <0|1> <t_us>    output level changed
+                     (-2: never answers)  U <n> <t0_us> <t1_us>   UART sent n bytes, on
+  X <pin> <0|1>      reads of pin raise                           the wire from t0 to t1
+                     OSError (fault)      W <timeout_ms>          WDT started
+  Z <ms>             stall the board      T <t_us>                virtual clock idle at t
+                     (board ms)           M <alloc> <free>        heap after gc.collect()
+  S <pin> <0|1>      trace reads of pin   R <pin> <t_us>          traced read of pin
+  V <0|1>            trace UART input     A <n> <t_us>            UART got n bytes (traced)
+  G <t_us>           grant virtual time   K <cause> <t_us>        about to reset
   M                  report heap
-  Q                  quit (exit 0)                    (K carries <cause> <t_us>)
+  Q                  quit (exit 0)
+
+Hello: clock is real, scaled or virtual; t0 is board time 0 on the unix port's
+CLOCK_MONOTONIC (us); for real and scaled clocks board_us = (monotonic_us - t0) * num // den
+(num = den = 1 for real; emu_clock.scale_fraction for scaled).
 
 Times are the board clock in microseconds since the board process started (never wrap).
 Without a host (EMU_HOST unset) the link is absent and every send is dropped.

@@ -12,8 +12,13 @@ with EXIT_RESET / EXIT_WDT after recording the cause in rtc.bin, and the host st
 board again (auto_restart). `reset()` is a hard reset (RTC memory kept), `power_cycle()`
 a power-on (RTC memory lost).
 
-Clock: "real" (default) or "virtual": the board's time then moves only when the host calls
-`advance(ms)`, so an hour of traffic runs as fast as the board computes.
+Clock: "real" (default); "scaled" with `time_scale` (board time runs that many times
+faster than the host's CLOCK_MONOTONIC: ticks, sleeps, the watchdog, UART timing and
+time_pulse_us are all board time, so a rig at time_scale=4.0 runs 10 minutes of street in
+2.5 minutes); or "virtual": the board's time then moves only when the host calls
+`advance(ms)`, so an hour of traffic runs as fast as the board computes. `board_us()` maps
+the host's time.monotonic_ns() to board time for the real and scaled clocks, `host_ns()`
+the other way.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ FIRMWARE = ROOT / "firmware"
 
 EXIT_RESET = 66
 EXIT_WDT = 67
+CLOCKS = ("real", "scaled", "virtual")
+SCALE_DEN = 10000       # = hil/emu/emu_clock.SCALE_DEN: the board keeps its scale as num/den
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 
 
@@ -64,12 +71,21 @@ class Board:
 
     def __init__(self, node_config: str | os.PathLike[str] | dict[str, Any] | bytes | None,
                  *, workdir: str | os.PathLike[str] | None = None, clock: str = "real",
-                 ticks_start_ms: int = 0, heapsize: str | None = None,
-                 auto_restart: bool = True, unique_id: str = "240ac4000001",
-                 echo: bool | None = None, firmware_dir: Path = FIRMWARE) -> None:
-        if clock not in ("real", "virtual"):
-            raise ValueError("clock must be 'real' or 'virtual'")
+                 time_scale: float = 1.0, ticks_start_ms: int = 0,
+                 heapsize: str | None = None, auto_restart: bool = True,
+                 unique_id: str = "240ac4000001", echo: bool | None = None,
+                 firmware_dir: Path = FIRMWARE) -> None:
+        if clock not in CLOCKS:
+            raise ValueError("clock must be 'real', 'scaled' or 'virtual'")
+        if clock != "scaled" and time_scale != 1.0:
+            raise ValueError("time_scale needs clock='scaled'")
+        num = round(float(time_scale) * SCALE_DEN)
+        if not 0.01 * SCALE_DEN <= num <= 1000 * SCALE_DEN:
+            raise ValueError("time_scale must be 0.01..1000")
         self.clock = clock
+        self.time_scale = float(time_scale)
+        # board_us = (monotonic_us - origin) * num // den; the hello confirms num and den.
+        self._scale_num, self._scale_den = (num, SCALE_DEN) if clock == "scaled" else (1, 1)
         self.ticks_start_ms = ticks_start_ms
         self.heapsize = heapsize
         self.auto_restart = auto_restart
@@ -153,6 +169,7 @@ class Board:
             [str(HERE), str(self.firmware_dir), str(ROOT), ".frozen"])
         env["EMU_HOST"] = "1"
         env["EMU_CLOCK"] = self.clock
+        env["EMU_CLOCK_SCALE"] = repr(self.time_scale)
         env["EMU_TICKS_START_MS"] = str(self.ticks_start_ms)
         env["EMU_UNIQUE_ID"] = self.unique_id
         return env
@@ -261,6 +278,8 @@ class Board:
             self.boots += 1
             self.boot_causes.append(int(f[2]))
             self._origin_us = int(f[3])
+            if len(f) >= 6:
+                self._scale_num, self._scale_den = int(f[4]), int(f[5])
             self.wdt_ms = 0
             self._vt = self._vg = 0
 
@@ -445,10 +464,16 @@ class Board:
         return self._vt
 
     def board_us(self, monotonic_ns: int | None = None) -> int:
-        """Real clock: a host time.monotonic_ns() (default: now) as the board's time in us
-        (both are CLOCK_MONOTONIC)."""
+        """Real and scaled clocks: a host time.monotonic_ns() (default: now) as the board's
+        time in us since its boot (both count CLOCK_MONOTONIC; the scaled board's time runs
+        time_scale times faster, from the same origin)."""
         t = time.monotonic_ns() if monotonic_ns is None else monotonic_ns
-        return t // 1000 - self._origin_us
+        return (t // 1000 - self._origin_us) * self._scale_num // self._scale_den
+
+    def host_ns(self, board_us: int) -> int:
+        """Real and scaled clocks: the host time.monotonic_ns() at which the board's clock
+        read `board_us` (the inverse of board_us(), to the microsecond)."""
+        return (self._origin_us + board_us * self._scale_den // self._scale_num) * 1000
 
     def advance(self, ms: float, timeout: float = 60.0) -> None:
         """Virtual clock: let `ms` of board time pass (across resets, too)."""

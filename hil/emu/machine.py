@@ -8,6 +8,7 @@ AF_UNIX sockets in the board's working directory (protocol: emu_link.py).
 Environment (all optional; without EMU_HOST the board runs alone, inputs at their pulls):
   EMU_HOST=1              connect to ./pins.sock (and ./uart.sock when a UART is made)
   EMU_CLOCK=virtual       the host grants time (emu_clock.py); default: real time
+  EMU_CLOCK=scaled        real time, EMU_CLOCK_SCALE times faster (e.g. 4.0; emu_clock.py)
   EMU_TICKS_START_MS=n    where ticks_ms() starts (test the 2**30 wrap); default 0
   EMU_UNIQUE_ID=hex       machine.unique_id(); default 24 0a c4 00 00 01
   EMU_RTC=path            RTC domain file (reset cause + RTC memory); default ./rtc.bin
@@ -40,8 +41,10 @@ RTC_MEMORY_MAX = 2048
 # The RTC domain outlives the process only for a board with a host (which restarts it) or
 # an explicit file; a board running alone keeps it in memory and leaves no file behind.
 _RTC_PATH = emu_link.getenv("EMU_RTC", "rtc.bin" if emu_link.getenv("EMU_HOST") else None)
-_virtual = emu_link.getenv("EMU_CLOCK", "real") == "virtual"
-emu_clock_obj = emu_clock.Clock(_virtual, int(emu_link.getenv("EMU_TICKS_START_MS", "0")))
+_clock_mode = emu_link.getenv("EMU_CLOCK", "real")
+_virtual = _clock_mode == "virtual"
+emu_clock_obj = emu_clock.Clock(_clock_mode, int(emu_link.getenv("EMU_TICKS_START_MS", "0")),
+                                float(emu_link.getenv("EMU_CLOCK_SCALE", "1")))
 emu_clock = emu_clock_obj   # what the firmware's board layer looks for
 
 _levels = {}        # pin -> level set by the host
@@ -145,9 +148,11 @@ def _load_pins_init():
 _load_pins_init()
 emu_link.connect("pins.sock" if emu_link.getenv("EMU_HOST") else None, _on_host_line)
 # The board's time 0 on the unix port's monotonic clock (CLOCK_MONOTONIC, like the host's
-# time.monotonic()), so a host can put its own events on the board's time line.
-emu_link.send(b"H %s %d %d\n" % (b"virtual" if _virtual else b"real", _reset_cause,
-                                  emu_clock_obj.origin_us()))
+# time.monotonic()) and the scale num/den, so a host can put its own events on the board's
+# time line: board_us = (monotonic_us - t0) * num // den.
+emu_link.send(b"H %s %d %d %d %d\n" % (emu_clock_obj.mode.encode(), _reset_cause,
+                                        emu_clock_obj.origin_us(), emu_clock_obj.num,
+                                        emu_clock_obj.den))
 
 
 # ---------------------------------------------------------------- module functions
