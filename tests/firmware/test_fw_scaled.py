@@ -1,0 +1,90 @@
+"""The scaled clock (Board(clock="scaled", time_scale=s)): the board's time runs s times
+faster than the host's CLOCK_MONOTONIC, for everything the firmware times. Real-time tests:
+each takes a few seconds of wall time, with tolerances for a loaded host."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+
+import pytest
+from fw_nodes import V1, Cabinet, example
+
+from hil.emu import drive
+from hil.emu.host import WDT_RESET, Board
+from protocols import register_map as rm
+
+SCALE = 4.0
+
+
+@pytest.fixture
+def board() -> Iterator[Board]:
+    with Board(example(), clock="scaled", time_scale=SCALE) as b:
+        yield b
+
+
+def test_rejects_a_scale_without_the_scaled_clock() -> None:
+    with pytest.raises(ValueError):
+        Board(None, clock="real", time_scale=2.0)
+    with pytest.raises(ValueError):
+        Board(None, clock="scaled", time_scale=0.0)
+
+
+def test_boot_flash_is_4_hz_of_host_time(board: Board) -> None:
+    t0 = time.monotonic_ns()
+    time.sleep(2.2)
+    t1 = time.monotonic_ns()
+    span = board.board_us(t1) - board.board_us(t0)
+    assert abs(span - SCALE * (t1 - t0) / 1000) <= SCALE, "board_us maps host time x 4"
+    with board._cv:
+        ons = [t for (_, t, p, v) in board.output_log if p == V1["amber"] and v == 1]
+    in_window = [t for t in ons if board.board_us(t0) <= t <= board.board_us(t1)]
+    assert 8 <= len(in_window) <= 9, in_window              # 4 Hz x 2.2 s
+    host_periods = [(board.host_ns(b) - board.host_ns(a)) / 1e6 for a, b in zip(ons, ons[1:])]
+    assert abs(statistics.median(host_periods) - 250) <= 5, host_periods
+    board_periods = [(b - a) / 1000 for a, b in zip(ons, ons[1:])]
+    assert abs(statistics.median(board_periods) - 1000) <= 20, "1 Hz on the board's clock"
+
+
+def test_board_us_agrees_with_what_the_host_sees(board: Board) -> None:
+    pin = V1["amber"]
+    level = 1 - (board.output(pin) or 0)
+    board.wait_output(pin, level, 2.0)
+    seen = time.monotonic_ns()
+    with board._cv:
+        t = max(t for (_, t, p, v) in board.output_log if p == pin and v == level)
+    lag_ms = (seen - board.host_ns(t)) / 1e6
+    assert 0 <= lag_ms < 50, lag_ms
+    assert abs(board.board_us(board.host_ns(t)) - t) <= 1
+
+
+def test_comm_timeout_is_250_ms_of_host_time(board: Board) -> None:
+    cab = Cabinet(board)
+    deadline = time.monotonic() + 15
+    while cab.image.get("mode") != rm.MODE_RUN:               # 5 s + 3 s of board time
+        assert time.monotonic() < deadline, cab.image
+        drive.lamps_follow(board, cab.pairs)
+        cab.poll()
+        time.sleep(0.025)                                     # 100 ms of board time
+    assert board.output(V1["red"]) == 1
+    sent = time.monotonic_ns()
+    cab.poll()                                                # the last frame
+    board.wait_output(V1["red"], 0, 2.0)                      # SAFE: flashing, red off
+    with board._cv:
+        off = max(t for (_, t, p, v) in board.output_log if p == V1["red"] and v == 0)
+    host_ms = (board.host_ns(off) - sent) / 1e6
+    assert 250 <= host_ms <= 300, host_ms                     # 1000 ms of board time
+    assert cab.poll()["mode"] == rm.MODE_SAFE
+    assert cab.image["faults"] & rm.FAULT_COMM_LOSS
+
+
+def test_watchdog_runs_on_board_time(board: Board) -> None:
+    time.sleep(0.1)
+    assert board.wdt_ms == 5000
+    start = time.monotonic()
+    board.stall(8000)                                         # 8 s of board time
+    board.wait_for(lambda: board.boots == 2, 5.0, "watchdog reset")
+    host_s = time.monotonic() - start
+    assert board.boot_causes[-1] == WDT_RESET
+    assert 1.2 <= host_s <= 2.0, host_s                       # 5 s of board time
