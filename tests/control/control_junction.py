@@ -1,10 +1,5 @@
 """Control-layer tests: a four-leg junction with permissive lefts, written out by hand."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 GROUPS = ["EB_TR", "WB_TR", "EB_L", "WB_L", "NB_TR", "SB_TR"]
 
 

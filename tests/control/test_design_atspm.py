@@ -1,12 +1,11 @@
 """Plan design numbers (Webster, offsets) and ATSPM measures from a known event log."""
 
 import pytest
+from control_junction import junction_toml
 
 from controller.config import loads
 from controller.control import atspm, design
 from controller.core.events import Event
-
-from conftest import junction_toml
 
 
 def test_webster_cycle_and_splits():

@@ -5,13 +5,12 @@ stream, and the independent monitor sees nothing wrong, under every plan mode.""
 import random
 
 import pytest
+from control_junction import junction_toml
 
 from controller.config import loads
 from controller.core import Inputs, IntersectionCore
 from hil.monitor import SignalMonitor
 from protocols import aspects as A
-
-from conftest import junction_toml
 
 RIGHT_OF_WAY = (A.GREEN, A.FLASH_GREEN, A.AMBER)
 

@@ -1,11 +1,10 @@
 """import-sumo on the shared scenarios and on networks it has never seen."""
 
 import pytest
+from sumo_helpers import KIT, generated_fixture, kit_fixture, smartcross  # noqa: F401
 
 from controller.config import load
 from controller.sumo.network import read_network
-
-from conftest import KIT, smartcross
 
 
 def _import(tmp_path, net, det, *extra):

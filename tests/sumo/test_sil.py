@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-
-from conftest import KIT, nets, smartcross
+import sumo_nets
+from sumo_helpers import KIT, generated_fixture, kit_fixture, smartcross  # noqa: F401
 
 
 def _safety_log(tmp_path):
@@ -135,7 +135,7 @@ def test_errors_are_messages(tmp_path, args, message):
 
 
 def test_config_without_sumo_table(tmp_path, generated):
-    from conftest import ROOT
+    from sumo_helpers import ROOT
 
     r = smartcross("sumo", "--sumocfg", generated["tee"].sumocfg, "--tripinfo",
                    tmp_path / "t.xml", "--config", ROOT / "examples" / "astana_cis.toml")
@@ -143,4 +143,4 @@ def test_config_without_sumo_table(tmp_path, generated):
 
 
 def test_nets_module_is_importable():
-    assert nets.t_junction
+    assert sumo_nets.t_junction
