@@ -5,7 +5,8 @@ with hil/emu/machine.py standing in for the ESP32's `machine`. The board process
 own directory (its flash: node.json, boots.dat; and rtc.bin, its RTC domain) and two
 AF_UNIX sockets there: pins.sock (line protocol, see emu_link.py) and uart.sock (raw bytes
 of its RS-485 UART). Through them the host sets inputs (loops, buttons, bay sensors, lamp
-feedback), watches outputs (lamps, DE pin) and talks Modbus.
+feedback), watches outputs (lamps, DE pin; polled through `outputs`/`output_log`, or
+pushed to `on_output(pin, level, board_time_us)`) and talks Modbus.
 
 Resets are emulated as on an ESP32: machine.reset() and watchdog expiry end the process
 with EXIT_RESET / EXIT_WDT after recording the cause in rtc.bin, and the host starts the
@@ -109,6 +110,11 @@ class Board:
         self.exits: list[int] = []
         self.wdt_ms = 0
         self.on_uart: Callable[[bytes], None] | None = None
+        # Called with (pin, level, board_time_us) for every output level the board reports
+        # (each change, and each output's level when a boot configures it), in order, from
+        # the pins reader thread, after `outputs` and `output_log` have it; keep it short
+        # (the board waits while its pins link is not read). An exception is logged.
+        self.on_output: Callable[[int, int, int], None] | None = None
         self.inputs: dict[int, int] = {}          # levels the host holds on input wires
         self.echoes: dict[int, int] = {}          # echo widths of ultrasonic sensors
         self._rx = bytearray()
@@ -241,12 +247,26 @@ class Board:
                 return
             buf += data
             *lines, buf = buf.split(b"\n")
-            with self._cv:
-                boots = self.boots
-                for line in lines:
-                    self._on_line(line.split())
-                hello = self.boots != boots
-                self._cv.notify_all()
+            hello = False
+            for line in lines:
+                f = line.split()
+                if not f:
+                    continue
+                with self._cv:
+                    boots = self.boots
+                    self._on_line(f)
+                    hello = hello or self.boots != boots
+                    self._cv.notify_all()
+                cb = self.on_output
+                if cb is not None and f[0] == b"O":
+                    # Outside the lock: the callback may call back into the board.
+                    try:
+                        cb(int(f[1]), int(f[2]), int(f[3]))
+                    except Exception as e:  # noqa: BLE001 - never lose the pins link
+                        msg = f"on_output({f[1].decode()}, {f[2].decode()}): {e!r}"
+                        print(f"[board {self.dir.name}] {msg}", file=sys.stderr)
+                        with self._cv:
+                            self.log.append(msg)
             if hello:
                 # Levels set while the board was between boots reach it now.
                 state = [f"I {p} {v}" for p, v in self.inputs.items()]
