@@ -6,6 +6,10 @@ traffic. Compared with plain actuation (policies.Actuated):
 
 - only streams with right of way hold the green: a permissive left turn waiting for a
   gap in the opposing stream does not extend it;
+- the standing queue is served exactly: the advance and stop-bar loops count the
+  vehicles between them, and the green may end as soon as nobody is left there and no
+  vehicle is about to arrive (the advance loops' passage time), instead of waiting for a
+  gap at the stop bar (NTCIP detector switching, with counts);
 - a protected-turn stage (its turns also run permissively in another stage) is called
   only when the turn's queue shows it cannot be cleared permissively: the queue reaches
   the advance loop, or the loops count more turners waiting than a permissive period
@@ -32,6 +36,7 @@ WINDOW = 9000                # tenths of counts Webster looks back on (15 min)
 WEBSTER_SLACK = 1.0          # maximum green = this × Webster's green (between min and max)
 CYCLE_MIN, CYCLE_MAX = 40.0, 120.0
 DISCHARGE_GAP = 25           # tenths: a stop-bar gap this long ends the queue discharge
+ZONE_STALE = 80              # tenths both loops of a group stay quiet: nobody is between them
 
 
 class Adaptive(Policy):
@@ -61,6 +66,7 @@ class Adaptive(Policy):
         self.hold_stopbar = {s: [x for g in self.priority[s] for x in self.stopbar[g]]
                              for s in self.order}
         self.discharged_at: int | None = None
+        self.zero: dict[str, int] = {}        # count offsets of the zone between the loops
         # Webster on rolling counts: counting loops per group (advance loops, else stop bar)
         self.flow_loops = {g: [d for d, _ in (self.advance[g] or self.stopbar[g])]
                            for g in self.stopbar}
@@ -79,12 +85,29 @@ class Adaptive(Policy):
             if t - view.last_seen(did) < passage:
                 return True
         if self.discharged_at is None:
-            stop = self.hold_stopbar[stage]
-            if not self.hold_advance[stage] or any(
-                    t - view.last_seen(did) < max(passage, DISCHARGE_GAP) for did, passage in stop):
-                return any(t - view.last_seen(did) < passage for did, passage in stop)
+            counted = [g for g in self.priority[stage] if self.advance[g] and self.stopbar[g]]
+            if counted:
+                # the loops count the vehicles between them: the queue is served when
+                # nobody is left there (stale counts are re-zeroed when both loops are quiet)
+                if any(self._zone(g, view) > 0 for g in counted):
+                    return True
+            else:
+                stop = self.hold_stopbar[stage]
+                if not self.hold_advance[stage] or any(
+                        t - view.last_seen(did) < max(passage, DISCHARGE_GAP)
+                        for did, passage in stop):
+                    return any(t - view.last_seen(did) < passage for did, passage in stop)
             self.discharged_at = t        # the standing queue has gone: advance loops only
         return False
+
+    def _zone(self, group: str, view: StageView) -> int:
+        """Vehicles between the advance and the stop-bar loops of a group (≥ 0)."""
+        n = self._between_loops(group, view) - self.zero.get(group, 0)
+        quiet = min(view.t - view.last_seen(d) for d, _ in self.advance[group] + self.stopbar[group])
+        if n < 0 or (n > 0 and quiet >= ZONE_STALE):
+            self.zero[group] = self._between_loops(group, view)
+            return 0
+        return n
 
     def _between_loops(self, group: str, view: StageView) -> int:
         """Vehicles counted in at the advance loops and not yet out at the stop bar."""

@@ -34,6 +34,7 @@ from .sumocfg import Demand
 STOP_BAR_M = 15.0        # presence at the stop line: calls and extends
 ADVANCE_M = 120.0        # advance loop: calls, extends, counts; further up: counts only
 COORD_FACTOR = 0.85      # common cycle of a coordinated plan, relative to Webster
+COMMITTED_M = 25.0       # a vehicle this close to the stop line passes at the amber
 
 
 @dataclass
@@ -582,9 +583,10 @@ def _intersection_toml(j: Junction, opts: Options, coord: Coordination | None) -
             out += [f"  calls = [{', '.join(map(_q, gids))}]",
                     f"  extends = [{', '.join(map(_q, gids))}]"]
             # stop bar: the discharge headway; advance: until the vehicle is committed
-            # (it can no longer stop at the amber, about 20 m before the stop line)
+            # (inside about 25 m of the stop line it no longer stops at the amber: 50 km/h
+            # braking at 3.9 m/s²)
             passage = 2.0 if dist <= STOP_BAR_M else \
-                max(1.0, min(6.0, math.ceil(2 * (dist - 20.0) / speed) / 2))
+                max(1.0, min(6.0, round(2 * (dist - COMMITTED_M) / speed) / 2))
             out.append(f"  passage_s = {passage:g}")
         out.append("")
     out += _plans_toml(j, coord)
