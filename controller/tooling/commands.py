@@ -1,0 +1,212 @@
+"""The field-tooling subcommands of `smartcross` (parsers in controller/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from . import INPUT, ToolError
+from .progress import Progress
+
+DEFAULT_BUILD = Path("build") / "firmware"
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+# ---------------------------------------------------------------- firmware build
+def cmd_firmware_build(args: argparse.Namespace) -> int:
+    from . import bundle
+
+    out = Path(args.output) if args.output else DEFAULT_BUILD
+    sources = bundle.sources()
+    with Progress(f"compiling {len(sources)} files (mpy-cross -march={bundle.MARCH})",
+                  len(sources), "files") as bar:
+        m = bundle.build(out, on_file=lambda done, total, name: bar.update(done))
+    # read back what was written: the bundle on disk must match its manifest
+    bundle.load(out)
+    say(f"{out}: firmware {m.firmware}, register layout {m.layout_version}, needs "
+        f"MicroPython {m.micropython} (.mpy v{m.mpy[0]}.{m.mpy[1]}), {len(m.files)} files, "
+        f"{m.total_bytes / 1024:.1f} KB; {bundle.MANIFEST} lists each file's size and SHA-256"
+        + (f" [{m.source}]" if m.source else ""))
+    return 0
+
+
+# ---------------------------------------------------------------- nodes provision
+def cmd_nodes_provision(args: argparse.Namespace) -> int:
+    from . import provisioning
+
+    doc = provisioning.provision(args.file, args.node_id)
+    data = provisioning.render(doc)
+    if args.output in (None, "-"):
+        sys.stdout.write(data.decode())
+    else:
+        provisioning.write_atomic(args.output, data)
+        # read back: the file on disk is what the node will be given
+        provisioning.read_node_json(args.output)
+        print(f"{args.output}: {provisioning.summary(doc)}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- nodes scan
+def cmd_nodes_scan(args: argparse.Namespace) -> int:
+    from . import scan
+
+    if not 1 <= args.first <= args.last <= 247:
+        raise ToolError("--first and --last: 1 <= first <= last <= 247", INPUT)
+    expected = _expected_nodes(args) if args.config else None
+    res = scan.scan(args.port, args.baud, args.parity, args.timeout_ms,
+                    range(args.first, args.last + 1))
+    problems = _compare(res, expected) if expected is not None else []
+    if args.json:
+        doc = res.to_json()
+        if expected is not None:
+            doc["config_problems"] = problems
+        print(json.dumps(doc, indent=1))
+    else:
+        print(scan.render(res))
+        for p in problems:
+            print(f"  config: {p}")
+        if expected is not None and not problems:
+            print(f"  config: every node of {args.config} on this bus answers with its "
+                  "provisioned safety CRC")
+    if not res.nodes:
+        print(f"error: no node answered on {args.port} at {args.baud} baud {args.parity} "
+              "(wiring, A/B swapped, baud or parity, termination?)", file=sys.stderr)
+        return 1
+    return 1 if problems or res.garbled else 0
+
+
+def _expected_nodes(args: argparse.Namespace) -> dict[int, tuple[str, int]]:
+    """address -> (node id, safety CRC) for the nodes of --config (on --bus if given)."""
+    from ..config import load
+    from ..node_layout import layouts
+
+    cfg = load(args.config)
+    buses = {b.id for b in cfg.buses}
+    if args.bus and args.bus not in buses:
+        raise ToolError(f"--bus {args.bus}: not in {args.config} (buses: "
+                        f"{', '.join(sorted(buses))})", INPUT)
+    out = {}
+    for nid, lay in layouts(cfg).items():
+        if args.bus and lay.node.bus != args.bus:
+            continue
+        out[lay.node.address] = (nid, lay.safety_crc())
+    return out
+
+
+def _compare(res, expected: dict[int, tuple[str, int]]) -> list[str]:
+    from protocols import register_map as rm
+
+    problems = []
+    found = {n.address: n for n in res.nodes}
+    for addr, (nid, crc) in sorted(expected.items()):
+        n = found.get(addr)
+        if n is None:
+            problems.append(f"node {nid} (address {addr}) did not answer")
+            continue
+        if n.node_id and n.node_id != nid:
+            problems.append(f"address {addr}: node {n.node_id!r} answers, the configuration "
+                            f"has {nid!r} there")
+        if n.safety_crc != crc:
+            problems.append(f"node {nid} (address {addr}): safety CRC {n.safety_crc:08X}, the "
+                            f"configuration gives {crc:08X}: provision and flash it again")
+        if n.layout_version != rm.LAYOUT_VERSION:
+            problems.append(f"node {nid} (address {addr}): register layout "
+                            f"{n.layout_version}, the controller uses {rm.LAYOUT_VERSION}")
+        if n.config_error != "ok":
+            problems.append(f"node {nid} (address {addr}): config error {n.config_error}")
+    for addr in sorted(set(found) - set(expected)):
+        problems.append(f"address {addr}: node {found[addr].node_id!r} is not in the "
+                        "configuration")
+    return problems
+
+
+# ---------------------------------------------------------------- flash
+def cmd_flash(args: argparse.Namespace) -> int:
+    from . import bundle, esp, provisioning
+    from .deploy import BoardPlan, Deployer
+
+    node_doc = provisioning.read_node_json(args.node)
+    node_bytes = Path(args.node).read_bytes()
+    esp_steps = esp.plan(args.base_image, args.chip, args.port, args.flash_baud) \
+        if args.base_image else []
+    tmp = None
+    try:
+        if args.bundle:
+            bundle_dir = Path(args.bundle)
+            manifest = bundle.load(bundle_dir)
+            origin = str(bundle_dir)
+        else:
+            tmp = tempfile.TemporaryDirectory(prefix="smartcross-bundle-")
+            bundle_dir = Path(tmp.name) / "bundle"
+            bundle.build(bundle_dir)
+            manifest = bundle.load(bundle_dir)
+            origin = "built now from this checkout"
+        plan = BoardPlan(bundle_dir, manifest, node_doc, node_bytes)
+        mb = node_doc["modbus"]
+        say(f"flash: node {node_doc['node_id']} (Modbus address {mb['address']}, "
+            f"{mb['baud']} baud {mb['parity']}, safety CRC 0x{node_doc['safety']['crc']:08X}) "
+            f"on {args.port}")
+        say(f"bundle: firmware {manifest.firmware}, register layout {manifest.layout_version}, "
+            f"MicroPython {manifest.micropython}, {len(manifest.files)} files "
+            f"({manifest.total_bytes / 1024:.1f} KB), {origin}")
+        if args.dry_run:
+            return _dry_run(args, esp_steps, plan)
+        if esp_steps:
+            esp.run(esp_steps, say=say)
+        deployer = Deployer(args.port, args.baud, say=say, boot_timeout=args.boot_timeout,
+                            force=args.force)
+        res = deployer.run(plan)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    if res.boot_line:
+        say(f"reset: the node restarted; its boot check says \"{res.boot_line}\"")
+    else:
+        say(f"reset: the node restarted; no boot check line within {args.boot_timeout:g} s "
+            "(firmware without one?): the files were verified before the reset")
+    say(f"done: node {node_doc['node_id']} deployed and verified in {res.seconds:.1f} s "
+        f"({len(res.written) - 1} files written, {len(res.unchanged)} already right, "
+        f"{res.verified} read back): firmware {manifest.firmware}, safety CRC "
+        f"0x{node_doc['safety']['crc']:08X}")
+    return 0
+
+
+def _dry_run(args: argparse.Namespace, esp_steps: list, plan) -> int:
+    from .deploy import DEPLOY_WDT_MS
+
+    steps = [f"esptool: {s.what}: {s.shell()}" for s in esp_steps]
+    steps.append(f"mpremote: open {args.port} at {args.baud} baud; Ctrl-C (stops the node), "
+                 "Ctrl-A (raw REPL, no soft reset)")
+    steps.append(f"board: take over the watchdog (machine.WDT(timeout={DEPLOY_WDT_MS}), fed by "
+                 "every step); switch the heads of the old node.json dark")
+    steps.append(f"board: check MicroPython >= {plan.manifest.micropython} with .mpy "
+                 f"v{plan.manifest.mpy[0]}, and the free flash")
+    steps += plan.describe()
+    steps.append("board: machine.reset(); read the node's boot check from the console "
+                  f"(up to {args.boot_timeout:g} s)")
+    say("dry run: nothing is opened, erased or written. The steps:")
+    for k, s in enumerate(steps, 1):
+        say(f"{k:3d}. {s}")
+    return 0
+
+
+# ---------------------------------------------------------------- hil
+def cmd_hil_board(args: argparse.Namespace) -> int:
+    from hil.emu.pty_board import serve_board_on_pty
+
+    if not Path(args.node_config).is_file():
+        raise ToolError(f"{args.node_config}: no such file", INPUT)
+    return serve_board_on_pty(args.node_config)
+
+
+def cmd_hil_repl(args: argparse.Namespace) -> int:
+    from hil.repl import main
+
+    Path(args.fs_dir).mkdir(parents=True, exist_ok=True)
+    return main([args.fs_dir])

@@ -1,0 +1,133 @@
+"""`smartcross nodes provision`: one node's node.json from the group configuration.
+
+The document comes from controller/provision.py (pins, bus settings, and the guard's safety
+tables with their CRC, from node_layout: the controller and the node agree by construction).
+Before anything is written it is read back through the node's own parser,
+firmware/node/config.py, run here on CPython: a file the node would refuse is never written.
+The same check guards `smartcross flash` against a hand-edited node.json.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+from protocols import register_map as rm
+from protocols import safety_tables
+
+from . import INPUT, ToolError
+from .bundle import ROOT
+
+CFG_NAMES = {rm.CFG_OK: "ok", rm.CFG_NO_TABLES: "no safety tables",
+             rm.CFG_INVALID_TABLES: "invalid safety tables",
+             rm.CFG_CRC_MISMATCH: "safety CRC mismatch", rm.CFG_TOO_MANY: "too many channels",
+             rm.CFG_OTHER: "bad node.json"}
+_FW_PKG = "_smartcross_fw_node"
+
+
+def _firmware_config(root: Path = ROOT) -> ModuleType:
+    """firmware/node/config.py (and settings.py) as a private package, imported once."""
+    name = _FW_PKG + ".config"
+    if name in sys.modules:
+        return sys.modules[name]
+    node = root / "firmware" / "node"
+    spec = importlib.util.spec_from_file_location(_FW_PKG, node / "__init__.py",
+                                                  submodule_search_locations=[str(node)])
+    if spec is None or spec.loader is None or not (node / "config.py").is_file():
+        raise ToolError(f"{node}: the node's config parser is not there", INPUT)
+    pkg = importlib.util.module_from_spec(spec)
+    sys.modules[_FW_PKG] = pkg
+    spec.loader.exec_module(pkg)
+    for sub in ("settings", "config"):
+        s = importlib.util.spec_from_file_location(f"{_FW_PKG}.{sub}", node / f"{sub}.py")
+        assert s is not None and s.loader is not None
+        mod = importlib.util.module_from_spec(s)
+        sys.modules[f"{_FW_PKG}.{sub}"] = mod
+        s.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+def node_verdict(doc: object) -> tuple[int, str]:
+    """(CONFIG_ERROR code, text) the node's own parser gives this document; (0, "") = ok."""
+    cfg = _firmware_config().parse(doc)
+    return cfg.error, cfg.error_text
+
+
+def check_node_doc(doc: object, where: str) -> dict:
+    """The node.json document if the node would run it, else ToolError (exit 2)."""
+    code, text = node_verdict(doc)
+    if code != rm.CFG_OK:
+        raise ToolError(f"{where}: the node would refuse this file "
+                        f"(CONFIG_ERROR {code}, {CFG_NAMES.get(code, '?')}: {text})", INPUT)
+    assert isinstance(doc, dict)
+    tables = doc["safety"]
+    problem = safety_tables.validate(tables)
+    if problem or tables.get("crc") != safety_tables.crc(tables):
+        raise ToolError(f"{where}: safety tables refused ({problem or 'CRC mismatch'})", INPUT)
+    return doc
+
+
+def read_node_json(path: str | os.PathLike[str]) -> dict:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ToolError(f"{path}: cannot read ({e.strerror or e})", INPUT) from None
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ToolError(f"{path}: not JSON ({e})", INPUT) from None
+    return check_node_doc(doc, str(path))
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write a whole file or nothing (temporary file, then rename)."""
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", dir=target.parent or ".")
+    except OSError as e:
+        raise ToolError(f"{path}: cannot write ({e.strerror or e})", INPUT) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except OSError as e:
+        os.unlink(tmp)
+        raise ToolError(f"{path}: cannot write ({e.strerror or e})", INPUT) from None
+
+
+def provision(config_path: str, node_id: str) -> dict:
+    """node.json for `node_id` of the group configuration (ConfigError if it is invalid)."""
+    from ..config import load
+    from ..node_layout import layouts
+    from ..provision import ProvisionError, node_document
+
+    config = load(config_path)
+    lays = layouts(config)
+    if node_id not in lays:
+        known = ", ".join(sorted(lays)) or "none"
+        raise ToolError(f"{config_path}: no node {node_id!r} (nodes: {known})", INPUT)
+    try:
+        doc = node_document(lays[node_id], config)
+    except ProvisionError as e:
+        raise ToolError(f"{config_path}: node {node_id}: {e}", INPUT) from None
+    if doc["safety"]["crc"] != lays[node_id].safety_crc():
+        raise ToolError(f"node {node_id}: provisioned CRC differs from the controller's", INPUT)
+    return check_node_doc(doc, f"{config_path}: node {node_id}")
+
+
+def render(doc: dict) -> bytes:
+    return (json.dumps(doc, indent=1) + "\n").encode()
+
+
+def summary(doc: dict) -> str:
+    mb = doc["modbus"]
+    groups = ", ".join(g["id"] for g in doc["groups"]) or "none"
+    return (f"node {doc['node_id']} ({doc.get('intersection', '?')}): address {mb['address']}, "
+            f"{mb['baud']} baud {mb['parity']}, groups {groups}, "
+            f"{len(doc.get('detectors', []))} detectors, {len(doc.get('bays', []))} bays, "
+            f"safety CRC 0x{doc['safety']['crc']:08X}")
