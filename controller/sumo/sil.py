@@ -183,7 +183,10 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
     import libsumo as ls
 
     t_wall = time.perf_counter()
-    ls.start([sumo_binary(), *sumo_args])
+    try:
+        ls.start([sumo_binary(), *sumo_args])
+    except Exception as e:          # SUMO refuses its inputs: say why, no traceback
+        raise SilError(f"SUMO did not start: {str(e).strip() or type(e).__name__}") from None
     try:
         tls_links = {t: len(ls.trafficlight.getControlledLinks(t))
                      for t in ls.trafficlight.getIDList()}
@@ -267,6 +270,8 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
         for b in bridges:
             b.monitor.finish(start_s + t)
         violations = [v for b in bridges for v in b.monitor.violations]
+    except (ls.TraCIException, ls.FatalTraCIError) as e:
+        raise SilError(f"SUMO stopped: {str(e).strip() or type(e).__name__}") from None
     finally:
         ls.close()
     return SilResult(config, events, violations, steps, t, time.perf_counter() - t_wall,
