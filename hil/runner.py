@@ -102,6 +102,7 @@ class Runner:
             rig.start_controller()
         elif f.kind == "node_reset":
             rig.boards[a["node"]].reset()
+            return rig.now()
         elif f.kind == "node_hang":
             rig.boards[a["node"]].stall(int(dur * 1000))
         elif f.kind == "red_lamp_fail":
@@ -193,6 +194,9 @@ def _play(scn: Scenario, rig: Rig, runner: Runner, v: Verdict) -> None:
             if "recover_within_s" in exp and hit:
                 t_end = rig.now()
                 try:
+                    # out of normal operation first (a flash, an all-red), then green again
+                    rig.wait_until(lambda h=hit: not all(_green(rig, i) for i in h), 5.0,
+                                   "the fault taking effect")
                     t_back = rig.wait_until(lambda h=hit: all(_green(rig, i) for i in h),
                                             exp["recover_within_s"] + 5, "recovery")
                     v.recovery_s = t_back - t_end

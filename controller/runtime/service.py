@@ -39,6 +39,7 @@ CYCLE_S = 0.1
 IDENTITY_EVERY_S = 30.0
 DETECTOR_INTERVAL_S = 60.0
 TURNAROUND_S = 0.0025        # what a node may take to answer, in the wire budget
+STOP_LIMIT_S = 60.0          # a stop waits at most this long for the greens to clear
 
 
 def data_dir(config: GroupConfig, override: str | None = None) -> Path:
@@ -88,6 +89,7 @@ class Service:
         self.bus_s: dict[str, float] = {b: 0.0 for b in self.links}
         self.latency: list[float] = []
         self.parking: dict[str, dict] = {}
+        self.stopping: float | None = None     # when a stop was asked for (street time)
 
     # -- start-up -----------------------------------------------------------------------
     def budget_report(self) -> list[str]:
@@ -128,9 +130,14 @@ class Service:
         end = None if self.opts.duration_s is None else t0 + self.opts.duration_s
         log.info("running %s: %d intersection(s), %d node(s)", self.config.name,
                  len(self.config.intersections), len(self.nodes))
-        while not self.stop.is_set():
+        while True:
             now = round(t0 + k * CYCLE_S, 1)
-            if end is not None and now > end:
+            if self.stopping is None and (self.stop.is_set() or end is not None and now > end):
+                self.stopping = now
+                log.info("stopping: greens end through their clearances, then flash")
+            if self.stopping is not None and (
+                    all(c.mode == FLASH for c in self.core.cores.values())
+                    or now - self.stopping > STOP_LIMIT_S):
                 break
             elapsed = now - t0
             identity = elapsed >= next_identity
@@ -152,6 +159,9 @@ class Service:
                 self.overruns += 1
                 k += int(-wait * scale // CYCLE_S) + 1
                 wait = m0 + k * CYCLE_S / scale - time.monotonic()
+            if self.stopping is not None:
+                await asyncio.sleep(max(wait, 0.0))
+                continue
             try:
                 await asyncio.wait_for(self.stop.wait(), timeout=max(wait, 0.0))
             except TimeoutError:
@@ -229,6 +239,7 @@ class Service:
                     log.info("intersection %s: nodes ready, start-up sequence", inter.id)
                 self.why_flash[inter.id] = why
             inputs[inter.id] = Inputs(frozenset(presence), frozenset(faults),
+                                      flash=self.stopping is not None,
                                       fault_flash=why is not None)
         outs = self.core.step(now, inputs)
         ts = self.epoch0 + now
@@ -307,7 +318,8 @@ class Service:
 
     # -- stop -----------------------------------------------------------------------------
     async def _shutdown(self) -> None:
-        """Leave every node in a defined state (flash, commanded) and the record closed."""
+        """Every intersection has wound down into flash (or the limit passed): command every
+        node to flash, so that each is in a defined state, and close the record."""
         for node in self.nodes.values():
             link = self.links[node.layout.node.bus]
             if link.connected and node.online:
