@@ -449,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--plan", default="auto",
                    choices=("auto", "coordinated", "adaptive", "actuated"),
                    help="the plan the schedule runs (auto: coordinated for neighbouring "
-                   "signals, else adaptive)")
+                   "signals when --routes or --cycle size it, else adaptive)")
     i.add_argument("--name", help="name of the intersection group")
     i.set_defaults(func=cmd_import_sumo)
 

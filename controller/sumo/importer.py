@@ -491,7 +491,10 @@ def import_network(net: Network, opts: Options, source: str = "",
     """The TOML text of the intersection group of every traffic light in `net`."""
     juncs = [build_junction(s, opts) for s in net.signals]
     coord = coordinate(juncs, net, demand, opts)
-    plan = opts.plan if opts.plan != "auto" else ("coordinated" if coord else "adaptive")
+    # auto: coordinated for neighbouring signals when flows size its cycle; without
+    # counts the adaptive plan (the coordinated one is still written, at 60 s)
+    plan = opts.plan if opts.plan != "auto" else (
+        "coordinated" if coord and (demand or opts.cycle_s) else "adaptive")
     if plan == "coordinated" and coord is None:
         plan = "adaptive"
     name = opts.name or f"imported from {source or 'a SUMO network'}"
