@@ -37,6 +37,7 @@ WEBSTER_SLACK = 1.0          # maximum green = this × Webster's green (between 
 CYCLE_MIN, CYCLE_MAX = 40.0, 120.0
 DISCHARGE_GAP = 25           # tenths: a stop-bar gap this long ends the queue discharge
 ZONE_STALE = 80              # tenths both loops of a group stay quiet: nobody is between them
+BONUS_STEP = 20              # tenths a max-out over a standing queue adds to the maximum
 
 
 class Adaptive(Policy):
@@ -76,6 +77,7 @@ class Adaptive(Policy):
         self.served: dict[str, int] = {s: 0 for s in self.order}
         self.cycles = 0
         self.dyn_max = dict(self.max_green)
+        self.bonus = {s: 0 for s in self.order}     # dynamic maximum (tenths)
         self._seen_stage = None
 
     # -- what the loops say -------------------------------------------------------------
@@ -180,7 +182,8 @@ class Adaptive(Policy):
             return None
         since = view.conflicting_call_since()
         # the maximum counts from the start of green: a cap from Webster's cycle
-        maxed = since is not None and view.t - view.stage_start >= self.dyn_max[stage]
+        limit = min(self.max_green[stage], self.dyn_max[stage] + self.bonus[stage])
+        maxed = since is not None and view.t - view.stage_start >= limit
         if not maxed and (self.plan.stages[stage].recall == "max"
                           or self._extending(stage, view)):
             return None
@@ -189,7 +192,17 @@ class Adaptive(Policy):
             if stage == self.plan.main_stage:
                 return None
             nxt = self.plan.main_stage
+        self._adjust_max(stage, maxed, view)
         return nxt, (E.MAX_OUT if maxed else E.GAP_OUT)
+
+    def _adjust_max(self, stage: str, maxed: bool, view: StageView) -> None:
+        """Dynamic maximum: a max-out with the queue still over the advance loops adds to
+        the stage's maximum (counts under-measure a queue longer than the loops reach);
+        a gap-out takes some back."""
+        if maxed and any(view.present_since(d) is not None for d, _ in self.hold_advance[stage]):
+            self.bonus[stage] = min(self.bonus[stage] + BONUS_STEP, self.max_green[stage])
+        elif not maxed:
+            self.bonus[stage] = max(self.bonus[stage] - BONUS_STEP // 2, 0)
 
     def deadline(self, view: StageView) -> int:
         stage = view.stage
