@@ -54,6 +54,10 @@ def main() -> int:
 
     kit, out = Path(args.kit).resolve(), Path(args.out).resolve()
     scen_dir = kit / "scenarios"
+    if not (kit / "run_bench.py").exists() or not scen_dir.is_dir():
+        print(f"the shared SUMO kit is not at {kit} (give --kit); nothing measured")
+        print("worst_ratio_vs_nema: nan")
+        return 0
     scenarios = args.scenarios or sorted(d.name for d in scen_dir.iterdir()
                                          if (d / "layout.json").exists())
     scenarios = [s for s in ("single", "corridor") if s in scenarios] + \
