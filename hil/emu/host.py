@@ -118,6 +118,8 @@ class Board:
         self.inputs: dict[int, int] = {}          # levels the host holds on input wires
         self.echoes: dict[int, int] = {}          # echo widths of ultrasonic sensors
         self._rx = bytearray()
+        self._uart_sent = 0               # bytes the board reports written to its UART
+        self._uart_got = 0                # bytes the host has read from the UART socket
         self._pins: socket.socket | None = None
         self._uart: socket.socket | None = None
         self._uart_boot = -1
@@ -282,6 +284,7 @@ class Board:
             self.output_log.append((self.boots, t, pin, level))
         elif op == b"U":
             self.tx_log.append((self.boots, int(f[1]), int(f[2]), int(f[3])))
+            self._uart_sent += int(f[1])
         elif op == b"R":
             self.reads.append((int(f[1]), int(f[2])))
         elif op == b"A":
@@ -314,9 +317,13 @@ class Board:
             cb = self.on_uart
             if cb is not None:
                 cb(data)
+                with self._cv:
+                    self._uart_got += len(data)
+                    self._cv.notify_all()
                 continue
             with self._cv:
                 self._rx.extend(data)
+                self._uart_got += len(data)
                 self._cv.notify_all()
 
     def _send(self, line: str) -> None:
@@ -535,6 +542,12 @@ class Board:
         except OSError as e:
             raise BoardError(f"board UART lost: {e}") from e
 
+    def uart_settle(self, timeout: float = 5.0) -> None:
+        """Wait until every byte the board has reported sending (tx_log) has reached the
+        host. The board writes its UART socket before it reports, and with the virtual
+        clock it may report (and go idle) before the host's reader thread has read them."""
+        self.wait_for(lambda: self._uart_got >= self._uart_sent, timeout, "UART bytes")
+
     def uart_take(self) -> bytes:
         with self._cv:
             data = bytes(self._rx)
@@ -567,9 +580,13 @@ class Board:
                 with self._cv:
                     if complete():
                         break
+                    behind = self._uart_got < self._uart_sent
                 if time.monotonic() > deadline:
                     raise TimeoutError("no response")
-                self.advance(1)
+                if behind:          # sent on the board's clock, not yet read here: wait
+                    self.uart_settle(max(0.1, deadline - time.monotonic()))
+                else:
+                    self.advance(1)
         else:
             while True:
                 with self._cv:

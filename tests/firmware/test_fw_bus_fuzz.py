@@ -60,6 +60,7 @@ def exchange(board: Board, segments: list[bytes]) -> bytes:
         board.uart_write(seg)
         board.advance(SILENCE_MS)
     board.advance(10)                    # a response of up to 256 bytes is out by then
+    board.uart_settle()                  # and read by the host (its thread may lag)
     return board.uart_take()
 
 
