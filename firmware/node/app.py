@@ -62,7 +62,8 @@ class Inputs:
 
 
 class Outputs:
-    """Times the modes, the guard's own clearances, flashing and lamp feedback."""
+    """Times the modes, the guard's own clearances and deferred commands, flashing and lamp
+    feedback. Every OUTPUT_MS, and exactly when a deferred command becomes legal."""
 
     def __init__(self, node):
         self.node = node
@@ -70,10 +71,16 @@ class Outputs:
 
     async def run(self):
         node = self.node
+        guard = node.guard
         while True:
             node.tick(board.ticks_ms())
             self.alive += 1
-            await board.sleep_ms(OUTPUT_MS)
+            wait = OUTPUT_MS
+            if guard is not None and guard.npend:
+                due = guard.due_ms(board.ticks_ms())
+                if 0 <= due < wait:
+                    wait = due
+            await board.sleep_ms(wait)
 
 
 # Needed only to read node.json: their bytecode leaves the heap once the node is built.

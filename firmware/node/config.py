@@ -183,6 +183,7 @@ def _rest(cfg, d):
     gu = _get(d, "guard", dict, {})
     cfg.refusal_limit = _get(gu, "refusal_limit", int, 5, 1, 1000)
     cfg.refusal_window_ms = _get(gu, "refusal_window_ms", int, 10000, 100, 3600000)
+    cfg.defer_ms = _get(gu, "defer_ms", int, 250, 0, 1000)
     wd = _get(d, "watchdog", dict, {})
     cfg.wdt_ms = _get(wd, "wdt_ms", int, 5000, 1000, 60000)
     cfg.boot_limit = _get(wd, "boot_limit", int, 3, 1, 100)

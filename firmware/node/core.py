@@ -31,7 +31,7 @@ class Node:
         conflicts = []
         if ok:
             self.guard = Guard(cfg.tables, [g.flash_red for g in cfg.groups], now,
-                               cfg.refusal_limit, cfg.refusal_window_ms)
+                               cfg.refusal_limit, cfg.refusal_window_ms, cfg.defer_ms)
             for i in range(self.guard.n):
                 for j in self.guard.conflicts[i]:
                     if i < j:

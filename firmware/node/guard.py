@@ -16,6 +16,21 @@ only when the change keeps the tables (protocols/safety_tables.py):
 A refused command changes nothing: the group keeps its present aspect. Every refusal is
 counted; `refusal_limit` of them within `refusal_window_ms` trip the guard, and the node
 then goes to flash. Going to flash is always allowed, whatever the minimum times.
+
+Transport jitter (`defer_ms`, 0: off). A command that arrives a little early, refused ONLY
+because a minimum (MIN_*) or an intergreen (INTERGREEN, counted from an end of green that
+has happened) has not yet elapsed, and that becomes legal within defer_ms, is not refused:
+it is held as the group's pending command (not counted) and `tick` applies it at the moment
+it becomes legal, after judging it afresh (`due_ms` says when, so the output task can wake
+up then). A newer, different command for the group replaces it; flash and all-red drop it;
+if at its time something else forbids it (say a conflicting green came meanwhile), it is
+refused and counted then. A conflicting group in AMBER counts as time only when its own
+end is decided (it holds a command to red, or the node clears it itself): red and green
+may then come in one frame a few ms early, the red is applied first. Everything else
+(sequence, a conflicting or intergreen-bound group still green, a conflicting amber whose
+end nobody has commanded, a green commanded straight to red, more than defer_ms early) is
+judged exactly as without deferral. The lamps never show an aspect for less
+than its minimum: a deferred change is applied only when `check` says OK.
 Times are wrapping ms ticks from the board; nothing here reads a clock.
 """
 
@@ -31,7 +46,7 @@ from protocols.aspects import (
 )
 
 from . import sequences
-from .board import diff
+from .board import add, diff
 
 OK = 0
 SEQUENCE = 1
@@ -44,6 +59,7 @@ MIN_CLEARANCE = 7
 STARTUP = 8
 SKIPPED_CLEARANCE = 9
 KIND_COUNT = 10
+DEFERRED = 10           # command() result: held until it becomes legal (not a refusal)
 NAMES = ("ok", "sequence", "conflict", "intergreen", "min-green", "min-amber",
          "min-red-amber", "min-clearance", "startup", "skipped-clearance")
 
@@ -60,9 +76,10 @@ def _rows_of(g):
 
 
 class Guard:
-    def __init__(self, tables, flash_red, now, refusal_limit, refusal_window_ms):
+    def __init__(self, tables, flash_red, now, refusal_limit, refusal_window_ms, defer_ms=0):
         """`tables`: validated safety tables; `flash_red[g]`: the vehicle group flashes red
-        instead of amber in flash mode."""
+        instead of amber in flash mode; `defer_ms`: how early a command may come and still
+        be held until it is legal instead of refused (0: never)."""
         groups = tables["groups"]
         n = len(groups)
         self.n = n
@@ -109,6 +126,13 @@ class Guard:
         self._wn = 0
         self.window_ms = refusal_window_ms
         self.tripped = False
+        self.defer_ms = defer_ms
+        self.pend = bytearray(b"\xff" * n)        # pending (deferred) command, NONE if none
+        self.pend_until = [now] * n                # it is refused if not legal by then
+        self.pend_at = [now] * n                   # when it should become legal
+        self.npend = 0                             # groups with a pending command
+        self.deferred = 0                          # commands held at least once (wraps)
+        self._wait = 0                             # set by check()
         self.enter_flash(now)
 
     # ------------------------------------------------------------ bookkeeping
@@ -124,6 +148,16 @@ class Guard:
     def _in_aspect_ms(self, g, now):
         return AGE_MS if self.since_old[g] else diff(now, self.since[g])
 
+    def _left_ms(self, g, now):
+        """ms of the present aspect's minimum still to run (<= 0: over). A minimum is over
+        one tick after the ms clock shows it: ticks_ms truncates, so a change stamped at
+        tick s happened in [s, s + 1) and only at tick s + min + 1 has it surely lasted
+        min (the lamps never show an aspect for less than the table says)."""
+        m = self.min_ms[g][self.aspect[g]]
+        if not m:
+            return 0
+        return m + 1 - self._in_aspect_ms(g, now)
+
     def refuse(self, kind, now):
         """Count a refusal; trip when refusal_limit fell within refusal_window_ms."""
         self.refusals = (self.refusals + 1) & 0xFFFF
@@ -138,44 +172,92 @@ class Guard:
             self.tripped = True
         return kind
 
+    def _drop(self, g):
+        if self.pend[g] != NONE:
+            self.pend[g] = NONE
+            self.npend -= 1
+
     # ------------------------------------------------------------ modes
     def enter_flash(self, now):
         for g in range(self.n):
             self._set(g, self.flash_aspect[g], now)
             self.target[g] = NONE
+            self._drop(g)
 
     def enter_all_red(self, now):
         for g in range(self.n):
             self._set(g, RED, now)
             self.target[g] = NONE
+            self._drop(g)
         self.tripped = False
         self._wn = 0
 
     # ------------------------------------------------------------ commands (RUN)
     def check(self, g, want, now):
         """OK if group g may go from its present aspect to `want` now, else the refusal
-        kind. SKIPPED_CLEARANCE means: refused as commanded, the node may clear instead."""
+        kind. SKIPPED_CLEARANCE means: refused as commanded, the node may clear instead.
+        Also sets self._wait: ms until it becomes legal if only minimum and intergreen
+        times stand in the way (0 when OK), -1 if anything else does."""
         have = self.aspect[g]
         row = self.rows[g]
+        left = self._left_ms(g, now)
+        self._wait = -1
         if want >= COMMANDABLE or not sequences.is_legal(row, have, want):
             if (want == RED or want == DARK) and sequences.reaches_rest_through(row, have):
-                if self._in_aspect_ms(g, now) < self.min_ms[g][have]:
+                if left > 0:
                     return self._min_kind(have)
                 return SKIPPED_CLEARANCE
             return SEQUENCE
-        if self._in_aspect_ms(g, now) < self.min_ms[g][have]:
-            return self._min_kind(have)
+        # The first reason found, in the order MIN_*, CONFLICT, INTERGREEN, is the kind;
+        # `hard` is any reason that time alone does not end.
+        kind = OK
+        wait = 0
+        hard = False
+        if left > 0:
+            kind = self._min_kind(have)
+            wait = left
         if want == GREEN:
             for j in self.conflicts[g]:
                 a = self.aspect[j]
                 if a == GREEN or a == FLASH_GREEN or a == AMBER:
-                    return CONFLICT
+                    if kind == OK:
+                        kind = CONFLICT
+                    left = self._amber_left_ms(j, now) if a == AMBER else -1
+                    if left < 0:
+                        hard = True
+                        break
+                    if left > wait:
+                        wait = left
             for j, ms in self.into[g]:
                 if self.aspect[j] == GREEN or self.aspect[j] == FLASH_GREEN:
-                    return CONFLICT if j in self.conflicts[g] else INTERGREEN
-                if not self.eog_old[j] and diff(now, self.eog[j]) < ms:
-                    return INTERGREEN
-        return OK
+                    hard = True
+                    if kind == OK:
+                        kind = CONFLICT if j in self.conflicts[g] else INTERGREEN
+                    break
+                if not self.eog_old[j]:
+                    left = ms + 1 - diff(now, self.eog[j]) if ms else 0
+                    if left > 0:
+                        if kind == OK:
+                            kind = INTERGREEN
+                        if left > wait:
+                            wait = left
+        if not hard:
+            self._wait = wait
+        return kind
+
+    def _amber_left_ms(self, j, now):
+        """A conflicting group j in AMBER keeps right of way until its amber ends. That
+        end is a matter of time only when j's end is already decided: j holds a command to
+        RED or DARK (the controller's red, a few ms early), or the node runs j's clearance
+        to rest itself. Then the ms until it ends (at least 1), else -1."""
+        p = self.pend[j]
+        if p == RED or p == DARK:
+            d = diff(self.pend_at[j], now)
+        elif self.target[j] != NONE and sequences.clearance_step(self.rows[j], AMBER) < 0:
+            d = self._left_ms(j, now)
+        else:
+            return -1
+        return d if d > 0 else 1
 
     @staticmethod
     def _min_kind(have):
@@ -188,10 +270,15 @@ class Guard:
         return MIN_CLEARANCE
 
     def command(self, g, want, now):
-        """Apply one group's commanded aspect if it is safe; returns OK or the refusal."""
+        """Apply one group's commanded aspect if it is safe; returns OK, DEFERRED (held
+        until it becomes legal, within defer_ms) or the refusal."""
         have = self.aspect[g]
         if want == have or (self.target[g] != NONE and want == self.target[g]):
+            self._drop(g)
             return OK
+        if want == self.pend[g]:
+            return DEFERRED                     # a repeat: it keeps its time limit
+        self._drop(g)                           # a newer command replaces a pending one
         kind = self.check(g, want, now)
         if kind == OK:
             self._set(g, want, now)
@@ -200,6 +287,13 @@ class Guard:
         if kind == SKIPPED_CLEARANCE:
             self._set(g, sequences.clearance_step(self.rows[g], have), now)
             self.target[g] = want
+        elif 0 < self._wait <= self.defer_ms:
+            self.pend[g] = want
+            self.pend_until[g] = add(now, self.defer_ms)
+            self.pend_at[g] = add(now, self._wait)
+            self.npend += 1
+            self.deferred = (self.deferred + 1) & 0xFFFF
+            return DEFERRED
         return self.refuse(kind, now)
 
     def command_all(self, wants, mask, now):
@@ -209,23 +303,65 @@ class Guard:
         for opening in (False, True):
             for g in range(self.n):
                 if mask & (1 << g) and (wants[g] == GREEN) == opening:
-                    if self.command(g, wants[g], now) != OK:
+                    r = self.command(g, wants[g], now)
+                    if r != OK and r != DEFERRED:
                         refused += 1
         return refused
 
+    def _run_pending(self, g, now):
+        """Apply group g's pending command if it is legal now; keep it while only time
+        stands in its way and its limit allows; else refuse it (counted) now."""
+        want = self.pend[g]
+        kind = self.check(g, want, now)
+        if kind == OK:
+            self._drop(g)
+            self._set(g, want, now)
+            self.target[g] = NONE
+            return
+        w = self._wait
+        if w > 0 and kind != SKIPPED_CLEARANCE and diff(self.pend_until[g], now) >= w:
+            self.pend_at[g] = add(now, w)
+            return
+        self._drop(g)
+        self.refuse(kind, now)
+
+    def due_ms(self, now):
+        """ms until the earliest pending command should become legal (0: now), or -1 if
+        none is pending."""
+        if not self.npend:
+            return -1
+        best = -1
+        for g in range(self.n):
+            if self.pend[g] != NONE:
+                d = diff(self.pend_at[g], now)
+                if d < 0:
+                    d = 0
+                if best < 0 or d < best:
+                    best = d
+        return best
+
     # ------------------------------------------------------------ time
     def tick(self, now):
-        """Run the node's own clearances and age old timestamps (call every few ms)."""
+        """Apply pending commands that became legal, run the node's own clearances and age
+        old timestamps (call every few ms, and at due_ms)."""
         for g in range(self.n):
             if not self.since_old[g] and diff(now, self.since[g]) > AGE_MS:
                 self.since_old[g] = 1
             if not self.eog_old[g] and diff(now, self.eog[g]) > AGE_MS:
                 self.eog_old[g] = 1
+        if self.npend:
+            # Closing changes before opening ones, as in command_all.
+            for opening in (False, True):
+                for g in range(self.n):
+                    p = self.pend[g]
+                    if p != NONE and (p == GREEN) == opening:
+                        self._run_pending(g, now)
+        for g in range(self.n):
             t = self.target[g]
             if t == NONE:
                 continue
             have = self.aspect[g]
-            if self._in_aspect_ms(g, now) < self.min_ms[g][have]:
+            if self._left_ms(g, now) > 0:
                 continue
             step = sequences.clearance_step(self.rows[g], have)
             if step < 0 or sequences.is_legal(self.rows[g], have, t):

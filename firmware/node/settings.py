@@ -31,6 +31,7 @@ class Config:
         self.all_red_ms = 3000
         self.refusal_limit = 5
         self.refusal_window_ms = 10000
+        self.defer_ms = 250
         self.wdt_ms = 5000
         self.boot_limit = 3
         self.stable_s = 30

@@ -218,3 +218,28 @@ def test_red_fail_on_the_wires(board: Board) -> None:
     assert cab.image["mode"] == rm.MODE_SAFE
     assert cab.image["red_fail"] == 0b001
     lamps_follow(board)
+
+
+def test_early_command_reaches_the_lamps_at_the_minimum(board: Board) -> None:
+    """Transport jitter: a green that arrives a few ms before red+amber's minimum is held
+    and shown exactly when the minimum is over (the output task wakes up then)."""
+    minimum = example()["safety"]["groups"][0]["red_amber_ms"] * 1000
+    cab = Cabinet(board)
+    cab.start()
+    cab.poll(aspects=[RED_AMBER, RED, RED])
+    on = max(t for t, v in levels(board, V1["amber"]) if v == 1)
+    cab.run(minimum // 1000 - 100)                            # polls every 100 ms
+    board.advance((on + minimum - 10_000 - board.board_time_us) // 1000 - 3)
+    cab.poll(aspects=[GREEN, RED, RED])
+    assert board.board_time_us < on + minimum, "the command came early"
+    assert board.output(V1["green"]) == 0
+    board.advance(20)
+    green = min(t for t, v in levels(board, V1["green"]) if v == 1)
+    # Never before the minimum; after it by less than the guard's 1 ms tick and the
+    # output task's sub-ms phase.
+    assert minimum <= green - on < minimum + 2000, green - on
+    assert max(t for t, v in levels(board, V1["amber"]) if v == 0) == green
+    lamps_follow(board)
+    board.advance(5)
+    assert cab.poll()["guard_refusals"] == 0
+    assert cab.image["aspects"][0] == GREEN

@@ -121,6 +121,16 @@ def test_ranges():
     d = node_json()
     d["bays"][1]["free_cm"] = 50                        # below occupied_cm
     eq(code(d), rm.CFG_OTHER)
+    d = node_json()
+    d["guard"]["defer_ms"] = 1001
+    eq(code(d), rm.CFG_OTHER)
+
+
+def test_defer_ms():
+    eq(config.parse(node_json()).defer_ms, 250, "default")
+    d = node_json()
+    d["guard"]["defer_ms"] = 0
+    eq(config.parse(d).defer_ms, 0, "off")
 
 
 def test_not_an_object():

@@ -13,6 +13,9 @@ from protocols.aspects import (
     RED_AMBER,
 )
 
+# A minimum (or an intergreen) of m ms is over at tick since + m + 1, not + m: ticks_ms
+# truncates, so only then has the change surely lasted m (guard._left_ms). "+ 1" below.
+
 
 def make(profile="EU", limit=5, window=10000, tabs=None):
     tb = tables(profile) if tabs is None else tabs
@@ -25,7 +28,7 @@ def go_green(g, grp, at):
     """Drive group `grp` legally from RED to GREEN starting at `at` (ms after T0)."""
     if g.rows[grp][RED] & (1 << RED_AMBER):
         eq(g.command(grp, RED_AMBER, t(at)), gm.OK, "red+amber")
-        at += g.min_ms[grp][RED_AMBER]
+        at += g.min_ms[grp][RED_AMBER] + 1
     eq(g.command(grp, GREEN, t(at)), gm.OK, "green")
     return at
 
@@ -34,8 +37,8 @@ def test_legal_cycle_eu():
     g = make()
     at = go_green(g, V1, 0)
     eq(g.aspect[V1], GREEN)
-    eq(g.command(V1, AMBER, t(at + 5000)), gm.OK)
-    eq(g.command(V1, RED, t(at + 8000)), gm.OK)
+    eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
+    eq(g.command(V1, RED, t(at + 8002)), gm.OK)
     eq(g.aspect[V1], RED)
     eq(g.refusals, 0)
 
@@ -55,7 +58,7 @@ def test_sequence_refused_and_aspect_kept():
 def test_amber_cannot_go_back_to_green():
     g = make()
     at = go_green(g, V1, 0)
-    eq(g.command(V1, AMBER, t(at + 5000)), gm.OK)
+    eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
     eq(g.command(V1, GREEN, t(at + 9000)), gm.SEQUENCE)
     eq(g.aspect[V1], AMBER)
 
@@ -71,7 +74,7 @@ def test_conflict_with_green():
 def test_conflict_with_amber_that_has_right_of_way():
     g = make()
     at = go_green(g, V1, 0)
-    eq(g.command(V1, AMBER, t(at + 5000)), gm.OK)
+    eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
     eq(g.command(V2, RED_AMBER, t(at + 5100)), gm.OK)
     eq(g.command(V2, GREEN, t(at + 6200)), gm.CONFLICT)
 
@@ -79,48 +82,48 @@ def test_conflict_with_amber_that_has_right_of_way():
 def test_intergreen():
     g = make()
     at = go_green(g, V1, 0)
-    end = at + 5000                       # end of green of V1
+    end = at + 5001                       # end of green of V1
     eq(g.command(V1, AMBER, t(end)), gm.OK)
-    eq(g.command(V1, RED, t(end + 3000)), gm.OK)
+    eq(g.command(V1, RED, t(end + 3001)), gm.OK)
     eq(g.command(V2, RED_AMBER, t(end + 3500)), gm.OK)
-    eq(g.command(V2, GREEN, t(end + 4999)), gm.INTERGREEN, "5000 ms not over")
+    eq(g.command(V2, GREEN, t(end + 5000)), gm.INTERGREEN, "5000 ms not surely over")
     eq(g.aspect[V2], RED_AMBER)
-    eq(g.command(V2, GREEN, t(end + 5000)), gm.OK)
+    eq(g.command(V2, GREEN, t(end + 5001)), gm.OK)
 
 
 def test_intergreen_is_directional():
     g = make()
     at = go_green(g, V2, 0)
-    end = at + 5000
+    end = at + 5001
     g.command(V2, AMBER, t(end))
-    g.command(V2, RED, t(end + 3000))
+    g.command(V2, RED, t(end + 3001))
     g.command(V1, RED_AMBER, t(end + 4000))
     eq(g.command(V1, GREEN, t(end + 5500)), gm.INTERGREEN, "V2 -> V1 is 6000 ms")
-    eq(g.command(V1, GREEN, t(end + 6000)), gm.OK)
+    eq(g.command(V1, GREEN, t(end + 6001)), gm.OK)
 
 
 def test_min_green():
     g = make()
     at = go_green(g, V1, 0)
-    eq(g.command(V1, AMBER, t(at + 4999)), gm.MIN_GREEN)
+    eq(g.command(V1, AMBER, t(at + 5000)), gm.MIN_GREEN)
     eq(g.aspect[V1], GREEN)
-    eq(g.command(V1, AMBER, t(at + 5000)), gm.OK)
+    eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
 
 
 def test_min_amber():
     g = make()
     at = go_green(g, V1, 0)
-    g.command(V1, AMBER, t(at + 5000))
-    eq(g.command(V1, RED, t(at + 7999)), gm.MIN_AMBER)
+    g.command(V1, AMBER, t(at + 5001))
+    eq(g.command(V1, RED, t(at + 8001)), gm.MIN_AMBER)
     eq(g.aspect[V1], AMBER)
-    eq(g.command(V1, RED, t(at + 8000)), gm.OK)
+    eq(g.command(V1, RED, t(at + 8002)), gm.OK)
 
 
 def test_min_red_amber():
     g = make()
     eq(g.command(V1, RED_AMBER, t(0)), gm.OK)
-    eq(g.command(V1, GREEN, t(999)), gm.MIN_RED_AMBER)
-    eq(g.command(V1, GREEN, t(1000)), gm.OK)
+    eq(g.command(V1, GREEN, t(1000)), gm.MIN_RED_AMBER)
+    eq(g.command(V1, GREEN, t(1001)), gm.OK)
 
 
 def test_min_flash_green_cis():
@@ -128,8 +131,8 @@ def test_min_flash_green_cis():
     at = go_green(g, V1, 0)
     eq(g.command(V1, AMBER, t(at + 6000)), gm.SEQUENCE, "CIS: flashing green first")
     eq(g.command(V1, FLASH_GREEN, t(at + 6000)), gm.OK)
-    eq(g.command(V1, AMBER, t(at + 8999)), gm.MIN_CLEARANCE)
-    eq(g.command(V1, AMBER, t(at + 9000)), gm.OK)
+    eq(g.command(V1, AMBER, t(at + 9000)), gm.MIN_CLEARANCE)
+    eq(g.command(V1, AMBER, t(at + 9001)), gm.OK)
 
 
 def test_us_pedestrian_clearance():
@@ -138,9 +141,9 @@ def test_us_pedestrian_clearance():
     eq(g.command(P1, RED, t(6000)), gm.SKIPPED_CLEARANCE, "walk straight to don't walk")
     eq(g.aspect[P1], FLASH_RED)
     eq(g.command(P1, RED, t(6100)), gm.OK, "the node's clearance already ends in red")
-    g.tick(t(12999))
-    eq(g.aspect[P1], FLASH_RED)
     g.tick(t(13000))
+    eq(g.aspect[P1], FLASH_RED)
+    g.tick(t(13001))
     eq(g.aspect[P1], RED)
     eq(g.refusals, 1)
 
@@ -148,9 +151,9 @@ def test_us_pedestrian_clearance():
 def test_us_pedestrian_min_clearance():
     g = make("US")
     g.command(P1, GREEN, t(0))
-    eq(g.command(P1, FLASH_RED, t(5000)), gm.OK)
-    eq(g.command(P1, RED, t(11999)), gm.MIN_CLEARANCE)
-    eq(g.command(P1, RED, t(12000)), gm.OK)
+    eq(g.command(P1, FLASH_RED, t(5001)), gm.OK)
+    eq(g.command(P1, RED, t(12001)), gm.MIN_CLEARANCE)
+    eq(g.command(P1, RED, t(12002)), gm.OK)
 
 
 def test_us_vehicle_has_no_red_amber():
@@ -164,24 +167,24 @@ def test_green_to_red_goes_through_own_amber():
     at = go_green(g, V1, 0)
     eq(g.command(V1, RED, t(at + 6000)), gm.SKIPPED_CLEARANCE)
     eq(g.aspect[V1], AMBER, "never straight to red")
-    g.tick(t(at + 8999))
-    eq(g.aspect[V1], AMBER)
     g.tick(t(at + 9000))
+    eq(g.aspect[V1], AMBER)
+    g.tick(t(at + 9001))
     eq(g.aspect[V1], RED)
     # The end of green was when the amber began: the intergreen counts from there.
     g.command(V2, RED_AMBER, t(at + 9500))
-    eq(g.command(V2, GREEN, t(at + 10999)), gm.INTERGREEN)
-    eq(g.command(V2, GREEN, t(at + 11000)), gm.OK)
+    eq(g.command(V2, GREEN, t(at + 11000)), gm.INTERGREEN)
+    eq(g.command(V2, GREEN, t(at + 11001)), gm.OK)
 
 
 def test_green_to_dark_goes_through_own_clearance_cis():
     g = make("CIS")
     at = go_green(g, V1, 0)
-    eq(g.command(V1, DARK, t(at + 5000)), gm.SKIPPED_CLEARANCE)
+    eq(g.command(V1, DARK, t(at + 5001)), gm.SKIPPED_CLEARANCE)
     eq(g.aspect[V1], FLASH_GREEN)
-    g.tick(t(at + 8000))
+    g.tick(t(at + 8002))
     eq(g.aspect[V1], AMBER)
-    g.tick(t(at + 11000))
+    g.tick(t(at + 11003))
     eq(g.aspect[V1], DARK)
 
 
@@ -200,7 +203,7 @@ def test_frame_closes_before_it_opens():
     wants[V1] = AMBER
     wants[V2] = GREEN
     wants[P1] = RED
-    eq(g.command_all(wants, 0b011, t(at + 5000)), 1)
+    eq(g.command_all(wants, 0b011, t(at + 5001)), 1)
     eq(g.aspect[V1], AMBER, "closing applied")
     eq(g.aspect[V2], RED_AMBER, "opening refused: V1 amber has right of way")
     eq(g.last_refusal, gm.CONFLICT)
@@ -227,8 +230,8 @@ def test_flash_allowed_at_any_time():
     eq(g.aspect[P1], DARK, "pedestrians dark")
     g.enter_all_red(t(at + 1100))
     g.command(V2, RED_AMBER, t(at + 1200))
-    eq(g.command(V2, GREEN, t(at + 5099)), gm.INTERGREEN, "counts from the flash")
-    eq(g.command(V2, GREEN, t(at + 5100)), gm.OK)
+    eq(g.command(V2, GREEN, t(at + 5100)), gm.INTERGREEN, "counts from the flash")
+    eq(g.command(V2, GREEN, t(at + 5101)), gm.OK)
 
 
 def test_flash_red_when_configured():
@@ -246,17 +249,236 @@ def test_green_only_arrow():
     eq(g.aspect[0], DARK, "a green-only arrow is dark in flash")
     g.enter_all_red(t(0))
     eq(g.command(0, GREEN, t(0)), gm.OK)
-    eq(g.command(0, DARK, t(4000)), gm.OK, "no amber: green goes out")
-    eq(g.command(1, GREEN, t(5999)), gm.INTERGREEN)
-    eq(g.command(1, GREEN, t(6000)), gm.OK)
+    eq(g.command(0, DARK, t(4001)), gm.OK, "no amber: green goes out")
+    eq(g.command(1, GREEN, t(6001)), gm.INTERGREEN)
+    eq(g.command(1, GREEN, t(6002)), gm.OK)
 
 
 def test_ticks_wrap_and_aging():
     g = make()
     at = go_green(g, V1, 0)               # T0 is 3 s before the wrap
-    eq(g.command(V1, AMBER, t(at + 5000)), gm.OK)
-    eq(g.command(V1, RED, t(at + 8000)), gm.OK)
+    eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
+    eq(g.command(V1, RED, t(at + 8002)), gm.OK)
     g.tick(t(gm.AGE_MS + 20000))
     eq(g.eog_old[V1], 1, "an old end of green is remembered as long ago")
     g.command(V2, RED_AMBER, t(2 * gm.AGE_MS))
-    eq(g.command(V2, GREEN, t(2 * gm.AGE_MS + 1000)), gm.OK)
+    eq(g.command(V2, GREEN, t(2 * gm.AGE_MS + 1001)), gm.OK)
+
+
+# ---------------------------------------------------------------- transport jitter (defer_ms)
+def deferring(profile="EU", defer=250, limit=5):
+    tb = tables(profile)
+    g = gm.Guard(tb, [False] * len(tb["groups"]), t(0), limit, 10000, defer)
+    g.enter_all_red(t(0))
+    return g
+
+
+def held_then_applied(g, grp, want, ends, early=10):
+    """`want` commanded `early` ms before the minimum (or intergreen) in its way `ends`:
+    held, not counted, and applied by the tick at which it becomes legal (ends + 1, see
+    the top of this file), not a ms before, with its own timer starting there."""
+    have = g.aspect[grp]
+    refusals = g.refusals
+    eq(g.command(grp, want, t(ends - early)), gm.DEFERRED, "held")
+    eq(g.aspect[grp], have, "not yet")
+    eq(g.due_ms(t(ends - early)), early + 1, "due when it becomes legal")
+    g.tick(t(ends))
+    eq(g.aspect[grp], have, "1 ms before: still not")
+    eq(g.command(grp, want, t(ends)), gm.DEFERRED, "a repeat changes nothing")
+    g.tick(t(ends + 1))
+    eq(g.aspect[grp], want, "applied at the exact moment")
+    eq(g.since[grp], t(ends + 1), "its minimum counts from there")
+    eq(g.refusals, refusals, "not counted")
+    eq(g.npend, 0)
+    eq(g.due_ms(t(ends + 1)), -1)
+    return ends + 1
+
+
+def test_defer_min_red_amber():
+    g = deferring()
+    eq(g.command(V1, RED_AMBER, t(0)), gm.OK)
+    held_then_applied(g, V1, GREEN, 1000)
+
+
+def test_defer_min_green_and_min_amber():
+    g = deferring()
+    at = go_green(g, V1, 0)
+    at = held_then_applied(g, V1, AMBER, at + 5000)
+    held_then_applied(g, V1, RED, at + 3000)
+    eq(g.refusals, 0)
+
+
+def test_defer_min_clearance_flashing_green_cis():
+    g = deferring("CIS")
+    at = go_green(g, V1, 0)
+    at = held_then_applied(g, V1, FLASH_GREEN, at + 5000)
+    held_then_applied(g, V1, AMBER, at + 3000)
+
+
+def test_defer_min_clearance_pedestrian_us():
+    g = deferring("US")
+    eq(g.command(P1, GREEN, t(0)), gm.OK)
+    at = held_then_applied(g, P1, FLASH_RED, 5000)
+    held_then_applied(g, P1, RED, at + 7000)
+
+
+def v1_green_ended(g):
+    """V1 green, amber, red; returns its end of green."""
+    at = go_green(g, V1, 0)
+    end = at + 5001
+    eq(g.command(V1, AMBER, t(end)), gm.OK)
+    eq(g.command(V1, RED, t(end + 3001)), gm.OK)
+    return end
+
+
+def test_defer_intergreen():
+    g = deferring()
+    end = v1_green_ended(g)
+    g.command(V2, RED_AMBER, t(end + 3500))
+    held_then_applied(g, V2, GREEN, end + 5000)       # intergreen V1 -> V2: 5000 ms
+
+
+def test_defer_waits_for_the_last_of_its_times():
+    g = deferring()
+    end = v1_green_ended(g)
+    g.command(V2, RED_AMBER, t(end + 4100))           # red+amber until end + 5100
+    eq(g.command(V2, GREEN, t(end + 4900)), gm.DEFERRED)
+    eq(g.due_ms(t(end + 4900)), 201)
+    g.tick(t(end + 5001))
+    eq(g.aspect[V2], RED_AMBER, "the intergreen is over, the red+amber is not")
+    g.tick(t(end + 5100))
+    eq(g.aspect[V2], RED_AMBER)
+    g.tick(t(end + 5101))
+    eq(g.aspect[V2], GREEN)
+    eq(g.refusals, 0)
+
+
+def test_too_early_is_still_refused_and_counted():
+    g = deferring()
+    g.command(V1, RED_AMBER, t(0))
+    eq(g.command(V1, GREEN, t(1001 - 251)), gm.MIN_RED_AMBER, "251 ms early")
+    eq((g.refusals, g.npend), (1, 0))
+    g.tick(t(1001))
+    eq(g.aspect[V1], RED_AMBER, "dropped, as without deferral")
+    eq(g.command(V1, GREEN, t(1001)), gm.OK, "the next poll's command is judged afresh")
+
+    g = deferring()
+    at = go_green(g, V1, 0)
+    eq(g.command(V1, AMBER, t(at + 4500)), gm.MIN_GREEN, "500 ms early")
+    eq((g.refusals, g.npend), (1, 0))
+
+    g = deferring()
+    end = v1_green_ended(g)
+    g.command(V2, RED_AMBER, t(end + 3500))
+    eq(g.command(V2, GREEN, t(end + 4700)), gm.INTERGREEN, "300 ms early")
+    eq((g.refusals, g.npend), (1, 0))
+
+    g = deferring()
+    g.command(V1, RED_AMBER, t(0))
+    eq(g.command(V1, GREEN, t(1001 - 250)), gm.DEFERRED, "exactly defer_ms early is held")
+
+
+def test_defer_zero_disables_it():
+    g = deferring(defer=0)
+    g.command(V1, RED_AMBER, t(0))
+    eq(g.command(V1, GREEN, t(999)), gm.MIN_RED_AMBER)
+    eq(g.refusals, 1)
+
+
+def test_only_time_is_deferred():
+    g = deferring()
+    at = go_green(g, V1, 0)
+    g.command(V2, RED_AMBER, t(at + 100))
+    eq(g.command(V2, GREEN, t(at + 1200)), gm.CONFLICT, "V1 green: no time ends that")
+    eq(g.command(V1, RED, t(at + 4990)), gm.MIN_GREEN, "green to red is no deferral")
+    eq(g.command(V1, RED_AMBER, t(at + 4990)), gm.SEQUENCE)
+    eq(g.refusals, 3)
+    eq(g.npend, 0)
+
+
+def test_newer_command_replaces_a_pending_one():
+    g = deferring()
+    at = go_green(g, V1, 0)
+    eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
+    eq(g.command(V1, RED, t(at + 7990)), gm.DEFERRED)
+    eq(g.command(V1, DARK, t(at + 7995)), gm.DEFERRED, "replaced")
+    g.tick(t(at + 8002))
+    eq(g.aspect[V1], DARK)
+    eq(g.command(V1, RED_AMBER, t(at + 8100)), gm.SEQUENCE)
+    g = deferring()
+    g.command(V1, RED_AMBER, t(0))
+    eq(g.command(V1, GREEN, t(990)), gm.DEFERRED)
+    eq(g.command(V1, RED_AMBER, t(995)), gm.OK, "the present aspect: stay")
+    eq(g.npend, 0)
+    g.tick(t(1001))
+    eq(g.aspect[V1], RED_AMBER, "the pending green is gone")
+    eq(g.refusals, 0)
+
+
+def test_flash_wins_over_a_pending_command():
+    g = deferring()
+    g.command(V1, RED_AMBER, t(0))
+    eq(g.command(V1, GREEN, t(990)), gm.DEFERRED)
+    g.enter_flash(t(995))
+    eq(g.aspect[V1], FLASH_AMBER, "at once")
+    eq(g.npend, 0)
+    g.tick(t(1001))
+    eq(g.aspect[V1], FLASH_AMBER)
+    g.enter_all_red(t(2000))
+    g.tick(t(3000))
+    eq(g.aspect[V1], RED, "nothing left over for after the flash")
+
+
+def test_pending_refused_when_its_time_comes_unsafe():
+    g = deferring()
+    g.command(V2, RED_AMBER, t(0))
+    eq(g.command(V2, GREEN, t(995)), gm.DEFERRED)
+    eq(g.command(P1, GREEN, t(996)), gm.OK, "legal now: V2 is not green yet")
+    g.tick(t(1001))
+    eq(g.aspect[V2], RED_AMBER, "P1 green conflicts: refused at its time")
+    eq(g.refusals, 1)
+    eq(g.last_refusal, gm.CONFLICT)
+    eq(g.npend, 0)
+
+
+def test_pending_changes_close_before_they_open():
+    g = deferring()
+    at = go_green(g, V1, 0)
+    g.command(V2, RED_AMBER, t(at + 4000))
+    wants = bytearray((AMBER, GREEN, RED))
+    eq(g.command_all(wants, 0b011, t(at + 4995)), 1, "V2 green refused: V1 still green")
+    eq(g.aspect[V1], GREEN)
+    eq(g.pend[V1], AMBER)
+    g.tick(t(at + 5001))
+    eq(g.aspect[V1], AMBER)
+
+
+def test_red_and_green_in_one_frame_a_little_early():
+    """Intergreen = amber (no red clearance): the controller ends V1's amber and starts
+    V2's green in the same poll; 10 ms early, both are held and applied in one tick, the
+    red first."""
+    tb = tables()
+    tb["intergreen_ms"][0][2] = 3000                   # V1 -> V2: just the amber
+    g = gm.Guard(tb, [False] * 3, t(0), 5, 10000, 250)
+    g.enter_all_red(t(0))
+    at = go_green(g, V1, 0)
+    eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
+    g.command(V2, RED_AMBER, t(at + 6000))
+    wants = bytearray((RED, GREEN, RED))
+    eq(g.command_all(wants, 0b111, t(at + 5001 + 3000 - 10)), 0, "nothing refused")
+    eq((g.pend[V1], g.pend[V2]), (RED, GREEN))
+    eq(g.due_ms(t(at + 7991)), 11)
+    g.tick(t(at + 8001))
+    eq((g.aspect[V1], g.aspect[V2]), (AMBER, RED_AMBER))
+    g.tick(t(at + 8002))
+    eq((g.aspect[V1], g.aspect[V2]), (RED, GREEN))
+    eq(g.refusals, 0)
+
+
+def test_conflicting_amber_without_a_decided_end_is_no_deferral():
+    g = deferring()
+    at = go_green(g, V1, 0)
+    eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
+    eq(g.command(V2, RED_AMBER, t(at + 5100)), gm.OK)
+    eq(g.command(V2, GREEN, t(at + 7990)), gm.CONFLICT, "V1's red is not commanded")
+    eq((g.refusals, g.npend), (1, 0))

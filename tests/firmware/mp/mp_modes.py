@@ -264,9 +264,9 @@ def test_amber_ends_on_the_node_when_commanded_red():
     r = Rig()
     r.startup()
     r.command(RED_AMBER, R, R)
-    r.run(1000)
+    r.run(1010)
     r.command(GREEN, R, R)
-    r.run(5000)
+    r.run(5010)
     r.command(R, R, R)
     eq(r.lamps(V1), (0, 1, 0), "amber, not red")
     r.run(2990)
@@ -289,9 +289,9 @@ def test_amber_shown_in_register_while_node_clears():
     r = Rig()
     r.startup()
     r.command(RED_AMBER, R, R)
-    r.run(1000)
+    r.run(1010)
     r.command(GREEN, R, R)
-    r.run(5000)
+    r.run(5010)
     r.command(R, R, R)
     eq(r.read(rm.PI_LAMP_ASPECT) & 0xF, AMBER)
 
@@ -315,3 +315,32 @@ def test_scan_and_tick_allocate_nothing():
     finally:
         micropython.heap_unlock()
     eq(node.detectors[0].count, 17)
+
+
+def test_deferred_command_applied_by_the_tick_without_allocating():
+    import micropython
+
+    r = Rig()                                 # node.json default: guard.defer_ms 250
+    eq(r.cfg.defer_ms, 250)
+    r.startup()
+    r.command(RED_AMBER, R, R)
+    since = r.now
+    r.run(990)
+    r.command(GREEN, R, R)                    # 10 ms before red+amber's 1000 ms are over
+    eq(r.shown(V1), RED_AMBER)
+    node = r.node
+    r.feedback()
+    micropython.heap_lock()
+    try:
+        due = node.guard.due_ms(t(r.now))
+        node.tick(t(r.now + due - 1))
+        before = node.shown()[V1]
+        node.tick(t(r.now + due))
+    finally:
+        micropython.heap_unlock()
+    # Over at tick since + 1000 + 1 (the ms clock truncates: guard._left_ms).
+    eq((due, before), (11, RED_AMBER))
+    eq(r.shown(V1), GREEN)
+    eq(r.lamps(V1), (0, 0, 1))
+    eq(node.guard.since[V1], t(since + 1001))
+    eq(r.read(rm.PI_GUARD_REFUSALS), 0)

@@ -41,15 +41,25 @@ class Rig:
 
     # ---- time
     def run(self, ms, poll_ms=100):
-        """Let `ms` pass in 10 ms output ticks; the controller polls every poll_ms while
-        self.polling (it keeps repeating its last command)."""
+        """Let `ms` pass in 10 ms output ticks, plus a tick whenever a deferred command is
+        due (as app.Outputs does); the controller polls every poll_ms while self.polling
+        (it keeps repeating its last command)."""
         end = self.now + ms
         while self.now < end:
-            self.now += 10
-            if self.polling and self.aspects is not None and self.now % poll_ms == 0:
+            step = 10 - self.now % 10
+            g = self.node.guard
+            if g is not None and g.npend:
+                due = g.due_ms(t(self.now))
+                if 0 <= due < step:
+                    step = due
+            self.now += step
+            grid = self.now % 10 == 0
+            if grid and self.polling and self.aspects is not None and \
+                    self.now % poll_ms == 0:
                 self.poll()
             self.feedback()
-            self.node.scan_inputs(t(self.now))
+            if grid:
+                self.node.scan_inputs(t(self.now))
             self.node.tick(t(self.now))
 
     def feedback(self):
