@@ -122,6 +122,7 @@ class ReplBoard:
         self._cable = True
         self._powered = False
         self._stop = False
+        self._closed = False
         self._wake_r, self._wake_w = os.pipe()
         self._thread: threading.Thread | None = None
 
@@ -142,6 +143,9 @@ class ReplBoard:
         self._thread.start()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._stop = True
         os.write(self._wake_w, b"x")
         if self._thread is not None:
@@ -287,9 +291,14 @@ class ReplBoard:
         if self._filter == SENTINEL:
             k = buf.find(SENTINEL)
             if k < 0:
-                keep = len(SENTINEL) - 1
-                self._to_host(buf[:-keep] if len(buf) > keep else b"")
-                self._held = buf[-keep:] if len(buf) > keep else buf
+                # hold back only a tail that may be the start of the marker
+                keep = 0
+                for n in range(min(len(buf), len(SENTINEL) - 1), 0, -1):
+                    if SENTINEL.startswith(buf[-n:]):
+                        keep = n
+                        break
+                self._to_host(buf[:len(buf) - keep])
+                self._held = buf[len(buf) - keep:]
                 return
             self._to_host(buf[:k])
             buf = buf[k + len(SENTINEL):].lstrip(b"\r\n")

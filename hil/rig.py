@@ -48,7 +48,7 @@ class Trace:
 
 class Rig:
     def __init__(self, config: GroupConfig, *, time_scale: float = 1.0, seed: int = 1,
-                 traffic_scale: float = 1.0, comm_timeout_ms: int = 600,
+                 traffic_scale: float = 1.0, comm_timeout_ms: int = 1000,
                  monitor_tolerance_s: float = 0.25, controller: bool = True,
                  workdir: str | None = None, node_docs: dict[str, dict] | None = None):
         self.config = config
@@ -76,6 +76,10 @@ class Rig:
         self._thread: threading.Thread | None = None
         self.t0 = 0.0
         self.lamps: dict[str, dict[str, int]] = {}
+        self._lit: set[tuple[str, str]] = set()
+        self._watched: set[str] = set()
+        self._ped = {(i.id, g.id): g.is_pedestrian for i in config.intersections
+                     for g in i.groups}
 
     # -- wiring -----------------------------------------------------------------------------
     def _map_inputs(self) -> dict[tuple[str, str], tuple[str, int]]:
@@ -180,8 +184,15 @@ class Rig:
                     for gid, b in heads.items():
                         if old.get(gid) != b:
                             self.trace.lamps.setdefault(f"{iid}/{gid}", []).append((t, b))
+                            if b:
+                                self._lit.add((iid, gid))
                     self.lamps[iid] = heads
-                    self.monitors[iid].feed(t, heads)
+                    # the monitor is powered with the cabinet: it watches an intersection
+                    # from the moment all its heads have lit up in the boot flash
+                    if iid in self._watched or all((iid, g) in self._lit for g in heads
+                                                   if not self._ped[(iid, g)]):
+                        self._watched.add(iid)
+                        self.monitors[iid].feed(t, heads)
             k = int(t * 10)
             if k != k_traffic:
                 k_traffic = k

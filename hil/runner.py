@@ -7,9 +7,12 @@ fault (`flash_latency_s`), how fast the street was back to normal after it
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from controller.core import events as E
 from controller.provision import node_documents
 from protocols import aspects as A
 
@@ -150,7 +153,8 @@ def run_scenario(scn: Scenario, plot: str | None = None) -> Verdict:
         for d in doc.get("detectors", []):
             d.update(scn.tune)
     rig = Rig(scn.config, time_scale=scn.time_scale, seed=scn.seed,
-              traffic_scale=scn.traffic_scale, node_docs=docs)
+              traffic_scale=scn.traffic_scale, node_docs=docs,
+              comm_timeout_ms=scn.comm_timeout_ms)
     rig.start()
     runner = Runner(scn, rig)
     try:
@@ -240,12 +244,18 @@ def _judge(scn: Scenario, rig: Rig, runner: Runner, v: Verdict, status: dict | N
                 f"green again {rec:.1f} s after the fault ended "
                 f"(at most {exp['recover_within_s']:g} s)")
     if exp.get("all_stages_served"):
-        missing = [f"{i.id}/{g.id}" for i in scn.config.intersections for g in i.groups
-                   if not any(b & A.LAMP_GREEN for _, b in
-                              rig.trace.lamps.get(f"{i.id}/{g.id}", []))]
+        def green(i, g):
+            return any(b & A.LAMP_GREEN for _, b in rig.trace.lamps.get(f"{i.id}/{g}", []))
+
+        missing = []
+        for i in scn.config.intersections:
+            for st in i.stages:
+                # a stage runs when its vehicle heads go green; pedestrians come on demand
+                heads = [g for g in st.groups if not i.group(g).is_pedestrian] or st.groups
+                if not all(green(i, g) for g in heads):
+                    missing.append(f"{i.id}/{st.id}")
         v.check("every stage served", not missing,
-                "every group showed green" if not missing else
-                f"never green: {', '.join(missing)}")
+                "every stage ran" if not missing else f"never ran: {', '.join(missing)}")
     if exp.get("running_at_end"):
         inters = (status or {}).get("intersections", {})
         bad = [f"{i}: {s['mode']}" for i, s in inters.items() if s.get("mode") != "run"]
@@ -264,9 +274,27 @@ def _judge(scn: Scenario, rig: Rig, runner: Runner, v: Verdict, status: dict | N
         late = [t for t in greens if t > scn.faults[0].at_s] if scn.faults else greens
         v.check("recall", len(late) >= 2, f"{iid}/{gid} turned green {len(late)} time(s) "
                 "after the fault, with its detector failed")
+    if exp.get("no_fault_flash"):
+        flashes = _fault_flashes(rig.data_dir / "record.sqlite")
+        v.check("no fault flash", not flashes,
+                "no intersection flashed after start-up" if not flashes else
+                f"flash entered: {', '.join(flashes)}")
     if exp.get("refusals"):
         v.check("guard refusals", v.guard_refusals > 0,
                 f"the node's guard refused {v.guard_refusals} command(s)")
+
+
+def _fault_flashes(db: Path) -> list[str]:
+    """Fault flashes (NTCIP flash status 5) in the cabinet's own record."""
+    if not db.exists():
+        return ["no record"]
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT signal, ts FROM events WHERE code = ? AND param = ?",
+                           (E.FLASH_STATUS, E.FLASH_FAULT))
+        return [f"{sig} at {ts:.1f}" for sig, ts in rows]
+    finally:
+        con.close()
 
 
 def _clock(rig: Rig) -> dict:

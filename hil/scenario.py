@@ -55,6 +55,7 @@ EXPECT = {
     "detector_fault": (str, "this detector is reported faulty (intersection/detector)"),
     "recall_group": (str, "this group keeps being served with no traffic (intersection/group)"),
     "refusals": (bool, "the nodes' guards refused commands"),
+    "no_fault_flash": (bool, "no intersection went to flash after its start-up"),
 }
 
 
@@ -78,6 +79,7 @@ class Scenario:
     faults: list[Fault]
     expect: dict = field(default_factory=dict)
     tune: dict = field(default_factory=dict)     # detector diagnostics for every node
+    comm_timeout_ms: int = 1000                  # the nodes' comm watchdog
 
 
 class ScenarioError(Exception):
@@ -105,6 +107,7 @@ def load_scenario(path: str | Path) -> Scenario:
     scale = t.get_number("time_scale", 1.0)
     seed = t.get_int("seed", 1)
     traffic = t.get_number("traffic_scale", 1.0)
+    comm = t.get_int("comm_timeout_ms", 1000, lo=100, hi=60000)
     faults = []
     for ft in t.get_tables("fault"):
         kind = ft.get_str("kind", choices=tuple(FAULTS))
@@ -157,7 +160,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if problems.items or config is None:
         raise ScenarioError(problems.items)
     return Scenario(path, name, description, config, duration, scale, seed, traffic,
-                    sorted(faults, key=lambda f: f.at_s), expect, tune)
+                    sorted(faults, key=lambda f: f.at_s), expect, tune, comm)
 
 
 def _check_names(t: Table, faults: list[Fault], config: GroupConfig) -> None:
