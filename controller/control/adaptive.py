@@ -45,9 +45,12 @@ class Adaptive(Policy):
         super().__init__(inter, plan)
         self.max_green = {s: ds(p.max_green_s) for s, p in plan.stages.items()}
         groups = {s: inter.stage(s).groups for s in self.order}
-        self.yielding = {s: {g for g in groups[s]
-                             if any((g, o) in inter.permissive for o in groups[s])}
-                         for s in self.order}
+        # a group waiting for gaps in another vehicle stream does not hold the green
+        # (turning traffic giving way to pedestrians does)
+        peds = {g.id for g in inter.groups if g.is_pedestrian}
+        self.yielding = {s: {g for g in groups[s] if any(
+            (g, o) in inter.permissive and o not in peds for o in groups[s])}
+            for s in self.order}
         self.priority = {s: [g for g in groups[s] if g not in self.yielding[s]]
                          for s in self.order}
         # a protected-turn stage: each of its groups also runs permissively elsewhere

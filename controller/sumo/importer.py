@@ -101,7 +101,9 @@ def _groups(sig: Signal) -> list[Group]:
     key_first: dict[tuple, int] = {}
     for i, lk in enumerate(sig.links):
         turn = LEFT if lk.turn == UTURN else lk.turn
-        for key in (("lane", lk.from_lane), ("move", lk.from_edge, turn), ("idx", lk.index)):
+        keys = ((("crossing", lk.to_lane), ("idx", lk.index)) if lk.pedestrian else
+                (("lane", lk.from_lane), ("move", lk.from_edge, turn), ("idx", lk.index)))
+        for key in keys:
             if key in key_first:
                 parent[find(i)] = find(key_first[key])
             else:
@@ -114,12 +116,19 @@ def _groups(sig: Signal) -> list[Group]:
     used: dict[str, int] = {}
     # name: travel direction + turns; approaches sharing a direction get a number
     edges_by_bound: dict[str, list[str]] = {}
+    crossings = 0
     for lk in sig.links:
+        if lk.pedestrian:
+            continue
         b = _bound(lk.heading)
         if lk.from_edge not in edges_by_bound.setdefault(b, []):
             edges_by_bound[b].append(lk.from_edge)
     for links in sorted(comps.values(), key=lambda ls: min(lk.index for lk in ls)):
         lk0 = links[0]
+        if lk0.pedestrian:          # a pedestrian crossing: P1, P2, ...
+            crossings += 1
+            groups.append(Group(f"P{crossings}", links, kind="pedestrian", min_green_s=5.0))
+            continue
         b = _bound(lk0.heading)
         if len(edges_by_bound[b]) > 1:
             b += str(edges_by_bound[b].index(lk0.from_edge) + 1)
@@ -136,10 +145,15 @@ def _groups(sig: Signal) -> list[Group]:
 
 
 def _score(g: Group, sig: Signal) -> float:
-    """Right of way over the other streams, and lanes: the major road scores highest."""
+    """Right of way over the other streams, and lanes: the major road scores highest;
+    pedestrian crossings follow the vehicle streams they run with."""
+    if g.kind == "pedestrian":
+        return -100.0
     idx = set(g.indices)
-    prio = sum(1 for a, b in sig.foes if a in idx and b not in idx and (a, b) not in sig.yields)
-    give = sum(1 for a, b in sig.yields if a in idx and b not in idx)
+    veh = {lk.index for lk in sig.links if not lk.pedestrian}
+    prio = sum(1 for a, b in sig.foes
+               if a in idx and b not in idx and b in veh and (a, b) not in sig.yields)
+    give = sum(1 for a, b in sig.yields if a in idx and b not in idx and b in veh)
     return prio - give + 0.5 * len(g.lanes) + 0.01 * max(lk.edge_priority for lk in g.links)
 
 
@@ -147,6 +161,18 @@ def _score(g: Group, sig: Signal) -> float:
 def _opposite(a: Link, b: Link) -> bool:
     d = abs((a.heading - b.heading + 180.0) % 360.0 - 180.0)
     return d > 135.0
+
+
+def _yields_permissively(a: Link, b: Link, sig: Signal) -> bool:
+    """Link a may run with link b, giving way to it: a left turn to the opposing through
+    or right stream, or a turning vehicle to the pedestrians on a crossing it passes."""
+    if (a.index, b.index) not in sig.yields or (b.index, a.index) in sig.yields:
+        return False
+    if a.pedestrian or a.turn == THROUGH:
+        return False
+    if b.pedestrian:
+        return True
+    return a.turn in (LEFT, UTURN) and b.turn in (THROUGH, RIGHT) and _opposite(a, b)
 
 
 def _relations(sig: Signal, groups: list[Group], permissive_ok: bool):
@@ -160,10 +186,7 @@ def _relations(sig: Signal, groups: list[Group], permissive_ok: bool):
             if not pairs:
                 continue
             conflicts.add((ga.id, gb.id))
-            if permissive_ok and all(
-                    a.turn in (LEFT, UTURN) and b.turn in (THROUGH, RIGHT) and _opposite(a, b)
-                    and (a.index, b.index) in sig.yields and (b.index, a.index) not in sig.yields
-                    for a, b in pairs):
+            if permissive_ok and all(_yields_permissively(a, b, sig) for a, b in pairs):
                 permissive.add((ga.id, gb.id))
     for a, b in permissive:
         conflicts.discard((a, b))
@@ -203,6 +226,10 @@ def conflict_distances(a: Link, b: Link, near_m: float = 2.5) -> tuple[float, fl
     return clear, entry
 
 
+PED_SPEED = 1.07             # m/s, US pedestrian clearance (DOMAIN.md: 3.5 ft/s)
+PED_BUFFER_S = 3             # s after the flashing don't walk (MUTCD buffer interval)
+
+
 def _movement(lk: Link) -> geometry.Movement:
     """RiLSA stream parameters of one link: turning streams clear at 7 m/s, through at 10."""
     return geometry.movement("vehicle" if lk.turn == THROUGH else "arrow", {})
@@ -218,10 +245,20 @@ def intergreen_pair(a: Link, b: Link, amber_s: float, profile: str) -> tuple[flo
     """
     c, e = conflict_distances(a, b)
     c, e = round(c, 1), round(e, 1)
+    if a.pedestrian:        # pedestrians clear: US, the buffer after flashing don't walk
+        if profile == "US":
+            return c, e, float(ped_clear_s(a) + PED_BUFFER_S)
+        return c, e, geometry.intergreen_s(geometry.movement("pedestrian", {}), _movement(b),
+                                           c, e, 0.0)
     if profile == "US":
         v = max(a.speed, 1.0)
         return c, e, float(math.ceil(amber_s + (c + 6.0) / v - 1e-9))
     return c, e, geometry.intergreen_s(_movement(a), _movement(b), c, e, amber_s)
+
+
+def ped_clear_s(lk: Link) -> int:
+    """US flashing don't walk: the whole crossing at 3.5 ft/s (1.07 m/s)."""
+    return max(4, math.ceil(lk.crossing_m / PED_SPEED - 1e-9))
 
 
 def _intergreens(sig: Signal, groups: list[Group], conflicts, permissive, opts: Options):
@@ -241,12 +278,16 @@ def _intergreens(sig: Signal, groups: list[Group], conflicts, permissive, opts: 
                 if best is None or tz > best[2]:
                     best = (c, e, tz)
         geom[(ga_id, gb_id)] = best
-        final[(ga_id, gb_id)] = max(best[2], math.ceil(opts.amber_s + opts.all_red_s - 1e-9))
+        ga = by_id[ga_id]
+        change = (ped_clear_s(ga.links[0]) if opts.profile == "US" else 0.0) \
+            if ga.kind == "pedestrian" else opts.amber_s
+        final[(ga_id, gb_id)] = max(best[2], math.ceil(change + opts.all_red_s - 1e-9))
     return geom, final
 
 
 # -- stages -----------------------------------------------------------------------------
 def _stages(groups: list[Group], conflicts, permissive) -> list[list[str]]:
+    peds = {g.id for g in groups if g.kind == "pedestrian"}
     order = sorted(groups, key=lambda g: (-g.score, g.id))
     ids = [g.id for g in order]
 
@@ -277,7 +318,10 @@ def _stages(groups: list[Group], conflicts, permissive) -> list[list[str]]:
         return not any((g, o) in permissive for o in stage)
 
     result = [list(s) for s in stages]
-    todo = [g for g in ids if not any(g in s and protected(g, s) for s in stages)]
+    # (giving way to pedestrians is normal for turning traffic: no protected stage for it)
+    vehicles = {a for a, b in permissive if b not in peds}
+    todo = [g for g in ids if g in vehicles and not any(g in s and protected(g, s)
+                                                        for s in stages)]
     done: set[str] = set()
     for g in todo:
         if g in done:
@@ -297,8 +341,10 @@ def build_junction(sig: Signal, opts: Options) -> Junction:
         g.score = _score(g, sig)
     conflicts, permissive = _relations(sig, groups, opts.permissive)
     yielding = {a for a, _ in permissive}
-    top = max(g.score for g in groups)
+    top = max(g.score for g in groups if g.kind != "pedestrian")
     for g in groups:
+        if g.kind == "pedestrian":
+            continue
         turning_only = g.turns <= {LEFT, RIGHT, UTURN}
         g.kind = "arrow" if turning_only and g.id not in yielding else "vehicle"
         g.min_green_s = 5.0 if turning_only else (8.0 if g.score >= top - 1.0 else 6.0)
@@ -343,7 +389,7 @@ class Coordination:
 
 def main_stage(j: Junction) -> int:
     return max(range(len(j.stages)), key=lambda k: (sum(
-        g.score for g in j.groups if g.id in j.stages[k]), -k))
+        g.score for g in j.groups if g.id in j.stages[k] and g.kind != "pedestrian"), -k))
 
 
 def group_flows(j: Junction, demand: Demand) -> dict[str, float]:
@@ -366,13 +412,13 @@ def group_flows(j: Junction, demand: Demand) -> dict[str, float]:
 
 def _stage_y(j: Junction, flows: dict[str, float]) -> list[float]:
     by_id = {g.id: g for g in j.groups}
-    yielding = {a for a, _ in j.permissive}
     out = []
     for st in j.stages:
         ys = []
         for gid in st:
             g = by_id[gid]
-            if gid in yielding and any((gid, o) in j.permissive for o in st):
+            if g.kind == "pedestrian" or any((gid, o) in j.permissive
+                                             and by_id[o].kind != "pedestrian" for o in st):
                 continue                       # permissive here: not the critical stream
             sat = design.SAT_TURN if g.turns <= {LEFT, RIGHT, UTURN} else design.SAT_THROUGH
             ys.append(flows[gid] / (len(g.lanes) * sat))
@@ -382,7 +428,8 @@ def _stage_y(j: Junction, flows: dict[str, float]) -> list[float]:
 
 def _turn_stage(j: Junction, k: int) -> bool:
     others = [s for i, s in enumerate(j.stages) if i != k]
-    perm = {a for a, _ in j.permissive}
+    peds = {g.id for g in j.groups if g.kind == "pedestrian"}
+    perm = {a for a, b in j.permissive if b not in peds}
     return all(g in perm and any(g in s for s in others) for g in j.stages[k])
 
 
@@ -523,6 +570,18 @@ def _intersection_toml(j: Junction, opts: Options, coord: Coordination | None) -
                 f"  bus = {_q('rs485-' + sig.id)}", f"  address = {k + 1}", "  outputs = 64",
                 "  inputs = 64", ""]
     for i, g in enumerate(j.groups):
+        if g.kind == "pedestrian":
+            lk = g.links[0]
+            out += ["  [[intersection.group]]", f"  id = {_q(g.id)}   # SUMO link "
+                    f"{', '.join(map(str, g.indices))}: crossing {lk.to_lane}, "
+                    f"{lk.crossing_m:g} m", '  kind = "pedestrian"',
+                    f"  min_green_s = {g.min_green_s:g}   # walk"]
+            if opts.profile == "US":
+                out.append(f"  ped_clear_s = {ped_clear_s(lk)}   # flashing don't walk, "
+                           f"{lk.crossing_m:g} m at {PED_SPEED:g} m/s")
+            out += [f"  node = {_q(f'{sig.id}-n{i // 21 + 1}')}",
+                    f"  channels = [{3 * (i % 21)}, {3 * (i % 21) + 1}]", ""]
+            continue
         moves = ", ".join(f"{lk.from_lane}→{lk.to_lane} ({lk.turn})" for lk in g.links)
         out += ["  [[intersection.group]]", f"  id = {_q(g.id)}   # SUMO links "
                 f"{', '.join(map(str, g.indices))}: {moves}",
@@ -602,6 +661,7 @@ def _intersection_toml(j: Junction, opts: Options, coord: Coordination | None) -
 
 def _plans_toml(j: Junction, coord: Coordination | None) -> list[str]:
     limits = [_stage_green_limits(j, st) for st in j.stages]
+    peds = {g.id for g in j.groups if g.kind == "pedestrian"}
     main = main_stage(j)
     out = []
     if coord is not None:
@@ -612,8 +672,9 @@ def _plans_toml(j: Junction, coord: Coordination | None) -> list[str]:
                 f"  cycle_s = {coord.cycle_s:g}", f"  offset_s = {coord.offsets[sid]:g}",
                 f'  main_stage = "S{main + 1}"', "  [intersection.plan.stages]"]
         for k, (lo, _) in enumerate(limits):
+            recall = ', recall = "ped"' if any(g in peds for g in j.stages[k]) else ""
             out.append(f"  S{k + 1} = {{ min_green_s = {lo:g}, "
-                       f"max_green_s = {coord.splits[sid][f'S{k + 1}']:g} }}")
+                       f"max_green_s = {coord.splits[sid][f'S{k + 1}']:g}{recall} }}")
         out.append("")
     for pid, mode, note in (
             ("adaptive", "adaptive", "Adaptive: protected turns only when their queue needs "
@@ -624,6 +685,8 @@ def _plans_toml(j: Junction, coord: Coordination | None) -> list[str]:
                 f'  main_stage = "S{main + 1}"', "  [intersection.plan.stages]"]
         for k, (lo, hi) in enumerate(limits):
             recall = ', recall = "min"' if k == main and mode == "actuated" else ""
+            if any(g in peds for g in j.stages[k]):
+                recall = ', recall = "ped"'       # no push buttons in SUMO: walk every time
             out.append(f"  S{k + 1} = {{ min_green_s = {lo:g}, max_green_s = {hi:g}{recall} }}")
         out.append("")
     return out

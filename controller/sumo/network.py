@@ -40,7 +40,8 @@ class Link:
     speed: float                 # approach lane speed limit, m/s
     edge_priority: int
     inside_speed: float = 13.89  # speed limit through the junction (internal lanes), m/s
-    pedestrian: bool = False     # a crossing
+    pedestrian: bool = False     # a pedestrian crossing (from a walking area)
+    crossing_m: float = 0.0      # its length
 
 
 @dataclass
@@ -135,8 +136,11 @@ def read_network(net_path: str, detector_paths: list[str] = ()) -> Network:
         jlinks: list[ET.Element] = []
         for lane in inc:
             for c in by_lane.get(lane, []):
-                to = c.get("to")
-                if edges.get(to, {}).get("function") == "walkingarea":
+                to_fn = edges.get(c.get("to"), {}).get("function")
+                from_fn = edges.get(c.get("from"), {}).get("function")
+                # SUMO's request table: no links into walking areas, and from a walking
+                # area only the crossings (as sumolib's Node.getLinkIndex counts them)
+                if to_fn == "walkingarea" or (from_fn == "walkingarea" and to_fn != "crossing"):
                     continue
                 jlinks.append(c)
         requests = {int(r.get("index")): (r.get("foes"), r.get("response"))
@@ -160,13 +164,20 @@ def read_network(net_path: str, detector_paths: list[str] = ()) -> Network:
             src, dst = lanes[fl]["shape"], lanes.get(tlane, {}).get("shape") or []
             if not path:
                 path = [src[-1]] + ([dst[0]] if dst else [])
+            crossing = edges.get(c.get("to"), {}).get("function") == "crossing"
+            if crossing:        # a pedestrian crossing: its path is the crossing itself
+                path = list(lanes[tlane]["shape"])
+                src = path
             link = Link(int(c.get("linkIndex")), jid, k, c.get("from"), fl, tlane,
                         TURN_OF_DIR.get(c.get("dir", "s"), THROUGH), path, _heading(src),
-                        lanes[fl]["speed"], edges[c.get("from")]["priority"], inside)
+                        lanes[fl]["speed"], edges[c.get("from")]["priority"], inside,
+                        pedestrian=crossing,
+                        crossing_m=lanes[tlane]["length"] if crossing else 0.0)
             sig = signals[tl]
             jl.append((k, link, sig))
             sig.links.append(link)
-            sig.lanes[fl] = lanes[fl]["length"]
+            if not crossing:
+                sig.lanes[fl] = lanes[fl]["length"]
             sig.position = (float(j.get("x")), float(j.get("y")))
         for k, a, sig in jl:
             foes, resp = requests.get(k, ("", ""))

@@ -74,8 +74,8 @@ class SignalStates:
         for gid, idx in self.links.items():
             a = aspects[gid]
             c = "G" if a in GREENS else SUMO_CHAR[a]
-            if gid in self.peds and a == A.FLASH_RED:
-                c = "r"
+            if gid in self.peds and a not in GREENS:
+                c = "r"             # don't walk, flashing don't walk, dark: do not start
             for i in idx:
                 char[i] = c
         for (a, b), idx in self.yielding.items():
@@ -267,8 +267,8 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
             steps += 1
             arrived += ls.simulation.getArrivedNumber()
             t = ls.simulation.getTime()
-        for b in bridges:
-            b.monitor.finish(start_s + t)
+        for b in bridges:       # (a flashing head was last sampled half a step later)
+            b.monitor.finish(start_s + t + (0.5 if b.flashing else 0.0))
         violations = [v for b in bridges for v in b.monitor.violations]
     except (ls.TraCIException, ls.FatalTraCIError) as e:
         raise SilError(f"SUMO stopped: {str(e).strip() or type(e).__name__}") from None

@@ -29,7 +29,8 @@ def generated_fixture(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("nets")
     return {"tee": sumo_nets.t_junction(folder), "uneven": sumo_nets.uneven_corridor(folder),
-            "fiveleg": sumo_nets.skewed_five_leg(folder)}
+            "fiveleg": sumo_nets.skewed_five_leg(folder),
+            "crossings": sumo_nets.t_junction_with_crossings(folder)}
 
 
 @pytest.fixture(scope="session", name="kit")

@@ -30,7 +30,8 @@ def sumo_bin(name: str) -> str:
 
 
 def build(folder: Path, name: str, nodes: list[tuple], edges: list[tuple],
-          flows: list[tuple[str, str, float]], extra_netconvert: tuple = ()) -> Net:
+          flows: list[tuple[str, str, float]], extra_netconvert: tuple = (),
+          walks: list[tuple[str, str, float]] = ()) -> Net:
     """nodes: (id, x, y, type); edges: (id, from, to, lanes, speed[, priority])."""
     folder.mkdir(parents=True, exist_ok=True)
     nod, edg = folder / f"{name}.nod.xml", folder / f"{name}.edg.xml"
@@ -54,7 +55,10 @@ def build(folder: Path, name: str, nodes: list[tuple], edges: list[tuple],
                    'minGap="2.5"/>\n' + "".join(
                        f'  <flow id="f{k}" type="car" begin="0" end="3600" from="{a}" to="{b}" '
                        f'vehsPerHour="{q:g}" departLane="best" departSpeed="max"/>\n'
-                       for k, (a, b, q) in enumerate(flows)) + "</routes>\n")
+                       for k, (a, b, q) in enumerate(flows)) + "".join(
+                       f'  <personFlow id="p{k}" begin="0" end="3600" period="{3600 / q:g}">'
+                       f'<walk from="{a}" to="{b}"/></personFlow>\n'
+                       for k, (a, b, q) in enumerate(walks)) + "</routes>\n")
     cfg = folder / f"{name}.sumocfg"
     cfg.write_text(f"""<configuration>
   <input><net-file value="{net.name}"/><route-files value="{rou.name}"/>
@@ -71,12 +75,15 @@ def _loops(net: Path) -> tuple[list[str], list[tuple[str, str, float]]]:
     root = ET.parse(net).getroot()
     tls = {}
     for c in root.iter("connection"):
-        if c.get("tl") is not None:
+        if c.get("tl") is not None and not c.get("from").startswith(":"):
             tls.setdefault(c.get("tl"), set()).add(f"{c.get('from')}_{c.get('fromLane')}")
-    lengths = {ln.get("id"): float(ln.get("length")) for ln in root.iter("lane")}
+    lengths = {ln.get("id"): float(ln.get("length")) for ln in root.iter("lane")
+               if ln.get("allow") != "pedestrian"}
     loops = []
     for lanes in tls.values():
         for lane in sorted(lanes):
+            if lane not in lengths:
+                continue
             length = lengths[lane]
             loops.append((f"{lane}_d2", lane, length - 2.0))
             if length > 60.0:
@@ -126,3 +133,17 @@ def skewed_five_leg(folder: Path) -> Net:
     flows = [("A_C", "C_B", 300), ("B_C", "C_A", 300), ("N_C", "C_S", 150), ("S_C", "C_N", 150),
              ("NE_C", "C_A", 100)]
     return build(folder, "fiveleg", nodes, edges, flows)
+
+
+def t_junction_with_crossings(folder: Path) -> Net:
+    """The T-junction with sidewalks and signalled pedestrian crossings on every leg."""
+    nodes = [("W", -400, 0, "priority"), ("C", 0, 0, "traffic_light"), ("E", 400, 0, "priority"),
+             ("S", 0, -300, "priority")]
+    edges = [("W_C", "W", "C", 2, 13.89, 3), ("C_W", "C", "W", 2, 13.89, 3),
+             ("E_C", "E", "C", 2, 13.89, 3), ("C_E", "C", "E", 2, 13.89, 3),
+             ("S_C", "S", "C", 1, 11.11), ("C_S", "C", "S", 1, 11.11)]
+    flows = [("W_C", "C_E", 600), ("E_C", "C_W", 500), ("W_C", "C_S", 80), ("E_C", "C_S", 90),
+             ("S_C", "C_E", 120), ("S_C", "C_W", 100)]
+    walks = [("W_C", "C_S", 60), ("E_C", "C_W", 60), ("S_C", "C_E", 40)]
+    return build(folder, "teeped", nodes, edges, flows, ("--sidewalks.guess", "true",
+                                                          "--crossings.guess", "true"), walks)

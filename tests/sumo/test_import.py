@@ -52,7 +52,7 @@ def test_shared_scenarios(tmp_path, kit, scenario, signals):
         assert cfg.intersections[0].plans["coordinated"].cycle_s == 60
 
 
-@pytest.mark.parametrize("name", ["tee", "uneven", "fiveleg"])
+@pytest.mark.parametrize("name", ["tee", "uneven", "fiveleg", "crossings"])
 def test_networks_never_seen(tmp_path, generated, name):
     n = generated[name]
     cfg = _import(tmp_path, n.net, n.detectors, "--routes", n.routes)
@@ -70,6 +70,21 @@ def test_tee_has_a_permissive_left_and_its_protected_stage(tmp_path, generated):
     (a, b), = inter.permissive
     assert (a, b) in inter.intergreen and (b, a) in inter.intergreen
     assert [a] in [list(s.groups) for s in inter.stages]
+
+
+def test_crossings_become_pedestrian_groups(tmp_path, generated):
+    """Signalled crossings: pedestrian groups with a flashing don't walk for the whole
+    crossing, turning traffic giving way to them, walking with the parallel stream."""
+    n = generated["crossings"]
+    cfg = _import(tmp_path, n.net, n.detectors)
+    inter = cfg.intersections[0]
+    peds = [g for g in inter.groups if g.is_pedestrian]
+    assert len(peds) == 3 and all(g.ped_clear_s >= 4 for g in peds)
+    assert any(b == p.id for _, b in inter.permissive for p in peds)
+    main = inter.stage(inter.plans["adaptive"].main_stage)
+    assert any(inter.group(g).is_pedestrian for g in main.groups)
+    assert all(inter.plans["adaptive"].stages[s.id].recall == "ped" for s in inter.stages
+               if any(inter.group(g).is_pedestrian for g in s.groups))
 
 
 def test_uneven_corridor_gets_offsets_for_green_waves(tmp_path, generated):

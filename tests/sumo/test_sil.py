@@ -39,7 +39,7 @@ def _run(tmp_path, sumocfg, *extra):
     return r, ti
 
 
-@pytest.mark.parametrize("name", ["tee", "uneven", "fiveleg"])
+@pytest.mark.parametrize("name", ["tee", "uneven", "fiveleg", "crossings"])
 def test_imports_itself_and_runs_safely(tmp_path, generated, name):
     n = generated[name]
     add, log = _safety_log(tmp_path)
@@ -52,6 +52,8 @@ def test_imports_itself_and_runs_safely(tmp_path, generated, name):
     assert sorted(states) == sorted(n.signals)
     for tls, seq in states.items():
         assert any("G" in s or "g" in s for _, s in seq), tls     # it ran, not just flashed
+    if name == "crossings":                                         # pedestrians got across
+        assert ti.read_text().count("<personinfo ") > 20
 
 
 def test_shared_contract_and_checker(tmp_path, kit):
