@@ -159,11 +159,6 @@ class IntersectionCore:
             return self.t
         return self.last_on[detector]
 
-    def group_aspect(self, group: str) -> int:
-        return self.groups[group].aspect
-
-    def group_green_start(self, group: str) -> int:
-        return self.groups[group].green_start
 
     # -- stepping ---------------------------------------------------------------------
     def step(self, now: float, inputs: Inputs = NO_INPUTS, plan: str | None = None) -> Output:
