@@ -62,7 +62,7 @@ class _Head:
                  "width", "quiet_at", "stepped", "dark_since", "rf_done", "dual_since",
                  "dual_bits", "dual_seen", "dual_done", "g_state", "g_open", "g_start",
                  "g_fall", "g_steady", "a_state", "a_start", "a_fall", "a_dur", "a_sure",
-                 "fdw_pulse", "pend", "row", "iv")
+                 "fdw_pulse", "fdw_wait", "pend", "row", "iv")
 
     def __init__(self, group, flash_lamp: int) -> None:
         self.id, self.g, self.ped = group.id, group, group.kind == PEDESTRIAN
@@ -86,6 +86,7 @@ class _Head:
         # when this amber pulse follows a green, so that it is right of way at once.
         self.a_state, self.a_start, self.a_fall, self.a_dur, self.a_sure = 0, 0.0, 0.0, 0.0, False
         self.fdw_pulse = 0      # this red pulse is flashing don't walk: 2 first, 1 later
+        self.fdw_wait: list | None = None   # a dark-ended red pulse: FDW if the red relights
         self.pend: list[list] = []    # [lamp, rise, fall, "G"|"A", figure]: pulses to classify
         self.row: list | None = None  # right of way now: [start, end, sure]
         self.iv: list[list] = []      # right-of-way intervals still relevant to conflicts
@@ -396,13 +397,19 @@ class SignalMonitor:
             if cur is None:
                 h.row = cur = [t, None, sure]
                 h.iv.append(cur)
+                w = h.fdw_wait
+                if w is not None and bits & R:
+                    # the red relit: the pulse before was flashing don't walk after all
+                    if t - w[1] <= FLASH_GAP_S + EPS:
+                        w[2] = True
+                    h.fdw_wait = None
             elif sure:
                 cur[2] = True
         elif cur is not None:
             cur[1], h.row = t, None
             if not cur[2]:
                 if h.ped and not bits & R and t - cur[0] <= STEADY_S + EPS:
-                    cur[2] = True       # a flashing don't-walk pulse: clearance after all
+                    h.fdw_wait = cur    # flashing don't walk only if the red lights again
                 else:
                     h.iv.remove(cur)    # a flash-mode amber, or the steady don't walk
 
@@ -419,6 +426,17 @@ class SignalMonitor:
                 if (a.id, b.id) in self._conflicting:
                     self._overlap(t, a, b)
 
+    @staticmethod
+    def _window(a: _Head, b: _Head, start: float) -> float:
+        """How long an overlap must last to be a conflict. With a green (or walk) in it,
+        the TS2 window; amber against amber only when both are steady (> STEADY_S): the
+        first pulses of flash mode show every amber at once, and two conflicting change
+        ambers can never overlap in normal operation (every intergreen covers the amber)."""
+        for h in (a, b):
+            if h.bits & G or (h.g_fall is not None and h.g_fall > start + EPS):
+                return CONFLICT_S
+        return STEADY_S + 2 * EPS
+
     def _overlap(self, t: float, a: _Head, b: _Head) -> None:
         key = (a.id, b.id)
         for ia in a.iv:
@@ -430,7 +448,7 @@ class SignalMonitor:
                 seen = self._latch.get(key)
                 if seen is not None and start <= seen + FLASH_GAP_S + EPS:
                     self._latch[key] = max(seen, end)   # the same episode, already reported
-                elif ia[2] and ib[2] and end - start >= CONFLICT_S - EPS:
+                elif ia[2] and ib[2] and end - start >= self._window(a, b, start) - EPS:
                     self._latch[key] = end
                     self._report(t, "conflict", key,
                                  f"{a.id} ({_show(a.bits)}) and {b.id} ({_show(b.bits)}) "
