@@ -16,6 +16,7 @@ from protocols import register_map as rm
 from . import geometry
 from .model import (
     COORDINATED,
+    COUNTING,
     CYCLE_MODES,
     DETECTOR_KINDS,
     FIXED,
@@ -25,6 +26,7 @@ from .model import (
     PED_BUTTON,
     PEDESTRIAN,
     PLAN_MODES,
+    PRESENCE,
     RECALLS,
     Bus,
     Detector,
@@ -50,6 +52,8 @@ from .reader import ConfigError, Problems, Table
 
 TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])", re.ASCII)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+GROUP_KEYS = ("id", "kind", "profile", "amber_s", "red_amber_s", "flash_green_s", "ped_clear_s",
+              "min_green_s", "node", "channels")
 BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
@@ -80,6 +84,18 @@ def loads(text: str, source: str = "<string>") -> GroupConfig:
     return config
 
 
+class Declared(dict):
+    """Valid entries by id, and every id declared (valid or not) in `declared`.
+
+    A reference to a declared id whose entry is invalid is not an error of its own: the
+    entry's own problems are reported, and "not defined" would be wrong.
+    """
+
+    def __init__(self, valid: dict, declared: set[str]):
+        super().__init__(valid)
+        self.declared = declared
+
+
 def _unique(tables: list[Table], what: str) -> list[tuple[Table, str]]:
     out, seen = [], set()
     for t in tables:
@@ -97,12 +113,13 @@ def _unique(tables: list[Table], what: str) -> list[tuple[Table, str]]:
 
 def _group(root: Table, source: str) -> GroupConfig | None:
     name = root.get_str("name")
-    buses = [_bus(t, i) for t, i in _unique(root.get_tables("bus", required=True), "bus")]
+    bus_tables = _unique(root.get_tables("bus", required=True), "bus")
+    buses = [_bus(t, i) for t, i in bus_tables]
     areas = []
     for t, ident in _unique(root.get_tables("parking_area"), "parking area"):
         areas.append(ParkingArea(ident, t.get_str("name", ident)))
         t.finish()
-    bus_ids = {b.id for b in buses if b}
+    bus_ids = {i for _, i in bus_tables}      # declared: a bad bus is reported once
     area_ids = {a.id for a in areas}
     inters = [_intersection(t, i, bus_ids, area_ids)
               for t, i in _unique(root.get_tables("intersection", required=True), "intersection")]
@@ -139,12 +156,14 @@ def _intersection(t: Table, ident: str, bus_ids: set[str], area_ids: set[str]) -
     all_red_s = t.get_seconds("startup_all_red_s", 3.0, lo=1.0, hi=10.0)
     flash_aspect = t.get_str("flash", "amber", choices=("amber", "red"))
 
-    nodes = [_node(nt, nid, bus_ids) for nt, nid in _unique(t.get_tables("node", required=True), "node")]
-    node_map = {n.id: n for n in nodes if n}
+    node_tables = _unique(t.get_tables("node", required=True), "node")
+    nodes = [_node(nt, nid, bus_ids) for nt, nid in node_tables]
+    node_map = Declared({n.id: n for n in nodes if n}, {nid for _, nid in node_tables})
     groups = []
-    for number, (gt, gid) in enumerate(_unique(t.get_tables("group", required=True), "signal group"), 1):
+    group_tables = _unique(t.get_tables("group", required=True), "signal group")
+    for number, (gt, gid) in enumerate(group_tables, 1):
         groups.append(_signal_group(gt, gid, number, profile, node_map))
-    gmap = {g.id: g for g in groups if g}
+    gmap = Declared({g.id: g for g in groups if g}, {gid for _, gid in group_tables})
     _check_channels(t, [g for g in groups if g], node_map)
 
     conflicts = _conflicts(t, gmap)
@@ -154,11 +173,12 @@ def _intersection(t: Table, ident: str, bus_ids: set[str], area_ids: set[str]) -
 
     stages = []
     for st, sid in _unique(t.get_tables("stage", required=True), "stage"):
-        members = st.get_str_list("groups")
+        members = st.get_str_list("groups") or ()
         st.finish()
         for g in members:
             if g not in gmap:
-                st.error("groups", f"names signal group {g!r}, which is not defined")
+                if g not in gmap.declared:
+                    st.error("groups", f"names signal group {g!r}, which is not defined")
         for i, a in enumerate(members):
             for b in members[i + 1:]:
                 if (a, b) in conflicts:
@@ -210,8 +230,8 @@ def _signal_group(t: Table, ident: str, number: int, ip, nodes) -> SignalGroup |
     pname = t.get_str("profile", None, choices=tuple(PROFILES))
     profile = PROFILES.get(pname) if pname else ip
     ped = kind == PEDESTRIAN
-    if profile is None:
-        t.get_seconds("amber_s", 0.0)
+    if profile is None:     # reported once, at the intersection: the keys cannot be checked
+        t.seen.update(GROUP_KEYS)
         t.finish()
         return None
     amber = t.get_seconds("amber_s", 0.0 if ped else profile.amber_s, lo=0.0, hi=AMBER_MAX_S)
@@ -240,7 +260,7 @@ def _signal_group(t: Table, ident: str, number: int, ip, nodes) -> SignalGroup |
                 "crossing length / 1.07 m/s)")
     min_green = t.get_seconds("min_green_s", lo=1.0, hi=120.0)
     node = t.get_str("node")
-    if node is not None and node not in nodes:
+    if node is not None and node not in nodes.declared:
         t.error("node", f"names node {node!r}, which is not defined in this intersection")
     channels = t.get_int_list("channels")
     want = 2 if ped else 3
@@ -276,11 +296,13 @@ def _conflicts(t: Table, groups: dict) -> set[tuple[str, str]]:
     for a in ct.data:
         bs = ct.get_str_list(a)
         if a not in groups:
-            ct.error(a, f"names signal group {a!r}, which is not defined")
+            if a not in groups.declared:
+                ct.error(a, f"names signal group {a!r}, which is not defined")
             continue
         for b in bs:
             if b not in groups:
-                ct.error(a, f"names signal group {b!r}, which is not defined")
+                if b not in groups.declared:
+                    ct.error(a, f"names signal group {b!r}, which is not defined")
             elif b == a:
                 ct.error(a, "a group cannot conflict with itself")
             else:
@@ -298,14 +320,16 @@ def _permissive(t: Table, groups: dict, conflicts: set) -> set[tuple[str, str]]:
     for a in pt.data:
         bs = pt.get_str_list(a)
         if a not in groups:
-            pt.error(a, f"names signal group {a!r}, which is not defined")
+            if a not in groups.declared:
+                pt.error(a, f"names signal group {a!r}, which is not defined")
             continue
         if groups[a].is_pedestrian:
             pt.error(a, f"{a} is a pedestrian group; only vehicle streams give way permissively")
             continue
         for b in bs:
             if b not in groups:
-                pt.error(a, f"names signal group {b!r}, which is not defined")
+                if b not in groups.declared:
+                    pt.error(a, f"names signal group {b!r}, which is not defined")
             elif b == a:
                 pt.error(a, "a group cannot give way to itself")
             elif (a, b) in conflicts:
@@ -331,7 +355,8 @@ def _sumo(t: Table, groups: dict, detectors: set[str]) -> SumoMap | None:
         for g in list(lt.data):
             idx = lt.get_int_list(g)
             if g not in groups:
-                lt.error(g, f"names signal group {g!r}, which is not defined")
+                if g not in groups.declared:
+                    lt.error(g, f"names signal group {g!r}, which is not defined")
                 continue
             for i in idx:
                 if i in owner:
@@ -365,7 +390,8 @@ def _geometry(t: Table, groups: dict) -> dict[tuple[str, str], float]:
         for gid in list(speeds.data):
             st = speeds.get_table(gid)
             if gid not in groups:
-                speeds.error(gid, f"names signal group {gid!r}, which is not defined")
+                if gid not in groups.declared:
+                    speeds.error(gid, f"names signal group {gid!r}, which is not defined")
                 continue
             if st is not None:
                 overrides[gid] = {
@@ -380,14 +406,16 @@ def _geometry(t: Table, groups: dict) -> dict[tuple[str, str], float]:
             continue
         row = gt.get_table(a)
         if a not in groups:
-            gt.error(a, f"names signal group {a!r}, which is not defined")
+            if a not in groups.declared:
+                gt.error(a, f"names signal group {a!r}, which is not defined")
             continue
         if row is None:
             continue
         for b in list(row.data):
             cell = row.get_table(b)
             if b not in groups:
-                row.error(b, f"names signal group {b!r}, which is not defined")
+                if b not in groups.declared:
+                    row.error(b, f"names signal group {b!r}, which is not defined")
                 continue
             if cell is None:
                 continue
@@ -408,21 +436,25 @@ def _geometry(t: Table, groups: dict) -> dict[tuple[str, str], float]:
 def _intergreen(t: Table, groups: dict, conflicts: set, geom: dict,
                 permissive: set | frozenset = frozenset()) -> dict[tuple[str, str], float]:
     out = dict(geom)
+    given_in = {pair: "geometry" for pair in geom}
     it = t.get_table("intergreen")
     if it is not None:
         for a in list(it.data):
             row = it.get_table(a)
             if a not in groups:
-                it.error(a, f"names signal group {a!r}, which is not defined")
+                if a not in groups.declared:
+                    it.error(a, f"names signal group {a!r}, which is not defined")
                 continue
             if row is None:
                 continue
             for b in list(row.data):
                 v = row.get_seconds(b, lo=0.0, hi=120.0)
                 if b not in groups:
-                    row.error(b, f"names signal group {b!r}, which is not defined")
+                    if b not in groups.declared:
+                        row.error(b, f"names signal group {b!r}, which is not defined")
                 elif v is not None:
                     out[(a, b)] = v
+                    given_in[(a, b)] = "intergreen"
             row.finish()
     where = "intergreen" if it is not None else "conflicts"
     for a, b in sorted(conflicts):
@@ -438,8 +470,9 @@ def _intergreen(t: Table, groups: dict, conflicts: set, geom: dict,
                     f"[intersection.intergreen] {a} = {{ {b} = … }} or its geometry)")
     for (a, b), v in sorted(out.items()):
         if (a, b) not in conflicts and (a, b) not in paired:
-            t.error(f"intergreen.{a}.{b}", f"{a} and {b} are not listed as conflicting; add "
-                    "them to [intersection.conflicts] or remove the intergreen")
+            where = given_in[(a, b)]
+            t.error(f"{where}.{a}.{b}", f"{a} and {b} are not listed as conflicting; add "
+                    f"them to [intersection.conflicts] or remove the {where} entry")
         elif a in groups and v < groups[a].change_s:
             g = groups[a]
             what = "flashing don't walk" if g.is_pedestrian else "amber"
@@ -451,7 +484,7 @@ def _intergreen(t: Table, groups: dict, conflicts: set, geom: dict,
 def _detector(t: Table, ident: str, number: int, groups: dict, nodes: dict, areas: set) -> Detector | None:
     kind = t.get_str("kind", choices=DETECTOR_KINDS)
     node = t.get_str("node")
-    if node is not None and node not in nodes:
+    if node is not None and node not in nodes.declared:
         t.error("node", f"names node {node!r}, which is not defined in this intersection")
     inp = t.get_int("input", lo=0)
     calls = t.get_str_list("calls", ())
@@ -459,7 +492,14 @@ def _detector(t: Table, ident: str, number: int, groups: dict, nodes: dict, area
     for key, names in (("calls", calls), ("extends", extends)):
         for g in names:
             if g not in groups:
-                t.error(key, f"names signal group {g!r}, which is not defined")
+                if g not in groups.declared:
+                    t.error(key, f"names signal group {g!r}, which is not defined")
+    if kind in (PRESENCE, COUNTING):
+        for key, names in (("calls", calls), ("extends", extends)):
+            for g in names:
+                if g in groups and groups[g].is_pedestrian:
+                    t.error(key, f"a {kind} detector is a vehicle detector; {g} is a pedestrian "
+                            "group (pedestrians are called by a ped_button)")
     if kind == PED_BUTTON:
         for g in calls:
             if g in groups and not groups[g].is_pedestrian:
@@ -541,6 +581,12 @@ def _plan(t: Table, ident: str, inter: Intersection | None, stage_ids: list[str]
         t.error("offset_s", f"is {offset:g} s; the offset must be shorter than the cycle ({cycle:g} s)")
     if main is not None and st is not None and main not in stages:
         t.error("main_stage", f"stage {main} is not part of this plan")
+    if inter is not None and stages and None not in stages.values():
+        served = {g for sid in stages for g in inter.stage(sid).groups}
+        for g in inter.groups:
+            if g.id not in served:
+                t.error("stages", f"signal group {g.id} is in none of this plan's stages, "
+                        "so it would never be served while the plan runs")
     t.finish()
     if None in (mode, offset, main) or None in stages.values() or t.problems.items and inter is None:
         return None
@@ -563,7 +609,8 @@ def _stage_plan(t: Table, sid: str, mode: str | None, inter: Intersection | None
     recall = t.get_str("recall", "none", choices=RECALLS)
     if mode == FIXED:
         if green is None:
-            t.error("green_s", "is required in a fixed-time plan")
+            if not t.has("green_s"):        # a bad value is reported already
+                t.error("green_s", "is required in a fixed-time plan")
         elif green < floor:
             t.error("green_s", f"is {green:g} s, shorter than the minimum green of its groups "
                     f"({floor:g} s)")
@@ -573,7 +620,7 @@ def _stage_plan(t: Table, sid: str, mode: str | None, inter: Intersection | None
         if green is not None:
             t.error("green_s", f"belongs to fixed-time plans; an {mode} stage has "
                     "min_green_s / max_green_s")
-        if max_green is None:
+        if max_green is None and not t.has("max_green_s"):
             t.error("max_green_s", f"is required in an {mode} plan")
         if min_green is not None and min_green < floor:
             t.error("min_green_s", f"is {min_green:g} s, shorter than the minimum green of its "

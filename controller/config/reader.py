@@ -109,7 +109,9 @@ class Table:
             self.error(name, f"must be a whole number, not {_type_name(v)}")
             return None if default is _MISSING else default
         if (lo is not None and v < lo) or (hi is not None and v > hi):
-            self.error(name, f"must be between {lo} and {hi}; got {v}")
+            rng = (f"between {lo} and {hi}" if lo is not None and hi is not None
+                   else f"at least {lo}" if lo is not None else f"at most {hi}")
+            self.error(name, f"must be {rng}; got {v}")
             return None if default is _MISSING else default
         return v
 

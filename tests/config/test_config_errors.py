@@ -2,9 +2,7 @@
 
 Every test asserts that a ConfigError is raised (any other exception fails the test, see
 cfgtools.problems_of), that a problem names the right key path, and that its message
-says what is wrong. Tests marked xfail document loader defects reported to the loader's
-owner; remove the marker together with the fix (strict: a fixed defect fails the run
-until the marker goes).
+says what is wrong.
 """
 
 import pytest
@@ -16,10 +14,6 @@ CORRIDOR = example_text("corridor.toml")
 
 EUI = "intersection[haupt-bahnhof]"
 USI = "intersection[main-5th]"
-
-
-def loader_bug(reason: str):
-    return pytest.mark.xfail(strict=True, reason=f"loader defect, reported: {reason}")
 
 
 # -- unknown keys ---------------------------------------------------------------------------
@@ -101,38 +95,23 @@ MISSING = {
     "schedule.plan": ('plan = "fest"                # fixed time, 80 s\n', "", "schedule[1].plan"),
     "name": ('name = "Musterstadt — Hauptstraße / Bahnhofstraße"\n', "", "name"),
 }
-CRASHES = {"stage.groups": "#1 TypeError: iterating None (get_str_list of a missing key)"}
-# A missing key drops the whole bus/node/group, and each reference to it is then reported
-# as "not defined" too; a missing profile reports every group key as unknown.
-NOISY = {"bus.port": "#11", "node.address": "#11", "node.bus": "#11", "group.kind": "#11",
-         "group.min_green_s": "#11", "group.node": "#11", "group.channels": "#11",
-         "intersection.profile": "#2"}
 # Here the follow-on problems are true: a node or group without an id cannot be named, a
 # stage without groups leaves its group in no stage, a cell without clear_m gives no
 # intergreen for its pair.
 FOLLOW_ON_IS_TRUE = {"node.id", "group.id", "stage.groups", "geometry.clear_m"}
 
 
-def _missing_params(noisy: dict, leave_out=()):
-    out = []
-    for key, (old, new, path) in MISSING.items():
-        if key in leave_out:
-            continue
-        marks = []
-        if key in CRASHES:
-            marks = [loader_bug(CRASHES[key])]
-        elif key in noisy:
-            marks = [loader_bug(f"{noisy[key]} follow-on problems after a missing {key}")]
-        out.append(pytest.param(old, new, path, id=key, marks=marks))
-    return out
+def _missing_params(leave_out=()):
+    return [pytest.param(old, new, path, id=key) for key, (old, new, path) in MISSING.items()
+            if key not in leave_out]
 
 
-@pytest.mark.parametrize("old, new, path", _missing_params({}))
+@pytest.mark.parametrize("old, new, path", _missing_params())
 def test_missing_required_key(tmp_path, old, new, path):
     find(problems_of(tmp_path, edit(EU, (old, new))), path, "is required")
 
 
-@pytest.mark.parametrize("old, new, path", _missing_params(NOISY, FOLLOW_ON_IS_TRUE))
+@pytest.mark.parametrize("old, new, path", _missing_params(FOLLOW_ON_IS_TRUE))
 def test_missing_required_key_is_the_only_problem(tmp_path, old, new, path):
     only(problems_of(tmp_path, edit(EU, (old, new))), path, "is required")
 
@@ -196,7 +175,6 @@ def test_intergreen_for_pair_that_does_not_conflict(tmp_path):
     only(problems_of(tmp_path, text), f"{USI}.intergreen.ph4.ped4", "not listed as conflicting")
 
 
-@loader_bug("#6 the path says intergreen.K3.F1 although the value came from geometry.K3.F1")
 def test_geometry_for_pair_that_does_not_conflict_names_the_geometry_key(tmp_path):
     text = edit(EU, ("  F2 = { clear_m = 26, entry_m = 1.5 }    # 3 + 3.2",
                      "  F1 = { clear_m = 9, entry_m = 1 }\n"
@@ -299,7 +277,6 @@ def test_input_used_twice(tmp_path):
          "input 0 of node lsa-1 is already wired to D11")
 
 
-@loader_bug("#5 get_int with only a lower bound says 'must be between 0 and None'")
 def test_negative_input(tmp_path):
     text = edit(EU, ("  input = 0\n", "  input = -1\n"))
     p = only(problems_of(tmp_path, text), f"{EUI}.detector[D11].input")
@@ -312,7 +289,6 @@ def test_ped_button_calling_a_vehicle_group(tmp_path):
          "pedestrian button calls pedestrian groups", "K3 is a vehicle group")
 
 
-@loader_bug("#8 missing check: a vehicle loop may call a pedestrian group")
 def test_vehicle_loop_calling_a_pedestrian_group(tmp_path):
     text = edit(EU, ('  input = 3\n  calls = ["K3"]', '  input = 3\n  calls = ["F1"]'))
     only(problems_of(tmp_path, text), f"{EUI}.detector[D31].calls", "F1")
@@ -389,7 +365,6 @@ def test_group_in_no_stage(tmp_path):
          "signal group F1 is in no stage", "never be served")
 
 
-@loader_bug("#9 missing check: a fixed plan that leaves out a stage never serves its groups")
 def test_fixed_plan_that_never_serves_a_group(tmp_path):
     text = edit(EU, ("  Ph2 = { green_s = 8 }\n", ""))
     only(problems_of(tmp_path, text), f"{EUI}.plan[fest].stages", "K2")
@@ -476,7 +451,6 @@ def test_green_not_a_multiple_of_a_tenth(tmp_path):
          "must be a multiple of 0.1 s", "8.05")
 
 
-@loader_bug("#10 a bad green_s/max_green_s is then also reported as missing")
 @pytest.mark.parametrize("old, new, path", [
     ("Ph2 = { green_s = 8 }", "Ph2 = { green_s = 8.05 }", f"{EUI}.plan[fest].stages.Ph2.green_s"),
     ("Ph2 = { max_green_s = 15 }", "Ph2 = { max_green_s = 999 }",
@@ -492,8 +466,6 @@ def test_unknown_key_in_a_stage_keeps_the_stage(tmp_path):
     only(problems_of(tmp_path, text), f"{EUI}.stage[Ph2].colour", "unknown key")
 
 
-@loader_bug("#11 one bad value drops the group/node, and every reference to it is then "
-            "reported as 'not defined'")
 @pytest.mark.parametrize("old, new, path", [
     ("  min_green_s = 10\n", "  min_green_s = 200\n", f"{EUI}.group[K1].min_green_s"),
     ("  address = 1\n", "  address = 0\n", f"{EUI}.node[lsa-1].address"),

@@ -191,8 +191,6 @@ def test_values_of_the_wrong_type_and_unknown_keys_give_config_errors(case):
     check_outcome(dumps(doc))
 
 
-@pytest.mark.xfail(strict=False, reason="loader defects #1 (removed required keys crash) and "
-                   "#3 (nan/inf/0 m/s/huge numbers crash or load); remove once fixed")
 @given(mutated())
 def test_any_mutation_gives_a_config_or_a_config_error(case):
     _, doc = case
