@@ -15,6 +15,11 @@ from protocols import safety_tables
 from .config.model import PARKING_BAY, GroupConfig, Intersection, Node, SignalGroup
 from .config.model import Detector as DetectorCfg
 
+# The node's own start-up all-red is this much shorter than the controller's, so that poll
+# latency never makes the node refuse the controller's first red+amber or green.
+ALL_RED_MARGIN_MS = 500
+MIN_ALL_RED_MS = 1000              # the node's floor (protocols.safety_tables.STARTUP_RANGES)
+
 
 def ms(seconds: float) -> int:
     return int(round(seconds * 1000))
@@ -33,7 +38,8 @@ class NodeLayout:
         return {g.id: i for i, g in enumerate(self.groups)}
 
     def safety_tables(self) -> dict:
-        """The node's guard tables in the protocols.safety_tables format."""
+        """The node's guard tables in the protocols.safety_tables format, with its start-up
+        timing (boot flash, all-red) so that the CRC the node reports covers that too."""
         inter = self.intersection
         idx = self.group_index
         groups = [{"id": g.id, "kind": g.kind, "amber_ms": ms(g.amber_s),
@@ -46,7 +52,10 @@ class NodeLayout:
         intergreen = sorted((idx[a], idx[b], ms(v)) for (a, b), v in inter.intergreen.items()
                             if a in idx and b in idx)
         return {"groups": groups, "conflicts": [list(c) for c in conflicts],
-                "intergreen_ms": [list(x) for x in intergreen]}
+                "intergreen_ms": [list(x) for x in intergreen],
+                "startup_flash_ms": ms(inter.startup_flash_s),
+                "all_red_ms": max(MIN_ALL_RED_MS,
+                                  ms(inter.startup_all_red_s) - ALL_RED_MARGIN_MS)}
 
     def safety_crc(self) -> int:
         return safety_tables.crc(self.safety_tables())

@@ -1,7 +1,9 @@
 """A node's configuration file (node.json) from the intersection-group configuration.
 
 The node's guard tables come from `node_layout.NodeLayout.safety_tables()`, with their
-CRC, so the node and the cabinet agree by construction. Pins: output channels, lamp
+CRC, so the node and the cabinet agree by construction; they carry the node's start-up
+timing too (startup_flash_ms, all_red_ms: node.json has no separate `startup` section any
+more, the firmware refuses one). Pins: output channels, lamp
 feedback, detector and bay inputs are given GPIO numbers in channel order from the
 board's free pins (the UART, DE, maintenance and status-LED pins are reserved).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 from protocols import safety_tables
 
 from .config.model import GroupConfig
+from .node_layout import ALL_RED_MARGIN_MS as ALL_RED_MARGIN_MS  # re-exported (was here)
 from .node_layout import NodeLayout, layouts
 
 MAX_PIN = 48                       # GPIO numbers the node accepts (ESP32-S3: 0..48)
@@ -18,9 +21,6 @@ UART = {"uart": 2, "tx": 17, "rx": 16, "de": 4}
 MAINTENANCE_PIN = 0
 STATUS_LED = 2
 RESERVED = {UART["tx"], UART["rx"], UART["de"], MAINTENANCE_PIN, STATUS_LED}
-ALL_RED_MARGIN_MS = 500            # the node's own all-red is this much shorter than the
-                                   # controller's, so poll latency never makes it refuse
-                                   # the controller's first red+amber
 
 
 class ProvisionError(Exception):
@@ -66,9 +66,6 @@ def node_document(layout: NodeLayout, config: GroupConfig, comm_timeout_ms: int 
         "detectors": detectors,
         "bays": bays,
         "interval_s": 60,
-        "startup": {"flash_ms": int(round(inter.startup_flash_s * 1000)),
-                    "all_red_ms": max(1000, int(round(inter.startup_all_red_s * 1000))
-                                      - ALL_RED_MARGIN_MS)},
         "safety": tables,
     }
 

@@ -10,20 +10,35 @@ Input, a plain dict (other keys are ignored and not covered by the CRC):
                  "amber_ms": 3000, "red_amber_ms": 2000, "flash_green_ms": 3000,
                  "min_green_ms": 5000, "clearance_ms": 0}, ...],   # list order = local index
      "conflicts": [[i, j], ...],          # local indices; (i, j) implies (j, i)
-     "intergreen_ms": [[i, j, ms], ...]}  # ordered: end of green of i -> start of green of j
+     "intergreen_ms": [[i, j, ms], ...],  # ordered: end of green of i -> start of green of j
+     "startup_flash_ms": 6000,            # optional, with all_red_ms: the node's minimum
+     "all_red_ms": 2500}                  # boot flash and its start-up all-red
 
 Missing timing keys count as 0. `clearance_ms` is what follows the end of green before the
 group is at steady red: the red clearance after amber (NTCIP redClear) for vehicles and
 arrows, the pedestrian clearance shown as FLASH_RED (US flashing don't walk) for pedestrians
 (0 where pedestrians clear with flashing green, before the end of green).
 
-Encoding (big-endian), version 1:
+`startup_flash_ms` (4000..11000, TS2) and `all_red_ms` (1000..60000) come together or not
+at all. They are the node's start-up timing, in the tables so that the CRC covers them:
+the controller's identity check then also proves that the node will flash and hold all red
+as long as the cabinet was provisioned for. Tables without them mean the firmware's
+defaults (5000 and 3000 ms).
+
+Encoding (big-endian), version 1 (tables without start-up times):
 
     b"SCST" 0x01  n_groups:u8
     per group, in list order: kind:u8 (vehicle 0, pedestrian 1, arrow 2)
         id_len:u8 id:utf-8  amber red_amber flash_green min_green clearance: u32 each
     n_conflicts:u16  (i:u8 j:u8) with i < j, sorted, without duplicates
     n_intergreen:u16 (i:u8 j:u8 ms:u32) sorted, without exact duplicates
+
+Version 2 (tables with start-up times): the same with 0x02 for the version byte, followed by
+
+    startup_flash_ms:u32 all_red_ms:u32
+
+so the CRC of tables without start-up times is what it always was (version 1), and tables
+that differ only in their start-up times never share an encoding.
 
 The encoding does not depend on key order, on the direction a conflict is written in, or on
 repeated entries; it is total for anything that `validate` accepts and raises ValueError
@@ -34,7 +49,10 @@ import binascii
 import struct
 
 MAGIC = b"SCST"
-VERSION = 1
+VERSION = 1                 # tables without start-up times
+VERSION_STARTUP = 2         # tables with startup_flash_ms and all_red_ms
+STARTUP = ("startup_flash_ms", "all_red_ms")
+STARTUP_RANGES = ((4000, 11000), (1000, 60000))    # TS2: start-up flash 4-11 s
 KINDS = ("vehicle", "pedestrian", "arrow")
 TIMES = ("amber_ms", "red_amber_ms", "flash_green_ms", "min_green_ms", "clearance_ms")
 
@@ -75,7 +93,8 @@ def _u8(v):
 def encode(tables):
     """The canonical bytes of `tables` (see the module docstring)."""
     groups = tables.get("groups", ())
-    parts = [MAGIC, bytes((VERSION,)), _u8(len(groups))]
+    startup = has_startup(tables)
+    parts = [MAGIC, bytes((VERSION_STARTUP if startup else VERSION,)), _u8(len(groups))]
     for g in groups:
         kind = g.get("kind")
         if kind not in KINDS:
@@ -94,7 +113,15 @@ def encode(tables):
     parts.append(struct.pack(">H", len(inter)))
     for i, j, ms in inter:
         parts.append(_u8(i) + _u8(j) + _u32(ms))
+    if startup:
+        for key in STARTUP:
+            parts.append(_u32(tables.get(key)))
     return b"".join(parts)
+
+
+def has_startup(tables):
+    """True if the tables carry start-up times (either key: encode then needs both)."""
+    return STARTUP[0] in tables or STARTUP[1] in tables
 
 
 def crc(tables):
@@ -184,6 +211,13 @@ def validate(tables):
             return f"conflict {pair}: index out of range"
         if pair[0] == pair[1]:
             return f"conflict {pair}: a group cannot conflict with itself"
+    if has_startup(tables):
+        for k in range(2):
+            key = STARTUP[k]
+            lo, hi = STARTUP_RANGES[k]
+            v = tables.get(key)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                return f"{key} must be an integer {lo}..{hi} (with {STARTUP[1 - k]})"
     seen: dict = {}
     for t in tables.get("intergreen_ms", ()):
         if not isinstance(t, (list, tuple)) or len(t) != 3:

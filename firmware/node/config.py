@@ -159,6 +159,9 @@ def _tables(cfg, d):
             raise Bad(rm.CFG_OTHER, "group %s needs red and amber outputs" % hw.id)
         if hw.kind == "pedestrian" and hw.red is None:
             raise Bad(rm.CFG_OTHER, "group %s needs a red output" % hw.id)
+    if safety_tables.has_startup(tables):   # validated, and covered by the CRC
+        cfg.startup_flash_ms = tables["startup_flash_ms"]
+        cfg.all_red_ms = tables["all_red_ms"]
     cfg.tables = tables
 
 
@@ -177,9 +180,9 @@ def _rest(cfg, d):
         raise Bad(rm.CFG_TOO_MANY, "at most %d detectors and %d bays" % (
             rm.MAX_DETECTORS, rm.MAX_BAYS))
     cfg.interval_s = _get(d, "interval_s", int, 60, 1, 3600)
-    st = _get(d, "startup", dict, {})
-    cfg.startup_flash_ms = _get(st, "flash_ms", int, 5000, 4000, 11000)
-    cfg.all_red_ms = _get(st, "all_red_ms", int, 3000, 1000, 60000)
+    if "startup" in d:
+        # Written for older firmware: its times would be ignored, not covered by the CRC.
+        raise Bad(rm.CFG_OTHER, "startup: now safety.startup_flash_ms and safety.all_red_ms")
     gu = _get(d, "guard", dict, {})
     cfg.refusal_limit = _get(gu, "refusal_limit", int, 5, 1, 1000)
     cfg.refusal_window_ms = _get(gu, "refusal_window_ms", int, 10000, 100, 3600000)

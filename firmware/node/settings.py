@@ -27,8 +27,8 @@ class Config:
         self.detectors = []  # type: list[Detector]
         self.bays = []  # type: list[Bay]
         self.interval_s = 60
-        self.startup_flash_ms = 5000
-        self.all_red_ms = 3000
+        self.startup_flash_ms = 5000    # safety.startup_flash_ms, else this default
+        self.all_red_ms = 3000          # safety.all_red_ms, else this default
         self.refusal_limit = 5
         self.refusal_window_ms = 10000
         self.defer_ms = 250

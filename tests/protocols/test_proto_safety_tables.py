@@ -24,7 +24,19 @@ def _tables():
 
 # Pinned: if this changes, the encoding changed and every provisioned node's SAFETY_CRC
 # with it. Bump safety_tables.VERSION when that is intended.
+# Tables without start-up times still encode as version 1: this number has not changed
+# since version 1 (start-up times were added as version 2 so that it would not).
 GOLDEN_CRC = 0x224B9C7D
+# The same tables with startup_flash_ms 6000 and all_red_ms 2500 (version 2), as the
+# controller provisions them since the start-up timing is covered by the CRC.
+GOLDEN_CRC_V2 = 0x6551D635
+
+
+def _with_startup(t=None, flash=6000, all_red=2500):
+    t = _tables() if t is None else t
+    t["startup_flash_ms"] = flash
+    t["all_red_ms"] = all_red
+    return t
 
 
 def _reordered(t):
@@ -251,3 +263,45 @@ def test_helpers():
     assert st.intergreen_table(t)[(2, 1)] == 9000
     assert st.clearing_ms(t["groups"][0]) == 4000
     assert st.clearing_ms(t["groups"][2]) == 7000
+
+
+# --- start-up times (version 2) -----------------------------------------------------------
+
+def test_golden_crc_v2():
+    assert st.crc(_with_startup()) == GOLDEN_CRC_V2, hex(st.crc(_with_startup()))
+
+
+def test_v2_is_v1_plus_the_startup_times():
+    v1 = st.encode(_tables())
+    v2 = st.encode(_with_startup())
+    assert v1[4] == st.VERSION == 1 and v2[4] == st.VERSION_STARTUP == 2
+    assert v2[5:] == v1[5:] + bytes((0, 0, 0x17, 0x70, 0, 0, 0x09, 0xC4))   # 6000, 2500
+    assert st.validate(_with_startup()) is None
+
+
+def test_startup_times_change_the_crc():
+    base = st.crc(_with_startup())
+    assert st.crc(_tables()) != base
+    assert st.crc(_with_startup(flash=6001)) != base
+    assert st.crc(_with_startup(all_red=2501)) != base
+    assert st.crc(_with_startup(flash=2500, all_red=6000)) != base   # order matters
+
+
+def test_startup_times_validated_together():
+    assert st.validate(_with_startup(flash=4000, all_red=1000)) is None
+    assert st.validate(_with_startup(flash=11000, all_red=60000)) is None
+    assert "startup_flash_ms" in st.validate(_with_startup(flash=3999))
+    assert "startup_flash_ms" in st.validate(_with_startup(flash=11001))
+    assert "all_red_ms" in st.validate(_with_startup(all_red=999))
+    assert "all_red_ms" in st.validate(_with_startup(flash=True))
+    t = _tables()
+    t["startup_flash_ms"] = 6000
+    assert "all_red_ms" in st.validate(t)
+    t = _tables()
+    t["all_red_ms"] = 2500
+    assert "startup_flash_ms" in st.validate(t)
+
+
+def test_startup_times_reordered_tables_encode_alike():
+    t = _with_startup()
+    assert st.encode(_with_startup(_reordered(_tables()))) == st.encode(t)

@@ -44,7 +44,8 @@ def pedestrian(gid, profile="EU"):
 def tables(profile="EU"):
     t = {"groups": [vehicle("V1", profile), vehicle("V2", profile), pedestrian("P1", profile)],
          "conflicts": [[0, 1], [1, 2]],
-         "intergreen_ms": [[0, 1, 5000], [1, 0, 6000], [1, 2, 5000], [2, 1, 8000]]}
+         "intergreen_ms": [[0, 1, 5000], [1, 0, 6000], [1, 2, 5000], [2, 1, 8000]],
+         "startup_flash_ms": 5000, "all_red_ms": 3000}
     t["crc"] = safety_tables.crc(t)
     return t
 
@@ -67,7 +68,6 @@ def node_json(profile="EU", feedback=True, detectors=True, bays=True):
         "maintenance": {"pin": 0, "active_low": True},
         "groups": groups,
         "interval_s": 60,
-        "startup": {"flash_ms": 5000, "all_red_ms": 3000},
         "guard": {"refusal_limit": 5, "refusal_window_ms": 10000},
         "watchdog": {"wdt_ms": 5000, "boot_limit": 3, "stable_s": 30},
         "safety": tables(profile),

@@ -6,6 +6,7 @@ from node import bootmode, config
 
 from fx import clear_pins, eq, level, node_json
 from protocols import register_map as rm
+from protocols import safety_tables
 
 
 def setup():
@@ -116,14 +117,41 @@ def test_pin_used_twice():
 
 def test_ranges():
     d = node_json()
-    d["startup"]["flash_ms"] = 2000                     # TS2: start-up flash 4..11 s
-    eq(code(d), rm.CFG_OTHER)
+    d["safety"]["startup_flash_ms"] = 2000              # TS2: start-up flash 4..11 s
+    eq(code(d), rm.CFG_INVALID_TABLES)
     d = node_json()
     d["bays"][1]["free_cm"] = 50                        # below occupied_cm
     eq(code(d), rm.CFG_OTHER)
     d = node_json()
     d["guard"]["defer_ms"] = 1001
     eq(code(d), rm.CFG_OTHER)
+
+
+def test_startup_times_come_from_the_tables():
+    d = node_json()
+    d["safety"]["startup_flash_ms"] = 7000
+    d["safety"]["all_red_ms"] = 2500
+    eq(code(d), rm.CFG_CRC_MISMATCH, "covered by the CRC")
+    d["safety"]["crc"] = safety_tables.crc(d["safety"])
+    c = config.parse(d)
+    eq((c.error, c.startup_flash_ms, c.all_red_ms), (rm.CFG_OK, 7000, 2500))
+    d = node_json()
+    del d["safety"]["startup_flash_ms"]
+    del d["safety"]["all_red_ms"]
+    d["safety"]["crc"] = safety_tables.crc(d["safety"])
+    c = config.parse(d)
+    eq((c.error, c.startup_flash_ms, c.all_red_ms), (rm.CFG_OK, 5000, 3000), "defaults")
+    d = node_json()
+    del d["safety"]["all_red_ms"]
+    eq(code(d), rm.CFG_INVALID_TABLES, "both or neither")
+
+
+def test_old_startup_section_is_an_error():
+    d = node_json()
+    d["startup"] = {"flash_ms": 8000, "all_red_ms": 4000}
+    c = config.parse(d)
+    eq(c.error, rm.CFG_OTHER)
+    eq("safety.startup_flash_ms" in c.error_text, True, c.error_text)
 
 
 def test_defer_ms():
