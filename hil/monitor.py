@@ -33,6 +33,7 @@ SHORT_AMBER_S = 2.7         # TS2 short yellow, whatever the configuration says
 STARTUP_FLASH_S = (4.0, 11.0)
 FLASH_GAP_S = 1.2           # a lamp re-lit within this after going dark is flashing
 STEADY_S = 1.0              # a lamp lit longer than this without a break is steady
+FLASH_OFF_S = 0.5           # the dark half of a 1 Hz flash
 QUIET_S = 1.5               # after a change a head times nothing longer than this
 EPS = 1e-6                  # times are sums of 0.1 s steps
 
@@ -215,7 +216,10 @@ class SignalMonitor:
         if bits:
             h.dark_since, h.rf_done = None, False
         elif h.dark_since is None:
-            h.dark_since = t
+            # a head that was flashing (don't walk, green) is dark by design until its
+            # next pulse is due: the dark is timed from then
+            pulsing = h.fdw_pulse or h.g_state == 2
+            h.dark_since = t + (FLASH_OFF_S if pulsing and prev else 0.0)
 
     def _flash_mode(self, t: float) -> bool:
         """Every vehicle head shows only its flash lamp, in pulses or short dark gaps."""

@@ -601,8 +601,10 @@ def _plan(t: Table, ident: str, inter: Intersection | None, stage_ids: list[str]
 def _stage_plan(t: Table, sid: str, mode: str | None, inter: Intersection | None) -> StagePlan | None:
     floor = 0.0
     if inter is not None:
-        floor = max((inter.group(g).min_green_s + inter.group(g).flash_green_s
-                     for g in inter.stage(sid).groups), default=0.0)
+        # minimum green is steady green; a CIS flashing green follows it, inside the
+        # interstage time (Intersection.interstage_s)
+        floor = max((inter.group(g).min_green_s for g in inter.stage(sid).groups),
+                    default=0.0)
     green = t.get_seconds("green_s", None, lo=1.0, hi=300.0)
     min_green = t.get_seconds("min_green_s", floor, lo=1.0, hi=300.0)
     max_green = t.get_seconds("max_green_s", None, lo=1.0, hi=300.0)

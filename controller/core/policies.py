@@ -43,7 +43,8 @@ class Policy:
         return None
 
     def called(self, stage: str, view: StageView) -> bool:
-        return self.plan.stages[stage].recall in ("min", "max") or view.demand(stage)
+        # NTCIP recalls: min and max place a vehicle call, ped a standing pedestrian call
+        return self.plan.stages[stage].recall in ("min", "max", "ped") or view.demand(stage)
 
     def decide(self, view: StageView) -> tuple[str, int] | None:
         raise NotImplementedError
