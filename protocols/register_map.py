@@ -224,8 +224,9 @@ FAULT_WATCHDOG = 0x0040         # the last reset was a watchdog reset
 FAULT_DETECTOR = 0x0080         # any bit in PI_DET_FAULT
 FAULT_BAY = 0x0100              # any bit in PI_BAY_FAULT
 FAULT_POWER = 0x0200            # supply low / brown-out seen
+FAULT_BOOT_LOOP = 0x0400        # boot-loop safe mode: flashing for good (until power cycle)
 FAULT_NAMES = ("guard-refused", "conflict", "red-fail", "lamp-fail", "comm-loss", "config",
-               "watchdog", "detector", "bay", "power")
+               "watchdog", "detector", "bay", "power", "boot-loop")
 
 # Reset causes (RESET_CAUSE).
 RESET_UNKNOWN = 0
@@ -242,7 +243,10 @@ CFG_NO_TABLES = 1           # no safety tables provisioned
 CFG_INVALID_TABLES = 2      # safety_tables.validate() refused them
 CFG_CRC_MISMATCH = 3        # stored CRC differs from safety_tables.crc() of the stored tables
 CFG_TOO_MANY = 4            # more groups/detectors/bays than the hardware has
-CFG_OTHER = 5
+CFG_OTHER = 5               # a missing key, bad type or range, pin used twice, ...
+CFG_UNREADABLE = 6          # no file, not readable, or not JSON (a syntax error)
+CFG_NAMES = ("ok", "no-tables", "invalid-tables", "crc-mismatch", "too-many", "other",
+             "unreadable")
 
 # (kind, first address, count, writable) for every block; everything else is illegal.
 BLOCKS = (

@@ -1,11 +1,12 @@
 """The node configuration file (node.json), read once at boot. Schema: firmware/README.md.
 
 Boot-only code: app.py unloads this module once the node is built; what it reads lives on in
-plain records (settings.py). `load(path)` never raises: it returns a Config whose `error` is register_map.CFG_OK or the
-first problem's CFG_* code (with `error_text` for the console). A config with an error
-never lets the heads follow commands; what could still be read is kept so the node can
-answer the bus (the `modbus` section falls back field by field to its defaults) and flash
-its heads (`groups` with their pins, when that section itself is sound).
+plain records (settings.py). `load(path)` never raises: it returns a Config whose `error` is
+register_map.CFG_OK or the first problem's CFG_* code (CFG_UNREADABLE: no file or not JSON;
+CFG_OTHER: a missing key, bad type or range; ...) with `error_text` for the console. A
+config with an error never lets the heads follow commands; what could still be read is kept
+so the node can answer the bus (the `modbus` section falls back field by field to its
+defaults) and flash its heads (`groups` with their pins, when that section itself is sound).
 """
 
 import json
@@ -228,11 +229,13 @@ def parse(d):
 
 
 def load(path):
+    """CFG_UNREADABLE when there is no file, it cannot be read or it is not JSON (a
+    syntax error, a broken encoding); a file that is JSON is judged by parse()."""
     try:
         with open(path) as f:
             d = json.load(f)
-    except Exception as e:  # noqa: BLE001 - missing file, JSON error: both flash the node
+    except Exception as e:  # noqa: BLE001 - any of those: the node flashes
         cfg = settings.Config()
-        cfg.fail(rm.CFG_OTHER, "cannot read %s: %r" % (path, e))
+        cfg.fail(rm.CFG_UNREADABLE, "cannot read %s: %r" % (path, e))
         return cfg
     return parse(d)

@@ -25,6 +25,7 @@ FW_PATCH = 0
 class Node:
     def __init__(self, cfg, now, sticky_safe=False, reset_cause=0, boot_count=0,
                  maintenance=False):
+        """`sticky_safe`: the boot-loop safe mode (bootmode.BootState.safe)."""
         self.cfg = cfg
         ok = cfg.error == rm.CFG_OK
         self.guard = None
@@ -66,7 +67,11 @@ class Node:
         self.identify = False
         self.bus = None                 # bus.Bus, for its counters
         self.led = None if cfg.status_led is None else board.output_pin(cfg.status_led)
-        if reset_cause == rm.RESET_WATCHDOG:
+        if sticky_safe:
+            # Boot-loop safe mode: say so (not ACK-able) rather than FAULT_WATCHDOG, which
+            # the controller could acknowledge while the node flashes for good.
+            self.modes.faults |= rm.FAULT_BOOT_LOOP
+        elif reset_cause == rm.RESET_WATCHDOG:
             self.modes.faults |= rm.FAULT_WATCHDOG
         self.render()
 

@@ -84,7 +84,7 @@ def test_malformed_json_flashes_and_still_answers() -> None:
     with Board(b'{"node_id": "n1", "modbus": {"address": 1,', clock="virtual") as b:
         b.advance(50)
         status = Cabinet(b, unit=247).read(rm.STATUS_BLOCK, rm.STATUS_BLOCK_COUNT)
-        assert status[rm.CONFIG_ERROR - rm.STATUS_BLOCK] == rm.CFG_OTHER
+        assert status[rm.CONFIG_ERROR - rm.STATUS_BLOCK] == rm.CFG_UNREADABLE
         assert status[rm.MODE - rm.STATUS_BLOCK] == rm.MODE_SAFE
         assert status[rm.FAULTS - rm.STATUS_BLOCK] & rm.FAULT_CONFIG
         assert not any(v for (_, _, p, v) in b.output_log if p in (25, 26, 27))
@@ -149,6 +149,8 @@ def test_boot_loop_ends_in_safe_mode(board: Board) -> None:
     cab = Cabinet(board)
     cab.run(10000)                                            # 4th boot: safe mode
     assert cab.image["mode"] == rm.MODE_SAFE
+    assert cab.image["faults"] & rm.FAULT_BOOT_LOOP
+    assert not cab.image["faults"] & rm.FAULT_WATCHDOG        # (its reset was one)
     cab.run(30000)
     assert cab.image["mode"] == rm.MODE_SAFE, "a safe-mode run does not clear the count"
     board.power_cycle()

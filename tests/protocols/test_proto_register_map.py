@@ -142,7 +142,10 @@ def test_command_regs_and_process_image():
 
 def test_value_tables_are_consistent():
     assert len(rm.MODE_NAMES) == rm.MODE_SAFE + 1
-    assert len(rm.FAULT_NAMES) == 10 and rm.FAULT_POWER == 1 << 9
+    assert len(rm.FAULT_NAMES) == 11 and rm.FAULT_POWER == 1 << 9
+    assert rm.FAULT_BOOT_LOOP == 1 << 10 and rm.FAULT_NAMES[10] == "boot-loop"
+    assert rm.CFG_NAMES[rm.CFG_UNREADABLE] == "unreadable" and rm.CFG_UNREADABLE == 6
+    assert len(rm.CFG_NAMES) == rm.CFG_UNREADABLE + 1
     for m in rm.REQUESTABLE_MODES:
         assert m & rm.CMD_MODE_MASK == m
     assert rm.CMD_ACK_FAULTS & rm.CMD_MODE_MASK == 0

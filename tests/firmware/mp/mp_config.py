@@ -42,19 +42,31 @@ def test_json_error():
     with open("node.json", "w") as f:
         f.write('{"node_id": "x", "modbus": {')
     c = config.load("node.json")
-    eq(c.error, rm.CFG_OTHER)
+    eq(c.error, rm.CFG_UNREADABLE, "a JSON syntax error is not a missing key")
     eq(c.groups, [])
     eq(c.address, 247, "answers on the fallback address")
+    with open("node.json", "wb") as f:
+        f.write(b"\xff\xfe{}")
+    eq(config.load("node.json").error, rm.CFG_UNREADABLE, "not text")
+    with open("node.json", "w") as f:
+        f.write(json.dumps(node_json())[:-1])
+    eq(config.load("node.json").error, rm.CFG_UNREADABLE, "cut short")
+    with open("node.json", "w") as f:
+        f.write(json.dumps(node_json()))
+    eq(config.load("node.json").error, rm.CFG_OK, "the same file, whole")
 
 
 def test_missing_file():
-    eq(config.load("nope.json").error, rm.CFG_OTHER)
+    eq(config.load("nope.json").error, rm.CFG_UNREADABLE)
 
 
 def test_missing_key():
     d = node_json()
     del d["node_id"]
     eq(code(d), rm.CFG_OTHER)
+    with open("node.json", "w") as f:
+        f.write(json.dumps(d))
+    eq(config.load("node.json").error, rm.CFG_OTHER, "readable JSON, a key missing")
     d = node_json()
     del d["groups"][0]["green"]
     eq(code(d), rm.CFG_OTHER)

@@ -253,11 +253,18 @@ def test_config_error_flashes_for_good():
 
 
 def test_safe_mode_after_boot_loop_ignores_the_controller():
-    r = Rig(sticky_safe=True)
+    r = Rig(sticky_safe=True, reset_cause=rm.RESET_WATCHDOG)
     r.command(R, R, R, mode=rm.MODE_RUN)
     r.run(10000)
     eq(r.mode_now(), rm.MODE_SAFE)
     eq(r.read(rm.UPTIME_S, 2)[1], 10)
+    faults = r.read(rm.PI_FAULTS)
+    eq(faults & rm.FAULT_BOOT_LOOP, rm.FAULT_BOOT_LOOP, "boot-loop safe mode says so")
+    eq(faults & rm.FAULT_WATCHDOG, 0, "instead of the watchdog it could acknowledge")
+    r.command(R, R, R, mode=rm.MODE_RUN | rm.CMD_ACK_FAULTS)
+    r.run(100)
+    eq(r.read(rm.PI_FAULTS) & rm.FAULT_BOOT_LOOP, rm.FAULT_BOOT_LOOP, "not acknowledgeable")
+    eq(r.mode_now(), rm.MODE_SAFE)
 
 
 def test_amber_ends_on_the_node_when_commanded_red():
