@@ -69,13 +69,10 @@ class Service:
         self.opts = opts
         self.layouts: dict[str, NodeLayout] = layouts(config)
         self.nodes = {nid: NodeState(lay, opts.offline_cycles) for nid, lay in self.layouts.items()}
-        self.links: dict[str, BusLink] = {}
-        for bus in config.buses:
-            port = opts.ports.get(bus.id, bus.port)
-            self.links[bus.id] = BusLink(bus, port, opts.timeout_s / opts.time_scale,
-                                         opts.retries, opts.time_scale)
-        self.by_bus = {b: [n for n in self.nodes.values() if n.layout.node.bus == b]
-                       for b in self.links}
+        self.ports = {b.id: opts.ports.get(b.id, b.port) for b in config.buses}
+        self.links: dict[str, BusLink] = {}          # opened by run(), in its event loop
+        self.by_bus = {b.id: [n for n in self.nodes.values() if n.layout.node.bus == b.id]
+                       for b in config.buses}
         for n in self.by_bus.values():
             n.sort(key=lambda s: s.layout.node.address)
         self.record = Record(opts.data / "record.sqlite")
@@ -86,7 +83,7 @@ class Service:
         self.why_flash: dict[str, str | None] = {i.id: None for i in config.intersections}
         self.cycles = 0
         self.overruns = 0
-        self.bus_s: dict[str, float] = {b: 0.0 for b in self.links}
+        self.bus_s: dict[str, float] = {b: 0.0 for b in self.by_bus}
         self.latency: list[float] = []
         self.parking: dict[str, dict] = {}
         self.stopping: float | None = None     # when a stop was asked for (street time)
@@ -94,20 +91,24 @@ class Service:
     # -- start-up -----------------------------------------------------------------------
     def budget_report(self) -> list[str]:
         lines = []
-        for bid, link in self.links.items():
-            bus, n = link.bus, len(self.by_bus[bid])
+        for bus in self.config.buses:
+            bid, n = bus.id, len(self.by_bus[bus.id])
             need = poll_wire_s(bus.baud, bus.parity, bus.stopbits, n, TURNAROUND_S)
             frame = f"{bus.baud} {8}{bus.parity}{bus.stopbits}"
             if need > CYCLE_S:
-                lines.append(f"WARNING bus {bid} ({link.port}): {n} nodes at {frame} need "
+                lines.append(f"WARNING bus {bid} ({self.ports[bid]}): {n} nodes at {frame} need "
                              f"{need * 1000:.0f} ms per cycle, more than the 100 ms cycle; "
                              "the cycle will stretch. Raise the baud rate or split the bus.")
             else:
-                lines.append(f"bus {bid} ({link.port}): {n} node(s) at {frame}, "
+                lines.append(f"bus {bid} ({self.ports[bid]}): {n} node(s) at {frame}, "
                              f"{need * 1000:.0f} ms of the 100 ms cycle on the wire")
         return lines
 
     async def _open(self) -> None:
+        scale = self.opts.time_scale
+        for bus in self.config.buses:
+            self.links[bus.id] = BusLink(bus, self.ports[bus.id], self.opts.timeout_s / scale,
+                                         self.opts.retries, scale)
         for bid, link in self.links.items():
             if not await link.connect():
                 log.error("bus %s: %s is not open; its nodes count as silent", bid, link.port)
