@@ -73,8 +73,10 @@ Coils (FC01 read, FC05/FC15 write)
 The cyclic poll is ONE FC23 per node every 100 ms: write POLL_WRITE_COUNT (6) registers at
 POLL_WRITE_ADDR (0), read POLL_READ_COUNT (18) registers at POLL_READ_ADDR (16). Request
 25 bytes, response 41 bytes: 66 characters x 95.5 us (115200 baud, 11 bits) = 6.3 ms, plus
-two 1.75 ms silences = 9.8 ms plus the node's turnaround; 8 nodes fit in 100 ms only if
-each node answers within about 2.5 ms.
+the 1.75 ms silence before the master's next request = 8.1 ms, plus the node's turnaround
+(from the request's last stop bit to the response's first start bit: the node ends a request
+by its length and does not wait for a silence, the master ends the response by its length);
+8 nodes fit in 100 ms only if each node answers within about 4.4 ms.
 
 FC23 applies its write before its read, so in a healthy poll PI_HEARTBEAT already equals the
 HEARTBEAT just written: the node copies HEARTBEAT to PI_HEARTBEAT when it accepts the

@@ -1,8 +1,12 @@
 """The RS-485 Modbus RTU slave: UART bytes in, responses out, DE pin around transmissions.
 
-Receive: bytes are fed to the deframer with the board's us ticks; a frame ends after 3.5
-character times of silence (protocols.modbus_rtu.Deframer), and only frames with a good
-CRC reach the slave. Transmit (half duplex): DE up, write, wait until the last stop bit has
+Receive: bytes are fed to the deframer with the board's us ticks; a request ends as soon
+as it has the length its header implies with a right CRC, when it began at a frame
+boundary, else after 3.5 character times of silence (protocols.modbus_rtu.SlaveDeframer);
+only frames with a good CRC reach the slave. The response may therefore start less than 3.5
+characters after the request (after the node's own processing, about a ms): the master must
+release the line by the end of its last stop bit, as RS-485 transceivers with automatic
+direction control, or a DE driven by the UART's transmitter-empty, do. Transmit (half duplex): DE up, write, wait until the last stop bit has
 left (sleep through most of it, then UART.flush() for the rest), DE down.
 """
 
@@ -11,7 +15,7 @@ from protocols.modbus_rtu import (
     OBJ_MODEL_NAME,
     OBJ_PRODUCT_CODE,
     OBJ_VENDOR_NAME,
-    Deframer,
+    SlaveDeframer,
     SlaveProtocol,
 )
 
@@ -25,7 +29,7 @@ class Bus:
     def __init__(self, cfg, node, datastore):
         self.uart = board.uart(cfg.uart_id, cfg.baud, cfg.parity, cfg.tx, cfg.rx)
         self.de = board.output_pin(cfg.de, 0)
-        self.deframer = Deframer(cfg.baud, ticks_period=board.TICKS_PERIOD)
+        self.deframer = SlaveDeframer(cfg.baud, ticks_period=board.TICKS_PERIOD)
         ident = {
             OBJ_VENDOR_NAME: "smartcross",
             OBJ_PRODUCT_CODE: "SC-NODE",

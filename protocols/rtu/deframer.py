@@ -12,12 +12,21 @@ with a gap inside it is still one frame, and its CRC decides.
 Frames with a bad CRC (or shorter than 4 bytes, or longer than MAX_ADU) are counted and
 dropped; `poll` only ever returns frames whose CRC is right.
 
+Besides silence, a frame may end by its length: the master's MasterDeframer knows the
+length of the response it expects; the slave's SlaveDeframer computes the length of a
+request from its first bytes (FC01-06: 8; FC15/16: 9 + byte count; FC23: 13 + byte count;
+FC43/14: 7), so a node can answer without waiting out the 1.75 ms silence. The slave does
+this only for a frame that began after a silence (or after reset(), i.e. after its own
+transmission), and only when the bytes so far are exactly that long with a right CRC;
+anything else (garbage, a frame that follows another without a silence, an unknown
+function, more bytes than the length) ends by silence as before and its CRC decides.
+
 Two receive buffers are preallocated and swapped when a frame completes, so a complete frame
 costs no copy; the memoryview that `poll` returns stays valid until the next frame
 completes (that needs at least one more `feed`).
 """
 
-from .const import ENCAPSULATED_INTERFACE, MAX_ADU
+from .const import ENCAPSULATED_INTERFACE, MAX_ADU, MEI_READ_DEVICE_ID
 from .crc16 import check
 
 BITS_PER_CHAR = 11          # the spec's character: start + 8 data + parity/2nd stop + stop
@@ -60,6 +69,10 @@ class Deframer:
         self._over = False      # current frame overflowed; drop it when it ends
         self._last = 0          # arrival time of the last byte in _rx
         self._ready = 0         # length of the complete frame in _out, 0 if none
+        self._timed = False     # _last holds a time (a byte arrived or poll() was called)
+        self._gap_ok = False    # the line has been silent for a full silence: a frame
+                                # starting now starts at a frame boundary
+        self._aligned = False   # the frame in _rx started at a frame boundary
         self.frames = 0
         self.crc_errors = 0
         self.overruns = 0
@@ -73,10 +86,12 @@ class Deframer:
         return d
 
     def reset(self):
-        """Forget any partial frame (e.g. after this node transmitted)."""
+        """Forget any partial frame (e.g. after this node transmitted: the line is then at
+        a frame boundary)."""
         self._n = 0
         self._over = False
         self._ready = 0
+        self._gap_ok = True
 
     def pending(self):
         """Bytes of an unfinished frame."""
@@ -86,8 +101,13 @@ class Deframer:
         n = len(data)
         if not n:
             return
-        if self._n and self._diff(now_us, self._last) - n * self.char_us >= self.silence_us:
-            self._complete()
+        if self._timed and self._diff(now_us, self._last) - n * self.char_us >= self.silence_us:
+            if self._n:
+                self._complete()
+            self._gap_ok = True
+        if not self._n:                 # these bytes start a frame
+            self._aligned = self._gap_ok
+            self._gap_ok = False
         k = self._n
         if self._over or k + n > self.max_frame:
             if not self._over:
@@ -97,6 +117,7 @@ class Deframer:
             self._rxv[k:k + n] = data
             self._n = k + n
         self._last = now_us
+        self._timed = True
         self._after_feed()
 
     def _after_feed(self):
@@ -104,8 +125,16 @@ class Deframer:
 
     def poll(self, now_us):
         """The next complete good frame (a memoryview: address .. CRC) or None."""
-        if self._n and self._diff(now_us, self._last) >= self.silence_us:
-            self._complete()
+        if self._n:
+            if self._diff(now_us, self._last) >= self.silence_us:
+                self._complete()
+                self._gap_ok = True
+        elif not self._gap_ok:
+            if not self._timed:
+                self._last = now_us     # quiet from now on, as far as we know
+                self._timed = True
+            elif self._diff(now_us, self._last) >= self.silence_us:
+                self._gap_ok = True
         r = self._ready
         if r:
             self._ready = 0
@@ -122,6 +151,11 @@ class Deframer:
         if not check(self._rxv[:n]):
             self.crc_errors += 1
             return
+        self._accept(n)
+
+    def _accept(self, n):
+        """The n bytes in _rx are a good frame."""
+        self._n = 0
         if self._ready:
             self.dropped += 1
         # Swap buffers: the frame stays where it was received.
@@ -159,3 +193,32 @@ class MasterDeframer(Deframer):
             if n > want:
                 self._over = True   # trailing garbage: the frame is not what we expected
             self._complete()
+
+
+def request_length(frame, n):
+    """Length (address .. CRC) of the request whose first n (>= 2) bytes are in `frame`, as
+    far as they tell; 0 if they do not (yet), or if the function has no fixed shape."""
+    fc = frame[1]
+    if 1 <= fc <= 6:
+        return 8
+    if fc == 15 or fc == 16:
+        return 9 + frame[6] if n >= 7 else 0
+    if fc == 23:
+        return 13 + frame[10] if n >= 11 else 0
+    if fc == ENCAPSULATED_INTERFACE:
+        return 7 if n >= 3 and frame[2] == MEI_READ_DEVICE_ID else 0
+    return 0
+
+
+class SlaveDeframer(Deframer):
+    """Slave side: besides silence, a request that began at a frame boundary ends as soon as
+    it has the length its first bytes imply and a right CRC (see the module docstring), so
+    the slave can answer at once. Counters as Deframer's; a request that fails its CRC at
+    that length is not counted then: it goes on to the silence, and is counted once."""
+
+    def _after_feed(self):
+        n = self._n
+        if n < 4 or self._over or not self._aligned:
+            return
+        if request_length(self._rx, n) == n and check(self._rxv[:n]):
+            self._accept(n)

@@ -1,6 +1,14 @@
 """Deframing by silence with passed-in timestamps. Runs on CPython and MicroPython."""
 
-from protocols.modbus_rtu import Deframer, MasterDeframer, char_us, master, silence_us
+from protocols.modbus_rtu import (
+    Deframer,
+    MasterDeframer,
+    SlaveDeframer,
+    char_us,
+    master,
+    request_length,
+    silence_us,
+)
 
 REQ = master.read_holding_registers(1, 0, 10)           # 8 bytes
 REQ2 = master.write_register(2, 5, 0x1234)
@@ -167,3 +175,140 @@ def test_master_longer_than_expected_is_dropped():
     d.feed(REQ, 0)                # 8 bytes arrive at once, 6 expected
     assert d.poll(10 ** 6) is None
     assert d.overruns == 1
+
+
+# --- slave: a request ends by its length --------------------------------------------------
+
+FC23 = master.read_write_registers(1, 16, 18, 0, [1, 2, 3, 4, 5, 6])      # 25 bytes
+FC16 = master.write_registers(1, 0, [7, 8, 9])                            # 15 bytes
+FC15 = master.write_coils(1, 0, [1, 0, 1])                                # 10 bytes
+FC43 = master.read_device_id(1, 1, 0)                                     # 7 bytes
+SIL = 1750
+
+
+def _quiet_slave(t=0):
+    """A SlaveDeframer that has seen the line quiet for a silence up to t + SIL."""
+    d = SlaveDeframer(115200)
+    d.poll(t)
+    d.poll(t + SIL)
+    return d
+
+
+def test_request_lengths():
+    for req in (REQ, REQ2, FC23, FC16, FC15, FC43, master.read_coils(1, 0, 9),
+                master.write_coil(3, 1, True), master.read_input_registers(2, 0, 3)):
+        assert request_length(req, len(req)) == len(req), req
+    assert request_length(FC23, 10) == 0          # byte count not there yet
+    assert request_length(FC16, 6) == 0
+    assert request_length(bytes((1, 7, 0, 0)), 4) == 0          # no fixed shape: silence
+    assert request_length(bytes((1, 0x2B, 0x0D, 0)), 4) == 0    # MEI other than 14
+
+
+def test_slave_completes_a_request_by_its_length():
+    for req in (REQ, FC23, FC16, FC15, FC43):
+        d = _quiet_slave()
+        t = 10000
+        d.feed(req, t)
+        f = d.poll(t)
+        assert f is not None and bytes(f) == req, req            # no 1.75 ms wait
+        assert d.frames == 1 and d.pending() == 0
+
+
+def test_slave_length_in_pieces():
+    d = _quiet_slave()
+    t = 10000
+    for k in range(len(FC23)):
+        t += 96
+        d.feed(FC23[k:k + 1], t)
+        f = d.poll(t)
+        if k < len(FC23) - 1:
+            assert f is None, k
+    assert bytes(f) == FC23
+
+
+def test_slave_bad_crc_at_the_length_waits_for_the_silence():
+    bad = bytearray(FC23)
+    bad[12] ^= 0x10
+    d = _quiet_slave()
+    d.feed(bytes(bad), 10000)
+    assert d.poll(10000) is None
+    assert d.crc_errors == 0, "not counted until the frame ends"
+    assert d.poll(10000 + SIL) is None
+    assert d.crc_errors == 1 and d.frames == 0
+
+
+def test_slave_longer_than_its_length_is_left_to_the_crc():
+    from protocols.rtu.crc16 import check
+    d = _quiet_slave()
+    assert not check(REQ + b"\x55")
+    d.feed(REQ + b"\x55", 10000)               # a good request and one more byte
+    assert d.poll(10000) is None
+    assert d.poll(10000 + SIL) is None
+    assert d.crc_errors == 1
+
+
+def test_slave_first_frame_without_a_time_reference_ends_by_silence():
+    d = SlaveDeframer(115200)
+    d.feed(REQ, 5000)                           # the node may have started mid-frame
+    assert d.poll(5000) is None
+    assert bytes(d.poll(5000 + SIL)) == REQ
+    d.feed(REQ2, 20000)                         # after a silence: by length
+    assert bytes(d.poll(20000)) == REQ2
+
+
+def test_slave_resyncs_after_garbage():
+    d = _quiet_slave()
+    d.feed(b"\x13\x37\x00", 10000)
+    d.feed(REQ, 10000 + 500 + len(REQ) * 96)    # no silence: one frame, unaligned
+    assert d.poll(10000 + 500 + len(REQ) * 96) is None
+    t = 10000 + 500 + len(REQ) * 96 + SIL
+    assert d.poll(t) is None and d.crc_errors == 1
+    d.feed(REQ, t + 5000)                       # the next one, after the silence
+    assert bytes(d.poll(t + 5000)) == REQ
+
+
+def test_slave_after_a_length_end_the_next_frame_needs_a_silence():
+    d = _quiet_slave()
+    d.feed(REQ, 10000)
+    assert bytes(d.poll(10000)) == REQ
+    d.feed(REQ2, 10000 + 300 + len(REQ2) * 96)  # 0.3 ms later: not a frame boundary
+    assert d.poll(10000 + 300 + len(REQ2) * 96) is None
+    t = 10000 + 300 + len(REQ2) * 96 + SIL
+    assert bytes(d.poll(t)) == REQ2             # its own CRC is right: by silence
+
+
+def test_slave_quiet_line_seen_by_feed_gap():
+    d = _quiet_slave()
+    d.feed(REQ, 10000)
+    d.poll(10000)
+    d.feed(REQ2, 10000 + SIL + len(REQ2) * 96)   # the gap itself was a silence
+    assert bytes(d.poll(10000 + SIL + len(REQ2) * 96)) == REQ2
+
+
+def test_slave_reset_is_a_frame_boundary():
+    d = SlaveDeframer(115200)
+    d.feed(REQ[:3], 0)
+    d.reset()                                   # after the node's own transmission
+    d.feed(REQ2, 100)
+    assert bytes(d.poll(100)) == REQ2
+
+
+def test_slave_unknown_function_ends_by_silence():
+    from protocols.rtu.crc16 import put
+    req = bytearray(6)
+    req[0], req[1], req[2], req[3] = 1, 7, 0, 0
+    put(req, 4)
+    d = _quiet_slave()
+    d.feed(bytes(req), 10000)
+    assert d.poll(10000) is None
+    assert bytes(d.poll(10000 + SIL)) == bytes(req)
+
+
+def test_slave_wrapping_ticks():
+    period = 1 << 30
+    d = SlaveDeframer(115200, ticks_period=period)
+    t0 = period - 1000
+    d.poll(t0)
+    d.poll((t0 + SIL) % period)
+    d.feed(REQ, (t0 + 3000) % period)
+    assert bytes(d.poll((t0 + 3000) % period)) == REQ

@@ -4,7 +4,7 @@ SlaveProtocol never raise and never answer a frame with a bad CRC; every well-fo
 is answered exactly as a small reference model says (result, exception code and the state
 of the datastore afterwards)."""
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from proto_refstore import RefStore
 
@@ -17,6 +17,7 @@ from protocols.modbus_rtu import (
     MAX_ADU,
     Deframer,
     ModbusError,
+    SlaveDeframer,
     SlaveProtocol,
     master,
 )
@@ -79,6 +80,70 @@ def test_random_streams_never_raise_nor_answer_bad_crc(stream):
         assert _crc_ok(req)
         if resp is not None:
             assert req[0] == UNIT and _crc_ok(resp) and resp[0] == UNIT
+
+
+@SETTINGS
+@given(chunks)
+def test_slave_deframer_never_answers_bad_crc(stream):
+    store = RefStore(SIZE)
+    slave = SlaveProtocol(UNIT, store)
+    for req, resp in _deliver(SlaveDeframer(BAUD), slave, stream):
+        assert _crc_ok(req)
+        if resp is not None:
+            assert req[0] == UNIT and _crc_ok(resp) and resp[0] == UNIT
+
+
+def _frames(deframer, stream):
+    out = []
+    _deliver(deframer, _Collect(out), stream)
+    return out
+
+
+class _Collect:
+    def __init__(self, out):
+        self.out = out
+
+    def handle(self, frame):
+        self.out.append(bytes(frame))
+
+
+@SETTINGS
+@given(st.lists(st.binary(min_size=1, max_size=40), max_size=20))
+def test_slave_deframer_frames_like_silence_when_chunks_are_frames(bursts):
+    """Bursts separated by silences: ending a request by its length changes no frame."""
+    stream = [(SILENCE, b) for b in bursts]
+    assert _frames(SlaveDeframer(BAUD), stream) == _frames(Deframer(BAUD), stream)
+
+
+@SETTINGS
+@given(chunks, st.data())
+def test_slave_deframer_resyncs_after_garbage(garbage, data):
+    """Whatever came before, a silence then a well-formed request: the request is returned
+    as soon as its last byte is in, without waiting for the next silence."""
+    req = data.draw(requests())
+    assume(len(req) <= MAX_ADU)
+    d = SlaveDeframer(BAUD)
+    t = 1000
+    d.poll(t)                               # the node polls from the start
+    for gap, chunk in garbage:
+        t += gap + len(chunk) * CHAR
+        d.feed(chunk, t)
+        d.poll(t)
+    t += SILENCE
+    d.poll(t)                               # (the node polls every ms: it sees the silence)
+    while d.poll(t) is not None:            # drain what the silence ended
+        pass
+    got = None
+    for k in range(len(req)):
+        t += CHAR
+        d.feed(req[k:k + 1], t)
+        f = d.poll(t)
+        if f is not None:
+            assert got is None
+            got = bytes(f)
+            assert k == len(req) - 1, "not before its last byte"
+    if req[1] in (1, 2, 3, 4, 5, 6, 15, 16, 23):
+        assert got == req
 
 
 # --- well-formed requests and a reference model --------------------------------------------

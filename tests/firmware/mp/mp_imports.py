@@ -1,0 +1,19 @@
+# What the node loads (unix port, a fresh process): the master side of the Modbus codec is
+# for the cabinet's tools; a node that only serves never imports it (nor pays its heap).
+import sys
+
+from node import app, bus  # noqa: F401
+
+from fx import eq
+
+
+def test_node_does_not_load_the_modbus_master():
+    eq("protocols.modbus_rtu" in sys.modules, True, "the codec is loaded")
+    eq("protocols.rtu.slave" in sys.modules, True)
+    eq("protocols.rtu.master" in sys.modules, False, "the master side is not")
+
+
+def test_the_master_is_still_there_on_demand():
+    from protocols.modbus_rtu import master
+
+    eq(len(master.read_coils(1, 0, 1)), 8)
