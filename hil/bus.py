@@ -144,6 +144,7 @@ class RS485Bus:
             self.stats.frames_to_nodes += 1
             with self._lock:
                 self._last_talker = None      # the master spoke: the line is its again
+                self._talk_until = 0.0
             data = self._impair(data, TO_NODES)
             if data:
                 for b in list(self._boards):

@@ -118,10 +118,13 @@ class Service:
         for line in self.budget_report():
             log.warning(line) if line.startswith("WARNING") else log.info(line)
         await self._open()
+        # start on a tenth of a second of the cabinet's clock, so that every cycle's
+        # street time is also its wall-clock time (the record's timestamps are exact)
+        await asyncio.sleep(CYCLE_S - time.time() % CYCLE_S)
+        m0 = time.monotonic()
         now_wall = dt.datetime.now()
         midnight = now_wall.replace(hour=0, minute=0, second=0, microsecond=0)
         self.epoch0 = midnight.timestamp()
-        m0 = time.monotonic()
         t0 = round((now_wall - midnight).total_seconds(), 1)
         self.core = GroupCore(self.config, start=t0, weekday=midnight.weekday())
         scale = self.opts.time_scale

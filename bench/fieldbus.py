@@ -1,0 +1,171 @@
+"""Field bus figures: software time per Modbus transaction, and detector-to-core latency.
+
+1. Software time per FC23 poll: the cabinet's BusLink (pymodbus on a pty) against a
+   responder that answers at once with the project's own sans-IO slave, 8 addresses.
+   What the cabinet's software adds to the wire time: target <= 1 ms median, so that an
+   8-node cycle at 115200 baud stays within 1.15x its wire time.
+2. Detector-to-core latency: the real service in this process, 4 emulated nodes (the
+   firmware on the MicroPython unix port) on the emulated line; a loop input is set on a
+   board and timed until the timing core's step sees it. Reported both from the input
+   edge and from the node's debounced presence (input + debounce). Target p99 <= 100 ms.
+
+    .venv/bin/python bench/fieldbus.py [--polls N] [--actuations N]
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+import tty
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from controller.config import load  # noqa: E402
+from controller.config.model import Bus  # noqa: E402
+from controller.runtime.fieldbus import BusLink, poll_wire_s  # noqa: E402
+from protocols import register_map as rm  # noqa: E402
+from protocols.modbus_rtu import Deframer, SlaveProtocol  # noqa: E402
+
+BAUD = 115200
+
+
+class Store:
+    """Holding registers that answer every poll (the responder's datastore)."""
+
+    def __init__(self):
+        self.regs = [0] * 300
+
+    def read_regs(self, kind, addr, count):
+        return self.regs[addr:addr + count]
+
+    def write_regs(self, kind, addr, values):
+        self.regs[addr:addr + len(values)] = values
+
+    def read_bits(self, kind, addr, count):
+        return [0] * count
+
+    def write_bits(self, kind, addr, values):
+        pass
+
+
+def responder(fd, stop):
+    slaves = {a: SlaveProtocol(a, Store()) for a in range(1, 9)}
+    de = Deframer(BAUD)
+    while not stop.is_set():
+        try:
+            data = os.read(fd, 512)
+        except OSError:
+            return
+        now = time.monotonic_ns() // 1000
+        de.feed(data, now)
+        frame = de.poll(now + 10_000)          # the whole request came in one read
+        if frame is not None and frame[0] in slaves:
+            resp = slaves[frame[0]].handle(frame)
+            if resp is not None:
+                os.write(fd, bytes(resp))
+
+
+async def software_time(polls):
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    port = os.ttyname(slave)
+    stop = threading.Event()
+    threading.Thread(target=responder, args=(master, stop), daemon=True).start()
+    link = BusLink(Bus("b", port, BAUD, "N", 1), port, timeout_s=0.2, retries=0)
+    assert await link.connect()
+    times = []
+    hb = 0
+    for k in range(polls):
+        hb += 1
+        tx = await link.poll(1 + k % 8, hb, rm.MODE_RUN, [1] * 6)
+        assert tx.ok, tx.error
+        times.append(tx.seconds)      # the silence before it is waited outside
+    link.close()
+    stop.set()
+    os.close(slave)
+    return times
+
+
+def latency(actuations):
+    """Actuations on emulated nodes, timed into the cabinet's own record: each detector-on
+    event carries the street time of the cycle whose step saw it; the step itself runs
+    one bus sweep after that cycle began, so the sweep (from the service's status) is
+    added."""
+    import sqlite3
+
+    from hil.rig import Rig
+
+    cfg = load(ROOT / "examples" / "corridor.toml")
+    rig = Rig(cfg, traffic_scale=0.0)               # the service runs as a process
+    rig.start()
+    number = {(i.id, d.id): d.number for i in cfg.intersections for d in i.detectors}
+    rng = random.Random(1)
+    pins = [(nid, doc["intersection"], d["id"], d["pin"], d.get("debounce_ms", 20))
+            for nid, doc in rig.docs.items() for d in doc.get("detectors", [])]
+    rig.wait_until(lambda: all(n["online"] and n["identity"] == "ok" for n in
+                               ((rig.status() or {}).get("nodes") or {"x": {"online": 0}})
+                               .values()), 30, "nodes online")
+    sent = []
+    for _ in range(actuations):
+        nid, iid, did, pin, debounce = rng.choice(pins)
+        time.sleep(rng.uniform(0.2, 0.4))      # arrivals at random phases of the cycle
+        sent.append((iid, did, time.time(), debounce))
+        rig.boards[nid].set_input(pin, 1)
+        time.sleep(0.3)
+        rig.boards[nid].set_input(pin, 0)
+    time.sleep(1.0)
+    sweep = max((rig.status() or {}).get("bus_ms", {}).values() or [0.0]) / 1000
+    rig.stop_controller()
+    con = sqlite3.connect(rig.data_dir / "record.sqlite")
+    rows = con.execute("SELECT signal, param, ts FROM events WHERE code IN (82, 90) "
+                       "ORDER BY ts").fetchall()
+    con.close()
+    rig.close()
+    edge, node = [], []
+    for iid, did, t_set, debounce in sent:
+        ts = next((t for sig, p, t in rows if sig == iid and p == number[(iid, did)]
+                   and t >= t_set - 0.15), None)
+        if ts is None:
+            print(f"  {iid}/{did} at {t_set:.2f} not in the record", file=sys.stderr)
+            print([r for r in rows if r[0] == iid and r[1] == number[(iid, did)]],
+                  file=sys.stderr)
+            continue
+        edge.append(ts + sweep - t_set)
+        node.append(ts + sweep - t_set - debounce / 1000)
+    return edge, node
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--polls", type=int, default=2000)
+    ap.add_argument("--actuations", type=int, default=150)
+    args = ap.parse_args()
+    t = asyncio.run(software_time(args.polls))
+    med, p99 = statistics.median(t) * 1000, pct(t, 99) * 1000
+    wire = poll_wire_s(BAUD, "N", 1, 8, 0.0)
+    cycle = wire + 8 * statistics.median(t)
+    print(f"software time per FC23 poll on a pty: median {med:.3f} ms, p99 {p99:.3f} ms "
+          f"({args.polls} polls, 8 addresses)")
+    print(f"8-node cycle at {BAUD} 8N1: wire {wire * 1000:.1f} ms, with software "
+          f"{cycle * 1000:.1f} ms = {cycle / wire:.2f}x wire time (target <= 1.15x)")
+    edge, node = latency(args.actuations)
+    print(f"detector-to-core latency ({args.actuations} actuations, 4 emulated nodes): "
+          f"from the input edge median {statistics.median(edge) * 1000:.0f} ms, "
+          f"p99 {pct(edge, 99) * 1000:.0f} ms; from the node's debounced presence "
+          f"p99 {pct(node, 99) * 1000:.0f} ms (target <= 100 ms)")
+    print(f"fieldbus_software_median: {med:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
