@@ -64,11 +64,18 @@ def _rom_run(name):
         raise
     except BaseException as e:
         sys.print_exception(e)
-_rom_run('boot')
-if {run_main}:
-    _rom_run('main')
+for _n in ('boot', 'main') if {run_main} else ('boot',):
+    try:
+        _rom_run(_n)
+    except KeyboardInterrupt:   # a second Ctrl-C while the first one's traceback printed
+        pass
 del _rom_run
-print({sentinel!r})
+while True:
+    try:
+        print({sentinel!r})
+        break
+    except KeyboardInterrupt:
+        pass
 """
 
 
@@ -205,7 +212,8 @@ class ReplBoard:
     def wait_resets(self, n: int, timeout: float = 10.0) -> None:
         with self._cv:
             if not self._cv.wait_for(lambda: len(self.resets) >= n, timeout):
-                raise TimeoutError(f"board reset {len(self.resets)} times, not {n}")
+                raise TimeoutError(f"board reset {len(self.resets)} times, not {n}; tail: "
+                                   f"{bytes(self.console[-300:])!r}")
 
     # ------------------------------------------------------------ the process
     def _env(self) -> dict[str, str]:

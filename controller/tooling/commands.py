@@ -14,6 +14,10 @@ from .progress import Progress
 DEFAULT_BUILD = Path("build") / "firmware"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 
@@ -60,7 +64,7 @@ def cmd_nodes_scan(args: argparse.Namespace) -> int:
         raise ToolError("--first and --last: 1 <= first <= last <= 247", INPUT)
     expected = _expected_nodes(args) if args.config else None
     res = scan.scan(args.port, args.baud, args.parity, args.timeout_ms,
-                    range(args.first, args.last + 1))
+                    range(args.first, args.last + 1), expected=expected or ())
     problems = _compare(res, expected) if expected is not None else []
     if args.json:
         doc = res.to_json()
@@ -171,8 +175,8 @@ def cmd_flash(args: argparse.Namespace) -> int:
         say(f"reset: the node restarted; no boot check line within {args.boot_timeout:g} s "
             "(firmware without one?): the files were verified before the reset")
     say(f"done: node {node_doc['node_id']} deployed and verified in {res.seconds:.1f} s "
-        f"({len(res.written) - 1} files written, {len(res.unchanged)} already right, "
-        f"{res.verified} read back): firmware {manifest.firmware}, safety CRC "
+        f"({plural(len(res.written) - 1, 'file')} written, {len(res.unchanged)} already "
+        f"right, {res.verified} read back): firmware {manifest.firmware}, safety CRC "
         f"0x{node_doc['safety']['crc']:08X}")
     return 0
 

@@ -29,6 +29,7 @@ import base64
 import contextlib
 import io
 import re
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,7 +130,7 @@ def _h(n):
             z += k
     _d.feed()
     return (z, binascii.hexlify(h.digest()).decode())
-""".replace("@WDT@", str(DEPLOY_WDT_MS)).replace("@DIRS@", repr(COMPILED_DIRS))
+""".replace("@DIRS@", repr(COMPILED_DIRS))
 
 
 @dataclass
@@ -203,6 +204,9 @@ def version_tuple(text: str) -> tuple[int, ...]:
 class Session:
     """One raw-REPL session on the board through mpremote's serial transport."""
 
+    QUIET = 0.2
+    READ_TIMEOUT = 5.0
+
     def __init__(self, port: str, baud: int = 115200, connect_timeout: float = 10.0,
                  attempts: int = 3) -> None:
         from mpremote.transport import TransportError
@@ -214,11 +218,14 @@ class Session:
         self.t: Any = None
         try:
             with contextlib.redirect_stdout(noise):
-                self.t = SerialTransport(port, baudrate=baud)
+                # a timeout on every read: a board that stops answering mid-command (a
+                # reset, a lead pulled) is an error, not a hang
+                self.t = SerialTransport(port, baudrate=baud, timeout=self.READ_TIMEOUT)
         except (TransportError, OSError) as e:
             raise ToolError(f"--port {port}: cannot open it ({e})", INPUT) from None
         for _ in range(attempts):
             try:
+                self._to_prompt(connect_timeout)
                 with contextlib.redirect_stdout(noise):
                     self.t.enter_raw_repl(soft_reset=False, timeout_overall=connect_timeout)
                 return
@@ -228,6 +235,29 @@ class Session:
         raise ToolError(f"{port}: no MicroPython REPL answered ({last}); check the port, the "
                         "lead, and that the board runs MicroPython (or use --base-image)",
                         FAILED)
+
+    def _to_prompt(self, timeout: float) -> None:
+        """Ctrl-C (and Ctrl-B) until the friendly prompt shows, then wait for quiet. One
+        Ctrl-C is not enough
+        on a board that is booting: it may stop boot.py, and main.py (the node) starts
+        after it; bytes sent meanwhile would come out of the REPL later, out of step."""
+        ser = self.t.serial
+        blocking = ser.timeout
+        deadline = time.monotonic() + timeout
+        seen = b""
+        while time.monotonic() < deadline:
+            ser.write(b"\r\x03\x02")     # interrupt; leave a raw REPL for the friendly one
+            # read until the board has been quiet for QUIET s: a second Ctrl-C while it
+            # still prints the first one's traceback would land somewhere unplanned
+            ser.timeout = self.QUIET
+            while time.monotonic() < deadline:
+                chunk = ser.read(max(1, ser.in_waiting))
+                if not chunk:
+                    break
+                seen = (seen + chunk)[-64:]
+            if seen.endswith(b">>> "):
+                break
+        ser.timeout = blocking
 
     def exec(self, code: str, timeout: float = 10.0) -> bytes:
         from mpremote.transport import TransportExecError
@@ -279,7 +309,7 @@ class Result:
 class Deployer:
     def __init__(self, port: str, baud: int = 115200, say: Callable[[str], None] = print,
                  progress_stream: Any = None, connect_timeout: float = 10.0,
-                 boot_timeout: float = 10.0, force: bool = False,
+                 boot_timeout: float = 10.0, force: bool = False, wdt_ms: int = DEPLOY_WDT_MS,
                  on_event: Callable[[str, str], None] | None = None) -> None:
         self.port = port
         self.baud = baud
@@ -288,6 +318,7 @@ class Deployer:
         self.connect_timeout = connect_timeout
         self.boot_timeout = boot_timeout
         self.force = force
+        self.wdt_ms = wdt_ms
         self.on_event = on_event or (lambda what, name: None)
         self.stage = "connect"
         self.manifest_written = False
@@ -296,7 +327,7 @@ class Deployer:
     def _state(self) -> str:
         if not self.manifest_written:
             return ("no file on the board was changed; its watchdog resets it within "
-                    f"{DEPLOY_WDT_MS // 1000} s and it runs its previous firmware again")
+                    f"{self.wdt_ms / 1000:g} s and it runs its previous firmware again")
         return ("the board is half-written: it starts in safe mode (flashing, answering the "
                 "bus, CONFIG_ERROR set) because its files no longer match manifest.json, "
                 "until `smartcross flash` succeeds")
@@ -309,28 +340,41 @@ class Deployer:
             return self._run(plan, t0)
         except ToolError:
             raise
-        except (TransportError, OSError) as e:
+        except (TransportError, OSError, struct.error) as e:
             raise ToolError(f"deploy failed while {self.stage}: connection to the board lost "
                             f"or refused ({str(e).strip() or type(e).__name__}); "
                             + self._state(), FAILED) from None
 
     def _run(self, plan: BoardPlan, t0: float) -> Result:
-        self.stage = "connecting"
-        s = Session(self.port, self.baud, self.connect_timeout)
-        try:
-            return self._deploy(s, plan, t0)
-        finally:
-            s.close()
+        from mpremote.transport import TransportError
+
+        # The node's own watchdog runs on after Ctrl-C (it cannot be stopped) until the
+        # deploy takes it over: a board that resets in between is simply asked again.
+        for attempt in range(3):
+            self.stage = "connecting"
+            s = Session(self.port, self.baud, self.connect_timeout)
+            try:
+                self.stage = "taking over the board"
+                s.exec(f"import machine\n_d = machine.WDT(timeout={int(self.wdt_ms)})")
+                s.exec(BOARD_LIB.replace("@WDT@", str(int(self.wdt_ms))))
+            except (TransportError, OSError, struct.error):
+                s.close()
+                if attempt == 2:
+                    raise
+                continue
+            try:
+                return self._deploy(s, plan, t0)
+            finally:
+                s.close()
+        raise AssertionError("unreachable")
 
     def _deploy(self, s: Session, plan: BoardPlan, t0: float) -> Result:
         m = plan.manifest
-        self.stage = "taking over the board"
-        s.exec(BOARD_LIB)
         version, mpy, platform, machine, free = s.eval("_info()")
         dark = s.eval("_dark()")
         self.say(f"board: MicroPython {'.'.join(map(str, version))} (.mpy v{mpy & 0xFF}), "
                  f"{machine or platform}; node stopped, watchdog held "
-                 f"({DEPLOY_WDT_MS // 1000} s), "
+                 f"({self.wdt_ms / 1000:g} s), "
                  + (f"heads dark ({dark} lamp outputs off)" if dark >= 0
                     else "no node.json on the board yet"))
         need = version_tuple(m.micropython)
@@ -374,7 +418,7 @@ class Deployer:
                 self._write(s, name, plan.data(name), bar)
                 self.on_event("written", name)
         if same:
-            self.say(f"board: {len(same)} files already as in the manifest, not rewritten")
+            self.say(f"board: {len(same)} file(s) already as in the manifest, not rewritten")
 
         self.stage = "removing stale files"
         listed = {f.name for f in m.files} | {MANIFEST}
@@ -386,7 +430,7 @@ class Deployer:
                 s.exec(f"_rm({name!r})")
                 removed.append(name)
         if removed:
-            self.say(f"board: removed {len(removed)} files the manifest does not list: "
+            self.say(f"board: removed {len(removed)} file(s) the manifest does not list: "
                      + ", ".join(removed))
 
         self.stage = "reading every file back"

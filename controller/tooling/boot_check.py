@@ -1,0 +1,133 @@
+# ruff: noqa: UP031  (MicroPython: %-formatting, as in firmware/)
+"""The node's boot check against the manifest it was deployed with (MicroPython, on the node).
+
+PROPOSED FIRMWARE MODULE: this file is meant to become firmware/node/manifest_check.py (the
+firmware is being changed by its owner as this is written; tests/tooling runs it on the
+MicroPython unix port inside deployed boards, so it can be moved as it is). The hook goes at
+the top of firmware/boot.py, BEFORE anything else of the node is imported (a corrupted
+module may no longer import; the check must still name it), and its verdict fails the
+configuration once app.prepare() has read node.json:
+
+    try:
+        from node import manifest_check
+
+        _files = manifest_check.check()
+    except Exception as e:  # a check that cannot run is a failed check
+        _files = (6, "manifest: MISMATCH the check failed: %r" % (e,))
+    print(_files[1])
+    try:
+        from node import app
+
+        app.prepare()
+        if _files[0]:
+            app.prepare().cfg.fail(_files[0], _files[1][len("manifest: "):])
+    except Exception as e:
+        print("boot.py:", repr(e))
+
+and "node.manifest_check" added to app.BOOT_ONLY so it leaves the heap once the node runs.
+(tests/tooling/tool_helpers.tree_with_boot_check puts exactly this into a copy of the tree.)
+
+The rule (the same as controller/tooling/bundle.check_tree on the host):
+
+* No manifest.json next to node.json: a development deploy (files copied by hand); the
+  check passes and says so ("manifest: none").
+* manifest.json unreadable, not format 1, or malformed: mismatch.
+* Every file it lists (boot.py, main.py, node/*.mpy, protocols/**/*.mpy, node.json) must
+  exist with exactly its size and SHA-256.
+* No other .py or .mpy may be under node/ or protocols/: MicroPython imports x.py before
+  x.mpy, so a stray source file would replace a checked one.
+
+A mismatch is a configuration error, CONFIG_ERROR = CFG_FILES (6; register_map gets
+`CFG_FILES = 6`), so the node does what it does for any bad configuration: SAFE mode for
+good (heads flash, FAULT_CONFIG set, the bus answers). One line goes to the console,
+which `smartcross flash` reads after its reset:
+
+    manifest: ok, 34 files
+    manifest: MISMATCH node/guard.mpy: SHA-256 differs
+    manifest: none (files not checked)
+"""
+
+import hashlib
+import json
+import os
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+PACKAGES = ("node", "protocols")
+CFG_FILES = 6           # register_map.CFG_FILES (proposed)
+_BUF = 512
+
+
+def _hex(b):
+    return "".join("%02x" % x for x in b)
+
+
+def _size(path):
+    try:
+        return os.stat(path)[6]
+    except OSError:
+        return -1
+
+
+def _sha256(path, buf):
+    h = hashlib.sha256()
+    mv = memoryview(buf)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(mv[:n])
+    return _hex(h.digest())
+
+
+def _walk(d, out):
+    for e in os.ilistdir(d):
+        p = d + "/" + e[0]
+        if e[1] & 0x4000:
+            _walk(p, out)
+        else:
+            out.append(p)
+
+
+def check(root=""):
+    """(0, line) when the files match (or there is no manifest), (CFG_FILES, line) if not."""
+    pre = root + "/" if root else ""
+    try:
+        with open(pre + MANIFEST) as f:
+            doc = json.load(f)
+    except OSError:
+        return 0, "manifest: none (files not checked)"
+    except Exception:   # noqa: BLE001 - any parse error is a broken manifest
+        return CFG_FILES, "manifest: MISMATCH manifest.json unreadable"
+    try:
+        if doc["format"] != FORMAT:
+            return CFG_FILES, "manifest: MISMATCH manifest format %r" % (doc["format"],)
+        files = doc["files"]
+        listed = set()
+        buf = bytearray(_BUF)
+        for e in files:
+            name = e["name"]
+            listed.add(name)
+            size = _size(pre + name)
+            if size < 0:
+                return CFG_FILES, "manifest: MISMATCH %s: missing" % name
+            if size != e["size"]:
+                return CFG_FILES, "manifest: MISMATCH %s: %d bytes, manifest says %d" % (
+                    name, size, e["size"])
+            if _sha256(pre + name, buf) != e["sha256"]:
+                return CFG_FILES, "manifest: MISMATCH %s: SHA-256 differs" % name
+    except (KeyError, TypeError, ValueError, OSError) as ex:
+        return CFG_FILES, "manifest: MISMATCH %r" % (ex,)
+    for pkg in PACKAGES:
+        found = []
+        try:
+            _walk(pre + pkg, found)
+        except OSError:
+            continue
+        for p in found:
+            name = p[len(pre):]
+            if (name.endswith(".py") or name.endswith(".mpy")) and name not in listed:
+                return CFG_FILES, "manifest: MISMATCH %s: not in the manifest" % name
+    return 0, "manifest: ok, %d files" % len(listed)
+

@@ -1,0 +1,90 @@
+"""Helpers for the field-tooling tests: bundles, provisioned node documents, a firmware tree
+with the proposed boot check, and reading a deployed board's status over Modbus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from controller.tooling import bundle, provisioning
+from hil.emu.host import Board
+from protocols import register_map as rm
+from protocols.rtu import master
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CORRIDOR = ROOT / "examples" / "corridor.toml"
+BOOT_CHECK = ROOT / "controller" / "tooling" / "boot_check.py"
+
+
+def corridor_doc(node_id: str = "a1-n1") -> dict:
+    return provisioning.provision(str(CORRIDOR), node_id)
+
+
+def write_node_json(path: Path, doc: dict) -> Path:
+    path.write_bytes(provisioning.render(doc))
+    return path
+
+
+def tree_with_boot_check(dest: Path) -> Path:
+    """A copy of firmware/ and protocols/ with the proposed boot check in place:
+    node/manifest_check.py (= controller/tooling/boot_check.py) and its hook in boot.py."""
+    for name in ("firmware", "protocols"):
+        shutil.copytree(ROOT / name, dest / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copyfile(BOOT_CHECK, dest / "firmware" / "node" / "manifest_check.py")
+    boot = dest / "firmware" / "boot.py"
+    text = boot.read_text()
+    assert "    app.prepare()\n" in text, "firmware/boot.py changed: update the hook"
+    boot.write_text(BOOT_HOOK + text.replace("    app.prepare()\n",
+                                             "    app.prepare()\n" + APPLY))
+    return dest
+
+
+# The hook proposed for firmware/boot.py (see controller/tooling/boot_check.py): the check
+# runs before any other module of the node is imported, so that a file that no longer
+# imports is still named; its verdict fails the configuration once prepare() has read it.
+BOOT_HOOK = """\
+try:
+    from node import manifest_check
+
+    _files = manifest_check.check()
+except Exception as e:  # noqa: BLE001 - a check that cannot run is a failed check
+    _files = (6, "manifest: MISMATCH the check failed: %r" % (e,))
+print(_files[1])
+"""
+APPLY = """\
+    if _files[0]:
+        app.prepare().cfg.fail(_files[0], _files[1][len("manifest: "):])
+"""
+
+
+def status(folder: Path, address: int, timeout: float = 20.0) -> dict:
+    """Boot the node deployed in `folder` (its own .mpy files and node.json, emulated board)
+    and read its status block over its UART."""
+    with Board(None, workdir=folder, firmware_dir=folder) as b:
+        regs = b.transact(master.read_holding_registers(address, rm.STATUS_BLOCK,
+                                                        rm.STATUS_BLOCK_COUNT), timeout)
+        log = list(b.log)
+
+    def r(a: int) -> int:
+        return regs[a - rm.STATUS_BLOCK]
+
+    return {"safety_crc": (r(rm.SAFETY_CRC) << 16) | r(rm.SAFETY_CRC + 1),
+            "config_error": r(rm.CONFIG_ERROR), "mode": r(rm.MODE), "faults": r(rm.FAULTS),
+            "fw_version": r(rm.FW_VERSION), "fw_patch": r(rm.FW_PATCH),
+            "layout": r(rm.LAYOUT_VERSION_REG), "log": log}
+
+
+def board_manifest(folder: Path) -> bundle.Manifest:
+    return bundle.Manifest.parse((folder / bundle.MANIFEST).read_bytes(), "board")
+
+
+def flip_byte(path: Path, offset: int = -1) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(path.read_text())
