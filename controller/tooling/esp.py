@@ -34,6 +34,10 @@ class EspStep:
     def shell(self) -> str:
         return " ".join(self.argv)
 
+    @property
+    def command(self) -> str:
+        return self.argv[self.argv.index("--baud") + 2]
+
 
 def esptool_argv(chip: str, port: str, baud: int, *command: str) -> tuple[str, ...]:
     return (sys.executable, "-m", "esptool", "--chip", chip, "--port", port, "--baud",
@@ -80,15 +84,16 @@ def run_subprocess(argv: Sequence[str]) -> int:
         raise ToolError(f"cannot run esptool: {e}", FAILED) from None
 
 
-def run(steps: list[EspStep], runner: Runner = run_subprocess,
+def run(steps: list[EspStep], runner: Runner | None = None,
         say: Callable[[str], None] = print) -> None:
+    runner = runner or run_subprocess
     for k, step in enumerate(steps):
         say(f"esptool: {step.what}: {step.shell()}")
         code = runner(step.argv)
         if code != 0:
             state = ("the board is unchanged" if k == 0 else
                      "the flash is erased: the board has no MicroPython until this succeeds")
-            raise ToolError(f"esptool {step.argv[step.argv.index('--baud') + 2]} failed "
+            raise ToolError(f"esptool {step.command} failed "
                             f"(exit status {code}); {state}. Check the port and the lead, "
                             "hold BOOT if the board does not enter its bootloader, and run "
                             "`smartcross flash` again", FAILED)
