@@ -8,6 +8,10 @@
 | `deploy.py` | the mpremote step of `smartcross flash`: bundle and node.json onto the board, read back, reset |
 | `scan.py` | `smartcross nodes scan`: every node on an RS-485 bus, what it runs and how it is |
 | `progress.py` | progress bars on stderr |
+| `commands.py` | the subcommands (parsers in controller/cli.py) |
+| `boot_check.py` | the node's boot check against its manifest (MicroPython; proposed as firmware/node/manifest_check.py) |
+
+README.md in this folder is the technician's guide.
 
 Every failure is a `ToolError`: a message for the technician and an exit status (2 for bad
 input, 1 for a step that failed on the device); never a traceback.

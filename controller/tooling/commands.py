@@ -148,7 +148,10 @@ def cmd_flash(args: argparse.Namespace) -> int:
         else:
             tmp = tempfile.TemporaryDirectory(prefix="smartcross-bundle-")
             bundle_dir = Path(tmp.name) / "bundle"
-            bundle.build(bundle_dir)
+            n = len(bundle.sources())
+            with Progress(f"compiling {n} files (mpy-cross -march={bundle.MARCH})", n,
+                          "files") as bar:
+                bundle.build(bundle_dir, on_file=lambda done, total, name: bar.update(done))
             manifest = bundle.load(bundle_dir)
             origin = "built now from this checkout"
         plan = BoardPlan(bundle_dir, manifest, node_doc, node_bytes)

@@ -74,8 +74,11 @@ def _dark():
         for k in ('red', 'amber', 'green'):
             p = g.get(k)
             if isinstance(p, int):
-                machine.Pin(p, machine.Pin.OUT, value=lv)
-                n += 1
+                try:
+                    machine.Pin(p, machine.Pin.OUT, value=lv)
+                    n += 1
+                except Exception:
+                    pass
     return n
 def _ls(d=''):
     out = []
@@ -283,7 +286,10 @@ class Session:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             ser.timeout = max(0.01, min(0.2, deadline - time.monotonic()))
-            chunk = ser.read(max(1, ser.in_waiting))
+            try:
+                chunk = ser.read(max(1, ser.in_waiting))
+            except OSError:         # native USB (ESP32-S3) leaves with the reset
+                break
             if chunk:
                 data += chunk
                 m = until.search(data)
