@@ -39,8 +39,11 @@ firmware-check: setup
 	  $(BIN)/mypy --config-file firmware/mypy.ini firmware protocols; \
 	fi
 
+# Two rounds: everything that runs in simulated time, on every core; then the HIL rig
+# (emulated boards in scaled real time), three at a time so that their clocks keep time.
 test: setup lint firmware-check
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4 -m "not hil"
+	$(BIN)/pytest -q -n 3 -m hil
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

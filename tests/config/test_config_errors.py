@@ -395,11 +395,11 @@ def test_fixed_green_shorter_than_the_minimum_green(tmp_path):
          "is 7 s, shorter than the minimum green of its groups (8 s)")
 
 
-def test_cis_stage_minimum_counts_the_flashing_green(tmp_path):
-    # V2 min green 5 s + flashing green 3 s: the arrows stage needs 8 s
-    text = edit(CORRIDOR, ("S2 = { green_s = 8 }", "S2 = { green_s = 7 }"))
+def test_cis_stage_minimum_is_steady_green(tmp_path):
+    # V2 min green 5 s; its flashing green 3 s follows, inside the interstage time
+    text = edit(CORRIDOR, ("S2 = { green_s = 8 }", "S2 = { green_s = 4 }"))
     find(problems_of(tmp_path, text), "intersection[a2].plan[coord].stages.S2.green_s",
-         "shorter than the minimum green of its groups (8 s)")
+         "is 4 s, shorter than the minimum green of its groups (5 s)")
 
 
 @pytest.mark.parametrize("offset", ["90", "95"])
