@@ -9,7 +9,6 @@
 | `scan.py` | `smartcross nodes scan`: every node on an RS-485 bus, what it runs and how it is |
 | `progress.py` | progress bars on stderr |
 | `commands.py` | the subcommands (parsers in controller/cli.py) |
-| `boot_check.py` | the node's boot check against its manifest (MicroPython; proposed as firmware/node/manifest_check.py) |
 
 README.md in this folder is the technician's guide.
 

@@ -23,10 +23,7 @@ from protocols import safety_tables
 from . import INPUT, ToolError
 from .bundle import ROOT
 
-CFG_NAMES = {rm.CFG_OK: "ok", rm.CFG_NO_TABLES: "no safety tables",
-             rm.CFG_INVALID_TABLES: "invalid safety tables",
-             rm.CFG_CRC_MISMATCH: "safety CRC mismatch", rm.CFG_TOO_MANY: "too many channels",
-             rm.CFG_OTHER: "bad node.json"}
+CFG_NAMES = dict(enumerate(rm.CFG_NAMES))
 _FW_PKG = "_smartcross_fw_node"
 
 

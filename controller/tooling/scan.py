@@ -30,10 +30,8 @@ RESET_NAMES = {rm.RESET_UNKNOWN: "unknown", rm.RESET_POWER_ON: "power-on",
                rm.RESET_HARD: "hard", rm.RESET_WATCHDOG: "watchdog",
                rm.RESET_DEEPSLEEP: "deep-sleep", rm.RESET_SOFT: "soft",
                rm.RESET_BROWNOUT: "brown-out"}
-CFG_NAMES = {rm.CFG_OK: "ok", rm.CFG_NO_TABLES: "no-tables",
-             rm.CFG_INVALID_TABLES: "invalid-tables", rm.CFG_CRC_MISMATCH: "crc-mismatch",
-             rm.CFG_TOO_MANY: "too-many", rm.CFG_OTHER: "bad-node-json",
-             getattr(rm, "CFG_FILES", 6): "files-differ-from-manifest"}
+# CONFIG_ERROR names; 7 is the node's boot check (firmware/node/manifest_check.py)
+CFG_NAMES = {**dict(enumerate(rm.CFG_NAMES)), 7: "files"}
 BITS = {"N": 10, "E": 11, "O": 11}
 
 

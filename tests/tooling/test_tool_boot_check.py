@@ -1,6 +1,5 @@
-"""The proposed node boot check (controller/tooling/boot_check.py, for
-firmware/node/manifest_check.py), run on the MicroPython unix port against board folders,
-and the host's check (bundle.check_tree): the two agree on every case."""
+"""The node's boot check (firmware/node/manifest_check.py), run on the MicroPython unix port
+against board folders, and the host's check (bundle.check_tree): they agree on every case."""
 
 from __future__ import annotations
 
@@ -34,9 +33,9 @@ def deployed(tmp_path_factory):
 
 def on_node(folder):
     """check() as the node runs it at boot: in its filesystem, on MicroPython."""
-    env = dict(os.environ, MICROPYPATH=str(ROOT / "controller" / "tooling"))
+    env = dict(os.environ, MICROPYPATH=str(ROOT / "firmware"))
     r = subprocess.run([micropython_executable(), "-c",
-                        "import boot_check; print(repr(boot_check.check()))"],
+                        "from node import manifest_check as m; print(repr(m.check()))"],
                        cwd=folder, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     code, line = eval(r.stdout.strip())
@@ -91,7 +90,7 @@ def test_every_difference_is_a_mismatch_on_the_node_and_on_the_host(deployed, tm
                                                                     change, line):
     fs = variant(deployed, tmp_path, change)
     code, said = on_node(fs)
-    assert code == 6 and said.startswith("manifest: MISMATCH " + line), said
+    assert code == 7 and said.startswith("manifest: MISMATCH " + line), said
     if "manifest" not in line:
         assert any(p.startswith(line.split(" manifest says")[0]) or line in p
                    for p in host(fs)), host(fs)

@@ -143,7 +143,7 @@ def test_a_node_json_the_node_would_refuse_is_refused(tmp_path):
     doc["safety"]["intergreen_ms"][0][2] += 1000         # tables edited, CRC not
     path = tmp_path / "node.json"
     path.write_text(json.dumps(doc))
-    with pytest.raises(ToolError, match="CONFIG_ERROR 3, safety CRC mismatch") as e:
+    with pytest.raises(ToolError, match="CONFIG_ERROR 3, crc-mismatch") as e:
         provisioning.read_node_json(path)
     assert e.value.status == 2
 

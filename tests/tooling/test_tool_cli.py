@@ -7,8 +7,7 @@ import subprocess
 import sys
 
 import pytest
-
-from conftest import ROOT
+from tool_helpers import ROOT
 
 
 def run(*args, **kw):

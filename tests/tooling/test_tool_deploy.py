@@ -1,8 +1,7 @@
 """`smartcross flash` end to end against an emulated ESP32 speaking the MicroPython raw REPL
 over a pty (hil/repl.py: the unix port's own REPL), including a deploy cut half-way and a
 file corrupted on the board. Neither may be reported as success; both must be seen, by
-the tool and by the node's boot check (the proposed firmware/node/manifest_check.py, here
-in a copy of the firmware tree, see tool_helpers.tree_with_boot_check)."""
+the tool and by the node's boot check (firmware/node/manifest_check.py)."""
 
 from __future__ import annotations
 
@@ -16,11 +15,11 @@ import tty
 
 import pytest
 from tool_helpers import (
+    ROOT,
     board_manifest,
     corridor_doc,
     flip_byte,
     status,
-    tree_with_boot_check,
     write_node_json,
 )
 
@@ -32,19 +31,16 @@ from controller.tooling.deploy import BoardPlan, Deployer
 from hil.repl import ReplBoard
 from protocols import register_map as rm
 
-from conftest import ROOT
-
 CORRIDOR = ROOT / "examples" / "corridor.toml"
-CFG_FILES = 6
+CFG_FILES = 7           # firmware/node/manifest_check.py
 
 
 @pytest.fixture(scope="module")
 def checked_bundle(tmp_path_factory):
-    """A bundle of the firmware with the proposed boot check (boot.py hook + module)."""
-    base = tmp_path_factory.mktemp("tree")
-    root = tree_with_boot_check(base)
-    out = base / "bundle"
-    bundle.build(out, root=root)
+    """The firmware bundle, as `smartcross firmware build` makes it."""
+    out = tmp_path_factory.mktemp("bundle") / "fw"
+    bundle.build(out)
+    assert bundle.load(out).entry("node/manifest_check.mpy") is not None
     return out
 
 

@@ -1,10 +1,9 @@
-"""Helpers for the field-tooling tests: bundles, provisioned node documents, a firmware tree
-with the proposed boot check, and reading a deployed board's status over Modbus."""
+"""Helpers for the field-tooling tests: provisioned node documents and reading a deployed
+board's status over Modbus."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from controller.tooling import bundle, provisioning
@@ -14,7 +13,6 @@ from protocols.rtu import master
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CORRIDOR = ROOT / "examples" / "corridor.toml"
-BOOT_CHECK = ROOT / "controller" / "tooling" / "boot_check.py"
 
 
 def corridor_doc(node_id: str = "a1-n1") -> dict:
@@ -24,39 +22,6 @@ def corridor_doc(node_id: str = "a1-n1") -> dict:
 def write_node_json(path: Path, doc: dict) -> Path:
     path.write_bytes(provisioning.render(doc))
     return path
-
-
-def tree_with_boot_check(dest: Path) -> Path:
-    """A copy of firmware/ and protocols/ with the proposed boot check in place:
-    node/manifest_check.py (= controller/tooling/boot_check.py) and its hook in boot.py."""
-    for name in ("firmware", "protocols"):
-        shutil.copytree(ROOT / name, dest / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copyfile(BOOT_CHECK, dest / "firmware" / "node" / "manifest_check.py")
-    boot = dest / "firmware" / "boot.py"
-    text = boot.read_text()
-    assert "    app.prepare()\n" in text, "firmware/boot.py changed: update the hook"
-    boot.write_text(BOOT_HOOK + text.replace("    app.prepare()\n",
-                                             "    app.prepare()\n" + APPLY))
-    return dest
-
-
-# The hook proposed for firmware/boot.py (see controller/tooling/boot_check.py): the check
-# runs before any other module of the node is imported, so that a file that no longer
-# imports is still named; its verdict fails the configuration once prepare() has read it.
-BOOT_HOOK = """\
-try:
-    from node import manifest_check
-
-    _files = manifest_check.check()
-except Exception as e:  # noqa: BLE001 - a check that cannot run is a failed check
-    _files = (6, "manifest: MISMATCH the check failed: %r" % (e,))
-print(_files[1])
-"""
-APPLY = """\
-    if _files[0]:
-        app.prepare().cfg.fail(_files[0], _files[1][len("manifest: "):])
-"""
 
 
 def status(folder: Path, address: int, timeout: float = 20.0) -> dict:

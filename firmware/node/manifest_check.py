@@ -1,31 +1,12 @@
-# ruff: noqa: UP031  (MicroPython: %-formatting, as in firmware/)
-"""The node's boot check against the manifest it was deployed with (MicroPython, on the node).
+"""The node's files against the manifest they were deployed with (boot.py, before
+anything else of the node is imported).
 
-PROPOSED FIRMWARE MODULE: this file is meant to become firmware/node/manifest_check.py (the
-firmware is being changed by its owner as this is written; tests/tooling runs it on the
-MicroPython unix port inside deployed boards, so it can be moved as it is). The hook goes at
-the top of firmware/boot.py, BEFORE anything else of the node is imported (a corrupted
-module may no longer import; the check must still name it), and its verdict fails the
-configuration once app.prepare() has read node.json:
-
-    try:
-        from node import manifest_check
-
-        _files = manifest_check.check()
-    except Exception as e:  # a check that cannot run is a failed check
-        _files = (6, "manifest: MISMATCH the check failed: %r" % (e,))
-    print(_files[1])
-    try:
-        from node import app
-
-        app.prepare()
-        if _files[0]:
-            app.prepare().cfg.fail(_files[0], _files[1][len("manifest: "):])
-    except Exception as e:
-        print("boot.py:", repr(e))
-
-and "node.manifest_check" added to app.BOOT_ONLY so it leaves the heap once the node runs.
-(tests/tooling/tool_helpers.tree_with_boot_check puts exactly this into a copy of the tree.)
+`smartcross flash` writes manifest.json (controller/tooling/bundle.py) next to node.json
+before any other file, and reads every file back before it reports success; this check
+catches what happens afterwards or in between: a deploy cut half-way (lead pulled, power
+lost), a file changed by hand, a flash that lost bits. It runs before any other module of
+the node is imported, so a file that no longer imports is still named, and its verdict
+fails the configuration once boot.py has read node.json (app.prepare()).
 
 The rule (the same as controller/tooling/bundle.check_tree on the host):
 
@@ -37,10 +18,9 @@ The rule (the same as controller/tooling/bundle.check_tree on the host):
 * No other .py or .mpy may be under node/ or protocols/: MicroPython imports x.py before
   x.mpy, so a stray source file would replace a checked one.
 
-A mismatch is a configuration error, CONFIG_ERROR = CFG_FILES (6; register_map gets
-`CFG_FILES = 6`), so the node does what it does for any bad configuration: SAFE mode for
-good (heads flash, FAULT_CONFIG set, the bus answers). One line goes to the console,
-which `smartcross flash` reads after its reset:
+A mismatch is a configuration error, CONFIG_ERROR = CFG_FILES (7), so the node does what it
+does for any bad configuration: SAFE mode for good (heads flash, FAULT_CONFIG set, the bus
+answers). One line goes to the console, which `smartcross flash` reads after its reset:
 
     manifest: ok, 34 files
     manifest: MISMATCH node/guard.mpy: SHA-256 differs
@@ -54,7 +34,7 @@ import os
 MANIFEST = "manifest.json"
 FORMAT = 1
 PACKAGES = ("node", "protocols")
-CFG_FILES = 6           # register_map.CFG_FILES (proposed)
+CFG_FILES = 7           # register_map.CFG_FILES (the check imports nothing of the node)
 _BUF = 512
 
 
@@ -82,9 +62,9 @@ def _sha256(path, buf):
 
 
 def _walk(d, out):
-    for e in os.ilistdir(d):
-        p = d + "/" + e[0]
-        if e[1] & 0x4000:
+    for n in os.listdir(d):
+        p = d + "/" + n
+        if os.stat(p)[0] & 0x4000:
             _walk(p, out)
         else:
             out.append(p)
@@ -120,7 +100,7 @@ def check(root=""):
     except (KeyError, TypeError, ValueError, OSError) as ex:
         return CFG_FILES, "manifest: MISMATCH %r" % (ex,)
     for pkg in PACKAGES:
-        found = []
+        found = []  # type: list[str]
         try:
             _walk(pre + pkg, found)
         except OSError:
@@ -131,3 +111,13 @@ def check(root=""):
                 return CFG_FILES, "manifest: MISMATCH %s: not in the manifest" % name
     return 0, "manifest: ok, %d files" % len(listed)
 
+
+
+def forget():
+    """Unload this module (boot only): its bytecode leaves the heap."""
+    import sys
+
+    sys.modules.pop(__name__, None)
+    pkg = sys.modules.get("node")
+    if pkg is not None and "manifest_check" in pkg.__dict__:
+        delattr(pkg, "manifest_check")
