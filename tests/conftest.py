@@ -1,14 +1,10 @@
-"""Shared test setup: the repository root, example configurations and hypothesis profiles."""
+"""Shared test setup: hypothesis profiles and the HIL fixtures."""
 
 import os
-from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["hil.pytest_plugin"]
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
 
 settings.register_profile("ci", max_examples=60, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])

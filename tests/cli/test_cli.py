@@ -9,7 +9,7 @@ import pytest
 
 from controller.cli import main
 
-from conftest import ROOT
+from sc_paths import ROOT
 
 ASTANA = str(ROOT / "examples" / "astana_cis.toml")
 

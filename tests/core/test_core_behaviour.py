@@ -5,7 +5,7 @@ from controller.core import Inputs, IntersectionCore
 from controller.core import events as E
 from protocols import aspects as A
 
-from conftest import ROOT
+from sc_paths import ROOT
 
 ASTANA = load(ROOT / "examples" / "astana_cis.toml").intersections[0]
 

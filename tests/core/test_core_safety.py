@@ -21,8 +21,8 @@ from controller.core import Inputs, IntersectionCore
 from hil.monitor import SignalMonitor
 from protocols import aspects as A
 
-from conftest import EXAMPLES
 from generated import group_toml
+from sc_paths import EXAMPLES
 
 configs = st.one_of(st.sampled_from(EXAMPLES).map(load), group_toml().map(loads))
 

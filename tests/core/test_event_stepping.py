@@ -5,7 +5,7 @@ import pytest
 from controller.config import load
 from controller.simulate import simulate
 
-from conftest import EXAMPLES
+from sc_paths import EXAMPLES
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

@@ -15,7 +15,7 @@ from controller.provision import node_documents
 from controller.runtime.service import Service, ServiceOptions
 from protocols import aspects as A
 
-from conftest import ROOT
+from sc_paths import ROOT
 
 pytestmark = pytest.mark.hil
 ASTANA = "examples/astana_cis.toml"

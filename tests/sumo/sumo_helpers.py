@@ -21,7 +21,7 @@ def smartcross(*args, timeout=120, cwd=ROOT):
 
 
 # -- fixtures (imported by the test modules: no conftest.py, whose module name the other
-# test folders' `from conftest import ...` would pick up) --------------------------------
+# test folders would import in its place)  --------------------------------
 @pytest.fixture(scope="session", name="generated")
 def generated_fixture(tmp_path_factory):
     """The networks the importer has never seen, built once per session."""
