@@ -87,6 +87,7 @@ class Service:
         self.latency: list[float] = []
         self.parking: dict[str, dict] = {}
         self.stopping: float | None = None     # when a stop was asked for (street time)
+        self._last_health: dict[str, tuple] = {}
 
     # -- start-up -----------------------------------------------------------------------
     def budget_report(self) -> list[str]:
@@ -147,7 +148,7 @@ class Service:
             identity = elapsed >= next_identity
             if identity:
                 next_identity = elapsed + IDENTITY_EVERY_S
-            await asyncio.gather(*(self._bus_cycle(b, identity) for b in self.links))
+            await asyncio.gather(*(self._bus_cycle(b, identity, now) for b in self.links))
             self._step(now)
             if elapsed >= next_detectors:
                 next_detectors = elapsed + DETECTOR_INTERVAL_S
@@ -173,7 +174,7 @@ class Service:
         await self._shutdown()
         return 0
 
-    async def _bus_cycle(self, bus_id: str, identity: bool) -> None:
+    async def _bus_cycle(self, bus_id: str, identity: bool, now: float) -> None:
         link = self.links[bus_id]
         t_start = time.perf_counter()
         for node in self.by_bus[bus_id]:
@@ -198,7 +199,17 @@ class Service:
                             log.error("node %s: %s", node.id, node.identity_msg)
             elif node.missed():
                 log.error("node %s is silent (%s)", node.id, tx.error)
+            self._health(node, now)
         self.bus_s[bus_id] = time.perf_counter() - t_start
+
+    def _health(self, node: NodeState, now: float) -> None:
+        """A node_health row whenever a node's link, mode, faults or identity change."""
+        img = node.image or {}
+        state = (node.online, mode_name(img.get("mode")) if node.online else "silent",
+                 ",".join(fault_names(img.get("faults", 0))), node.identity_msg)
+        if self._last_health.get(node.id) != state:
+            self._last_health[node.id] = state
+            self.record.node_health(self.epoch0 + now, node.id, *state)
 
     async def _read_detectors(self, bus_id: str, now: float) -> None:
         link = self.links[bus_id]

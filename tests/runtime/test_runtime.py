@@ -79,6 +79,11 @@ def test_a_node_unplugged_and_plugged_back(rig):
     st = r.status()
     assert st["nodes"]["a1-n1"]["online"] is False
     assert "a1-n1" in st["intersections"]["a1"]["flash_reason"]
+    con = sqlite3.connect(f"file:{r.data_dir / 'record.sqlite'}?mode=ro", uri=True)
+    health = con.execute("SELECT online, mode FROM node_health WHERE node = 'a1-n1' "
+                         "ORDER BY ts").fetchall()
+    con.close()
+    assert (1, "run") in health and health[-1] == (0, "silent")   # the record says so too
     # the other intersections of the group keep running
     assert running(r, "a2") and running(r, "a3")
     r.bus.attach(board)                                     # plugged back
