@@ -7,6 +7,7 @@ fault (`flash_latency_s`), how fast the street was back to normal after it
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from .rogue import RogueController
 from .scenario import Scenario
 
 BUS_WIDE = ("bus_cut", "kill_controller", "rogue_controller")
-ENDING = {"bus_cut", "corrupt", "drop", "two_talkers", "node_hang", "rogue_controller"}
+ENDING = {"bus_cut", "corrupt", "drop", "delay", "two_talkers", "node_hang",
+          "rogue_controller"}
 
 
 @dataclass
@@ -91,6 +93,8 @@ class Runner:
             rig.bus.cut(dur / rig.scale)
         elif f.kind in ("corrupt", "drop"):
             setattr(rig.bus.faults, f.kind, a["probability"])
+        elif f.kind == "delay":                     # every frame late by `ms` street ms
+            rig.bus.faults.delay_s = a["ms"] / 1000 / rig.scale
         elif f.kind == "noise":
             rig.bus.noise(a["bytes"], seed=self.scn.seed)
         elif f.kind == "two_talkers":
@@ -114,8 +118,12 @@ class Runner:
             level = {"loop_stuck_on": 1, "loop_open": 0, "loop_chatter": -1}[f.kind]
             rig.force_detector(a["intersection"], a["detector"], level)
         elif f.kind == "corrupt_node_config":
+            # a flipped digit in the stored file: the tables no longer match their CRC
+            doc = json.loads(json.dumps(rig.docs[a["node"]]))
+            ig = doc["safety"]["intergreen_ms"]
+            ig[0][2] += 1000
             board = rig.boards[a["node"]]
-            board.write_config(b'{"node_id": "broken", "modbus": {"address": ')
+            board.write_config(doc)
             board.reset()
         elif f.kind == "rogue_controller":
             rig.stop_controller()
@@ -139,6 +147,8 @@ class Runner:
         rig.mark(f"{f.kind} ends")
         if f.kind in ("corrupt", "drop"):
             setattr(rig.bus.faults, f.kind, 0.0)
+        elif f.kind == "delay":
+            rig.bus.faults.delay_s = 0.0
         elif f.kind == "two_talkers":
             for twin in self.extra:
                 rig.bus.detach(twin)

@@ -32,6 +32,7 @@ FAULTS = {
     "corrupt": {"probability": (float, True), "duration_s": (float, False)},
     "drop": {"probability": (float, True), "duration_s": (float, False)},
     "noise": {"bytes": (int, True)},
+    "delay": {"ms": (int, True), "duration_s": (float, True)},
     "two_talkers": {"node": (str, True), "duration_s": (float, True)},
     "kill_controller": {},
     "start_controller": {},

@@ -4,6 +4,7 @@
   controller. A config error or a boot loop (bootmode.py) gives a SAFE that never ends.
 * From any flash mode (BOOT_FLASH, FLASH, SAFE) the ONLY way out is the start-up
   sequence: the node goes to ALL_RED when, all at once,
+    - the flash has lasted startup_flash_ms (whatever made the node flash),
     - the link is alive: a valid frame addressed to this node AND a change of HEARTBEAT,
       each within comm_timeout_ms,
     - no blocking fault is latched (red fail, conflict) and COIL_REQUEST_FLASH is 0,
@@ -116,7 +117,9 @@ class Modes:
     def _may_start(self, now):
         if self.sticky or self.faults & BLOCKING or self.flash_coil:
             return False
-        if self.mode == rm.MODE_BOOT_FLASH and diff(now, self.since) < self.cfg.startup_flash_ms:
+        # every flash lasts the start-up flash time before the start-up sequence may follow:
+        # a head that went from green straight into flash must not be red a moment later
+        if diff(now, self.since) < self.cfg.startup_flash_ms:
             return False
         if self.req != rm.MODE_ALL_RED and self.req != rm.MODE_RUN:
             return False

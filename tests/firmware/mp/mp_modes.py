@@ -105,7 +105,7 @@ def test_commands_from_before_the_flash_do_not_count():
     r.polling = False
     r.run(1200)
     eq(r.mode_now(), rm.MODE_SAFE)        # ... then the link dropped
-    for _ in range(30):                   # heartbeat and COMMAND only, no SIGNAL_CMD
+    for _ in range(60):                   # heartbeat and COMMAND only, no SIGNAL_CMD
         r.hb += 1
         r.node.modes.frame_seen(t(r.now))
         r.ds.write_regs("holding", rm.HEARTBEAT, [r.hb, rm.MODE_RUN])
@@ -158,6 +158,8 @@ def test_comm_loss_goes_to_flash():
     eq(r.mode_now(), rm.MODE_SAFE)
     r.command(R, R, R)
     r.run(100)
+    eq(r.mode_now(), rm.MODE_SAFE, "a flash lasts the start-up flash time")
+    r.run(2000)
     eq(r.mode_now(), rm.MODE_ALL_RED)
 
 
@@ -180,6 +182,8 @@ def test_controller_flash_request_and_coil():
     eq(r.mode_now(), rm.MODE_FLASH)
     r.command(R, R, R, mode=rm.MODE_RUN)
     r.run(3100)
+    eq(r.mode_now(), rm.MODE_FLASH, "a flash lasts the start-up flash time")
+    r.run(5000)
     eq(r.mode_now(), rm.MODE_RUN)
     r.ds.write_bits("coil", rm.COIL_REQUEST_FLASH, [1])
     r.run(20)
