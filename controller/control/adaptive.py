@@ -208,10 +208,8 @@ class Adaptive(Policy):
             self.bonus[stage] = max(self.bonus[stage] - BONUS_STEP // 2, 0)
 
     def deadline(self, view: StageView) -> int:
-        stage = view.stage
-        if stage not in self.plan.stages:
-            return view.t + 1
-        min_end = view.stage_start + self.min_green[stage]
-        if view.t < min_end:
-            return min_end
+        first = self.min_green_deadline(view)
+        if first is not None:
+            return first
+        min_end = view.stage_start + self.min_green[view.stage]
         return view.t + STEP - (view.t - min_end) % STEP

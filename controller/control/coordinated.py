@@ -116,13 +116,12 @@ class Coordinated(Adaptive):
         return nxt, (E.FORCE_OFF if forced else E.GAP_OUT)
 
     def deadline(self, view: StageView) -> int:
+        first = self.min_green_deadline(view)
+        if first is not None:
+            return first
         stage = view.stage
-        if stage not in self.plan.stages:
-            return view.t + 1
-        min_end = view.stage_start + self.min_green[stage]
-        if view.t < min_end:
-            return min_end
         if stage == self.plan.main_stage and self.main_until is not None \
                 and self._main_seen == view.stage_start and view.t < self.main_until:
             return self.main_until
+        min_end = view.stage_start + self.min_green[stage]
         return view.t + STEP - (view.t - min_end) % STEP

@@ -53,6 +53,14 @@ class Policy:
         """The next tenth at which `decide` may answer differently with the same inputs."""
         raise NotImplementedError
 
+    def min_green_deadline(self, view: StageView) -> int | None:
+        """What every policy's deadline starts with: the next tenth for a stage the plan
+        does not run, the end of the minimum green while it lasts; else None."""
+        if view.stage not in self.plan.stages:
+            return view.t + 1
+        end = view.stage_start + self.min_green[view.stage]
+        return end if view.t < end else None
+
 
 class FixedTime(Policy):
     """Stages follow windows on a cycle tied to local midnight, shifted by the offset.
@@ -134,12 +142,10 @@ class Actuated(Policy):
         return nxt, (E.MAX_OUT if maxed else E.GAP_OUT)
 
     def deadline(self, view: StageView) -> int:
+        first = self.min_green_deadline(view)
+        if first is not None:
+            return first
         stage = view.stage
-        if stage not in self.plan.stages:
-            return view.t + 1
-        min_end = view.stage_start + self.min_green[stage]
-        if view.t < min_end:
-            return min_end
         nxt = 10**12
         since = view.conflicting_call_since()
         if since is not None:
