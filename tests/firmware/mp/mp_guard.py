@@ -353,6 +353,97 @@ def test_defer_waits_for_the_last_of_its_times():
     eq(g.refusals, 0)
 
 
+# Every kind that can be deferred: (name, kind, profile, setup); setup(g) brings the guard
+# to where group grp's command `want` is held back only by that kind until `ends` (legal at
+# ends + 1), and returns (grp, want, ends).
+def _red_amber(g):
+    g.command(V1, RED_AMBER, t(0))
+    return V1, GREEN, 1000
+
+
+def _green(g):
+    return V1, AMBER, go_green(g, V1, 0) + 5000
+
+
+def _amber(g):
+    at = go_green(g, V1, 0)
+    g.command(V1, AMBER, t(at + 5001))
+    return V1, RED, at + 5001 + 3000
+
+
+def _flash_green(g):
+    at = go_green(g, V1, 0)
+    g.command(V1, FLASH_GREEN, t(at + 5001))
+    return V1, AMBER, at + 5001 + 3000
+
+
+def _ped_clearance(g):
+    g.command(P1, GREEN, t(0))
+    g.command(P1, FLASH_RED, t(5001))
+    return P1, RED, 5001 + 7000
+
+
+def _intergreen(g):
+    end = v1_green_ended(g)
+    g.command(V2, RED_AMBER, t(end + 3500))
+    return V2, GREEN, end + 5000
+
+
+KINDS = (("min-red-amber", gm.MIN_RED_AMBER, "EU", _red_amber),
+         ("min-green", gm.MIN_GREEN, "EU", _green),
+         ("min-amber", gm.MIN_AMBER, "EU", _amber),
+         ("min-clearance (flashing green)", gm.MIN_CLEARANCE, "CIS", _flash_green),
+         ("min-clearance (flashing don't walk)", gm.MIN_CLEARANCE, "US", _ped_clearance),
+         ("intergreen", gm.INTERGREEN, "EU", _intergreen))
+
+
+def test_every_kind_10_ms_early_is_applied_at_its_minimum():
+    for name, kind, profile, setup in KINDS:
+        g = deferring(profile)
+        grp, want, ends = setup(g)
+        before = g.refusals
+        eq(g.check(grp, want, t(ends - 10)), kind, name)
+        held_then_applied(g, grp, want, ends)
+        eq(g.refusals, before, name)
+
+
+def test_every_kind_too_early_is_refused_and_counted():
+    for name, kind, profile, setup in KINDS:
+        g = deferring(profile)
+        grp, want, ends = setup(g)
+        have = g.aspect[grp]
+        before = g.refusals
+        eq(g.command(grp, want, t(ends + 1 - 251)), kind, name + ": 251 ms early")
+        eq((g.refusals, g.npend, g.aspect[grp]), (before + 1, 0, have), name)
+        g.tick(t(ends + 1))
+        eq(g.aspect[grp], have, name + ": nothing left to apply")
+
+
+def test_every_kind_pending_is_replaced_by_a_newer_command():
+    for name, _kind, profile, setup in KINDS:
+        g = deferring(profile)
+        grp, want, ends = setup(g)
+        have = g.aspect[grp]
+        eq(g.command(grp, want, t(ends - 10)), gm.DEFERRED, name)
+        eq(g.command(grp, have, t(ends - 5)), gm.OK, name + ": newer: stay")
+        eq(g.npend, 0, name)
+        g.tick(t(ends + 1))
+        eq(g.aspect[grp], have, name + ": the held command is gone")
+        eq(g.refusals, 0, name)
+
+
+def test_every_kind_pending_loses_to_flash():
+    for name, _kind, profile, setup in KINDS:
+        g = deferring(profile)
+        grp, want, ends = setup(g)
+        eq(g.command(grp, want, t(ends - 10)), gm.DEFERRED, name)
+        g.enter_flash(t(ends - 5))
+        eq(g.aspect[grp], g.flash_aspect[grp], name + ": flash at once")
+        eq(g.npend, 0, name)
+        g.tick(t(ends + 1))
+        eq(g.aspect[grp], g.flash_aspect[grp], name)
+
+
 def test_too_early_is_still_refused_and_counted():
     g = deferring()
     g.command(V1, RED_AMBER, t(0))
