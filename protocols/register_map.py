@@ -247,8 +247,9 @@ CFG_CRC_MISMATCH = 3        # stored CRC differs from safety_tables.crc() of the
 CFG_TOO_MANY = 4            # more groups/detectors/bays than the hardware has
 CFG_OTHER = 5               # a missing key, bad type or range, pin used twice, ...
 CFG_UNREADABLE = 6          # no file, not readable, or not JSON (a syntax error)
+CFG_FILES = 7               # the node's files differ from manifest.json (node/manifest_check)
 CFG_NAMES = ("ok", "no-tables", "invalid-tables", "crc-mismatch", "too-many", "other",
-             "unreadable")
+             "unreadable", "files")
 
 # (kind, first address, count, writable) for every block; everything else is illegal.
 BLOCKS = (

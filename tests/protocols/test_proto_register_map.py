@@ -145,7 +145,7 @@ def test_value_tables_are_consistent():
     assert len(rm.FAULT_NAMES) == 11 and rm.FAULT_POWER == 1 << 9
     assert rm.FAULT_BOOT_LOOP == 1 << 10 and rm.FAULT_NAMES[10] == "boot-loop"
     assert rm.CFG_NAMES[rm.CFG_UNREADABLE] == "unreadable" and rm.CFG_UNREADABLE == 6
-    assert len(rm.CFG_NAMES) == rm.CFG_UNREADABLE + 1
+    assert rm.CFG_NAMES[rm.CFG_FILES] == "files" and len(rm.CFG_NAMES) == rm.CFG_FILES + 1
     for m in rm.REQUESTABLE_MODES:
         assert m & rm.CMD_MODE_MASK == m
     assert rm.CMD_ACK_FAULTS & rm.CMD_MODE_MASK == 0

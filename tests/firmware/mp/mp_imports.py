@@ -17,3 +17,11 @@ def test_the_master_is_still_there_on_demand():
     from protocols.modbus_rtu import master
 
     eq(len(master.read_coils(1, 0, 1)), 8)
+
+
+def test_manifest_check_code_is_the_register_maps():
+    from node import manifest_check
+
+    from protocols import register_map as rm
+
+    eq(manifest_check.CFG_FILES, rm.CFG_FILES)
