@@ -16,9 +16,12 @@ What this module adds is what the board does around the REPL, as an ESP32 does i
 * soft reset (Ctrl-D at an empty raw REPL or at the friendly prompt): "MPY: soft reboot",
   boot.py, and back to the mode it came from (main.py only from the friendly REPL).
 
-Differences from an ESP32 worth knowing: the program's own output ends lines with "\\n"
-(the ESP32 sends "\\r\\n"; mpremote accepts both), and a soft reset ends the emulated watchdog
-(on an ESP32 a started WDT outlives a soft reset; a tool should not rely on either).
+The hardware watchdog is kept here, outside the board's CPU, as on an ESP32: once started
+(`machine.WDT`) it resets the board when not fed in time, whatever the board is doing
+(blocked on the serial line included), and a soft reset does not stop it.
+
+A difference from an ESP32 worth knowing: the program's own output ends lines with "\\n"
+(the ESP32 sends "\\r\\n"; mpremote accepts both).
 
 Faults on demand, for deploy tests: `cut_after(n)` pulls the USB lead after n more bytes from
 the host (the host's port fails at once; the board keeps running, so a watchdog the host had
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import termios
 import threading
+import time
 import tty
 from pathlib import Path
 
@@ -44,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 EMU = HERE / "emu"
 
 SENTINEL = b"\x00smartcross-rom-done\x00"
+WDT_RESET_CAUSE = 3
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 EXIT_RESET, EXIT_WDT = 66, 67
@@ -79,6 +84,35 @@ while True:
 """
 
 
+# The board's `machine`: hil/emu/machine.py, except that the watchdog is kept by the host,
+# like the ESP32's timer outside the CPU: WDT() and feed() write its timeout to a file whose
+# modification time is the last feed; the host resets the board when it expires (blocked
+# or busy, the CPU cannot stop it), and, as on an ESP32, a soft reset does not stop it.
+_MACHINE = """\
+_src = {emu!r}
+exec(open(_src).read(), globals())
+_wdt_file = {wdt!r}
+_wdt_timeout_ms = 0
+
+
+def _wdt_write():
+    with open(_wdt_file, "w") as f:
+        f.write(str(_wdt_timeout_ms))
+
+
+class WDT:
+    \"\"\"Starts on construction and cannot be stopped; the REPL board's host keeps it.\"\"\"
+
+    def __init__(self, id=0, timeout=5000):
+        global _wdt_timeout_ms
+        _wdt_timeout_ms = timeout
+        _wdt_write()
+
+    def feed(self):
+        _wdt_write()
+"""
+
+
 def micropython_executable() -> str:
     here = Path(sys.executable).parent / "micropython"
     if here.exists():
@@ -96,7 +130,10 @@ class ReplBoard:
                  env: dict[str, str] | None = None) -> None:
         self.fs = Path(fs_dir)
         self.fs.mkdir(parents=True, exist_ok=True)
-        self._state = Path(tempfile.mkdtemp(prefix="screpl-"))     # the RTC domain
+        self._state = Path(tempfile.mkdtemp(prefix="screpl-"))     # RTC domain, watchdog
+        self._wdt = self._state / "wdt"
+        (self._state / "machine.py").write_text(
+            _MACHINE.format(emu=str(EMU / "machine.py"), wdt=str(self._wdt)))
         self.heapsize = heapsize
         self.extra_env = dict(env or {})
         # the host's end (USB): clients open self.port
@@ -220,7 +257,7 @@ class ReplBoard:
         env = dict(os.environ)
         env.pop("EMU_HOST", None)
         # '' first: the board's filesystem (its working directory), then the emulated machine
-        env["MICROPYPATH"] = os.pathsep.join(["", str(EMU), ".frozen"])
+        env["MICROPYPATH"] = os.pathsep.join(["", str(self._state), str(EMU), ".frozen"])
         env["EMU_RTC"] = str(self._state / "rtc.bin")
         env.update(self.extra_env)
         return env
@@ -228,6 +265,8 @@ class ReplBoard:
     def _spawn(self, kind: str, run_main: bool, raw: bool) -> None:
         if kind == "power":
             (self._state / "rtc.bin").unlink(missing_ok=True)
+        if kind != "soft":              # a reset stops the watchdog; a soft reset does not
+            self._wdt.unlink(missing_ok=True)
         cmd = [micropython_executable()]
         if self.heapsize:
             cmd += ["-X", "heapsize=" + self.heapsize]
@@ -363,7 +402,7 @@ class ReplBoard:
             if self._pidfd >= 0:
                 fds.append(self._pidfd)
             try:
-                ready, _, _ = select.select(fds, [], [], 1.0)
+                ready, _, _ = select.select(fds, [], [], 0.05 if self._wdt.exists() else 1.0)
             except (OSError, ValueError):
                 if self._stop:
                     return
@@ -397,6 +436,26 @@ class ReplBoard:
                 with self._cv:
                     if self._proc is not None and self._proc.poll() is not None:
                         self._exited()
+            self._watchdog()
+
+    def _watchdog(self) -> None:
+        try:
+            st = self._wdt.stat()
+            timeout_ms = int(self._wdt.read_text() or 0)
+        except (OSError, ValueError):
+            return
+        if not self._powered or timeout_ms <= 0:
+            return
+        if time.time() - st.st_mtime <= timeout_ms / 1000:
+            return
+        with self._cv:
+            self._kill()
+            self._drain_console()
+            rtc = self._state / "rtc.bin"
+            data = rtc.read_bytes() if rtc.exists() else b"\x01"
+            rtc.write_bytes(bytes((WDT_RESET_CAUSE,)) + data[1:])
+            self.exit_codes.append(-9)
+            self._spawn("wdt", run_main=True, raw=False)
 
 
 def main(argv: list[str] | None = None) -> int:

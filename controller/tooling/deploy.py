@@ -211,11 +211,12 @@ class Session:
     READ_TIMEOUT = 5.0
 
     def __init__(self, port: str, baud: int = 115200, connect_timeout: float = 10.0,
-                 attempts: int = 3) -> None:
+                 attempts: int = 3, wdt_ms: int = 0) -> None:
         from mpremote.transport import TransportError
         from mpremote.transport_serial import SerialTransport
 
         self.port = port
+        self.wdt_ms = wdt_ms
         noise = io.StringIO()
         last: Exception | None = None
         self.t: Any = None
@@ -235,9 +236,10 @@ class Session:
             except (TransportError, OSError) as e:
                 last = e
         self.close()
+        said = " ".join(noise.getvalue().split())[-160:]
         raise ToolError(f"{port}: no MicroPython REPL answered ({last}); check the port, the "
-                        "lead, and that the board runs MicroPython (or use --base-image)",
-                        FAILED)
+                        "lead, and that the board runs MicroPython (or use --base-image)"
+                        + (f"; the board said: {said}" if said else ""), FAILED)
 
     def _to_prompt(self, timeout: float) -> None:
         """Ctrl-C (and Ctrl-B) until the friendly prompt shows, then wait for quiet. One
@@ -248,8 +250,13 @@ class Session:
         blocking = ser.timeout
         deadline = time.monotonic() + timeout
         seen = b""
+        # The node's watchdog runs on after Ctrl-C: the first line the REPL runs takes it
+        # over (typed ahead: the REPL reads it as soon as it is there).
+        takeover = (f"import machine; machine.WDT(timeout={self.wdt_ms}).feed()\r".encode()
+                    if self.wdt_ms else b"")
         while time.monotonic() < deadline:
-            ser.write(b"\r\x03\x02")     # interrupt; leave a raw REPL for the friendly one
+            # interrupt; leave a raw REPL for the friendly one; take over the watchdog
+            ser.write(b"\r\x03\x02" + takeover)
             # read until the board has been quiet for QUIET s: a second Ctrl-C while it
             # still prints the first one's traceback would land somewhere unplanned
             ser.timeout = self.QUIET
@@ -358,7 +365,7 @@ class Deployer:
         # deploy takes it over: a board that resets in between is simply asked again.
         for attempt in range(3):
             self.stage = "connecting"
-            s = Session(self.port, self.baud, self.connect_timeout)
+            s = Session(self.port, self.baud, self.connect_timeout, wdt_ms=self.wdt_ms)
             try:
                 self.stage = "taking over the board"
                 s.exec(f"import machine\n_d = machine.WDT(timeout={int(self.wdt_ms)})")
