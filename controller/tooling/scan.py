@@ -30,8 +30,7 @@ RESET_NAMES = {rm.RESET_UNKNOWN: "unknown", rm.RESET_POWER_ON: "power-on",
                rm.RESET_HARD: "hard", rm.RESET_WATCHDOG: "watchdog",
                rm.RESET_DEEPSLEEP: "deep-sleep", rm.RESET_SOFT: "soft",
                rm.RESET_BROWNOUT: "brown-out"}
-# CONFIG_ERROR names; 7 is the node's boot check (firmware/node/manifest_check.py)
-CFG_NAMES = {**dict(enumerate(rm.CFG_NAMES)), 7: "files"}
+CFG_NAMES = dict(enumerate(rm.CFG_NAMES))     # CFG_FILES: the node's boot check
 BITS = {"N": 10, "E": 11, "O": 11}
 
 

@@ -15,6 +15,7 @@ from tool_helpers import ROOT, corridor_doc, flip_byte
 from controller.tooling import bundle, provisioning
 from controller.tooling.deploy import BoardPlan
 from hil.emu.host import micropython_executable
+from protocols import register_map as rm
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def test_every_difference_is_a_mismatch_on_the_node_and_on_the_host(deployed, tm
                                                                     change, line):
     fs = variant(deployed, tmp_path, change)
     code, said = on_node(fs)
-    assert code == 7 and said.startswith("manifest: MISMATCH " + line), said
+    assert code == rm.CFG_FILES and said.startswith("manifest: MISMATCH " + line), said
     if "manifest" not in line:
         assert any(p.startswith(line.split(" manifest says")[0]) or line in p
                    for p in host(fs)), host(fs)

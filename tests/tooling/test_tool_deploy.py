@@ -32,7 +32,6 @@ from hil.repl import ReplBoard
 from protocols import register_map as rm
 
 CORRIDOR = ROOT / "examples" / "corridor.toml"
-CFG_FILES = 7           # firmware/node/manifest_check.py
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +171,7 @@ def test_a_deploy_cut_half_way_is_reported_and_the_node_boots_into_safe_mode(
     assert board.resets[-1] == "wdt"
     board.close()
     st = status(board.fs, 1)       # old node.json: address 1
-    assert st["config_error"] == CFG_FILES and st["mode"] == rm.MODE_SAFE
+    assert st["config_error"] == rm.CFG_FILES and st["mode"] == rm.MODE_SAFE
     assert st["faults"] & rm.FAULT_CONFIG
     # the technician plugs the lead back in and flashes again: all good
     with ReplBoard(board.fs) as again:
