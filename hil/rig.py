@@ -37,6 +37,7 @@ from .monitor import SignalMonitor, Violation
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_REAL_S = 0.005            # host seconds between lamp samples
+ECHO_US = {1: 50 * 58, 0: 140 * 58}   # ultrasonic echo widths: occupied 50 cm, free 140 cm
 
 
 @dataclass
@@ -50,7 +51,8 @@ class Rig:
     def __init__(self, config: GroupConfig, *, time_scale: float = 1.0, seed: int = 1,
                  traffic_scale: float = 1.0, comm_timeout_ms: int = 1000,
                  monitor_tolerance_s: float = 0.25, controller: bool = True,
-                 workdir: str | None = None, node_docs: dict[str, dict] | None = None):
+                 workdir: str | None = None, node_docs: dict[str, dict] | None = None,
+                 ultrasonic_bays: bool = False):
         self.config = config
         self.scale = time_scale
         self.seed = seed
@@ -58,6 +60,9 @@ class Rig:
         self.docs = node_docs or node_documents(config)
         for doc in self.docs.values():
             doc["modbus"]["comm_timeout_ms"] = comm_timeout_ms
+            if ultrasonic_bays:
+                _ultrasonic(doc)
+        self.silent: set[tuple[str, str]] = set()          # bays whose sensor stopped
         self.bus = RS485Bus(config.buses[0].baud)
         self.boards: dict[str, Board] = {}
         self.panel: LampPanel | None = None
@@ -84,11 +89,13 @@ class Rig:
 
     # -- wiring -----------------------------------------------------------------------------
     def _map_inputs(self) -> dict[tuple[str, str], tuple[str, int]]:
-        """(intersection, detector id) -> (node id, input pin)."""
+        """(intersection, detector id) -> (node id, input pin: an ultrasonic bay's echo)."""
         out = {}
         for nid, doc in self.docs.items():
             for d in doc.get("detectors", []) + doc.get("bays", []):
-                out[(doc["intersection"], d["id"])] = (nid, d["pin"])
+                out[(doc["intersection"], d["id"])] = (nid, d.get("echo", d.get("pin")))
+        self._echo = {(doc["intersection"], d["id"]) for doc in self.docs.values()
+                      for d in doc.get("bays", []) if d.get("type") == "ultrasonic"}
         return out
 
     def now(self) -> float:
@@ -212,6 +219,11 @@ class Rig:
                 if level < 0:                   # a chattering loop: on and off every tick
                     level = k % 2
                 board = self.boards[nid]
+                if (iid, did) in self._echo:    # an ultrasonic sensor: a car 50 cm away, or
+                    width = None if (iid, did) in self.silent else ECHO_US[level]
+                    if board.echoes.get(pin) != (-2 if width is None else width):
+                        board.set_echo(pin, width)      # nothing within range; or silent
+                    continue
                 if board.inputs.get(pin) != level:
                     board.set_input(pin, level)
                     key = f"{iid}/{did}"
@@ -281,6 +293,20 @@ def _flash_start(changes: list[tuple[float, int]], since: float) -> float | None
     if first is None or lit < 2:
         return None
     return max(first, since)
+
+
+def _ultrasonic(doc: dict) -> None:
+    """Make a node's digital bays ultrasonic sensors (trigger on the bay's pin, echo on a
+    free one), so that a sensor can fall silent."""
+    used = {doc["modbus"][k] for k in ("tx", "rx", "de")}
+    used |= {doc.get("status_led"), doc.get("maintenance", {}).get("pin")}
+    for g in doc.get("groups", []):
+        used |= {g.get(k) for k in ("red", "amber", "green")} | set(g.get("feedback", {})
+                                                                   .values())
+    used |= {d["pin"] for d in doc.get("detectors", []) + doc.get("bays", [])}
+    free = (p for p in range(49) if p not in used)
+    doc["bays"] = [{"id": b["id"], "type": "ultrasonic", "trigger": b["pin"],
+                    "echo": next(free), "period_ms": 500} for b in doc.get("bays", [])]
 
 
 def environment_ok() -> str | None:

@@ -117,6 +117,8 @@ class Runner:
         elif f.kind in ("loop_stuck_on", "loop_open", "loop_chatter"):
             level = {"loop_stuck_on": 1, "loop_open": 0, "loop_chatter": -1}[f.kind]
             rig.force_detector(a["intersection"], a["detector"], level)
+        elif f.kind == "bay_silent":
+            rig.silent.add((a["intersection"], a["detector"]))
         elif f.kind == "corrupt_node_config":
             # a flipped digit in the stored file: the tables no longer match their CRC
             doc = json.loads(json.dumps(rig.docs[a["node"]]))
@@ -164,7 +166,7 @@ def run_scenario(scn: Scenario, plot: str | None = None) -> Verdict:
             d.update(scn.tune)
     rig = Rig(scn.config, time_scale=scn.time_scale, seed=scn.seed,
               traffic_scale=scn.traffic_scale, node_docs=docs,
-              comm_timeout_ms=scn.comm_timeout_ms)
+              comm_timeout_ms=scn.comm_timeout_ms, ultrasonic_bays=scn.ultrasonic_bays)
     rig.start()
     runner = Runner(scn, rig)
     try:
@@ -289,6 +291,14 @@ def _judge(scn: Scenario, rig: Rig, runner: Runner, v: Verdict, status: dict | N
         v.check("no fault flash", not flashes,
                 "no intersection flashed after start-up" if not flashes else
                 f"flash entered: {', '.join(flashes)}")
+    if "bay_fault" in exp:
+        iid, bay = exp["bay_fault"].split("/")
+        area = scn.config.intersection(iid)
+        area_id = next(d.area for d in area.detectors if d.id == bay)
+        parking = (status or {}).get("parking", {}).get(area_id, {})
+        v.check("bay fault", parking.get("faulty", 0) >= 1,
+                f"area {area_id}: {parking.get('faulty', '?')} bay(s) in fault, "
+                f"{parking.get('free', '?')} free of {parking.get('bays', '?')}")
     if exp.get("refusals"):
         v.check("guard refusals", v.guard_refusals > 0,
                 f"the node's guard refused {v.guard_refusals} command(s)")

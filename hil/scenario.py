@@ -43,6 +43,7 @@ FAULTS = {
     "loop_open": {"intersection": (str, True), "detector": (str, True)},
     "loop_chatter": {"intersection": (str, True), "detector": (str, True)},
     "corrupt_node_config": {"node": (str, True)},
+    "bay_silent": {"intersection": (str, True), "detector": (str, True)},
     "rogue_controller": {"node": (str, True), "duration_s": (float, True)},
 }
 
@@ -57,6 +58,7 @@ EXPECT = {
     "recall_group": (str, "this group keeps being served with no traffic (intersection/group)"),
     "refusals": (bool, "the nodes' guards refused commands"),
     "no_fault_flash": (bool, "no intersection went to flash after its start-up"),
+    "bay_fault": (str, "this parking bay's sensor is reported faulty (intersection/bay)"),
 }
 
 
@@ -81,6 +83,7 @@ class Scenario:
     expect: dict = field(default_factory=dict)
     tune: dict = field(default_factory=dict)     # detector diagnostics for every node
     comm_timeout_ms: int = 1000                  # the nodes' comm watchdog
+    ultrasonic_bays: bool = False                # bays as ultrasonic sensors (can go silent)
 
 
 class ScenarioError(Exception):
@@ -109,6 +112,8 @@ def load_scenario(path: str | Path) -> Scenario:
     seed = t.get_int("seed", 1)
     traffic = t.get_number("traffic_scale", 1.0)
     comm = t.get_int("comm_timeout_ms", 1000, lo=100, hi=60000)
+    ultrasonic = bool(t.data.get("ultrasonic_bays", False))
+    t.seen.add("ultrasonic_bays")
     faults = []
     for ft in t.get_tables("fault"):
         kind = ft.get_str("kind", choices=tuple(FAULTS))
@@ -161,7 +166,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if problems.items or config is None:
         raise ScenarioError(problems.items)
     return Scenario(path, name, description, config, duration, scale, seed, traffic,
-                    sorted(faults, key=lambda f: f.at_s), expect, tune, comm)
+                    sorted(faults, key=lambda f: f.at_s), expect, tune, comm, ultrasonic)
 
 
 def _check_names(t: Table, faults: list[Fault], config: GroupConfig) -> None:
