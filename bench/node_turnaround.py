@@ -5,8 +5,9 @@ The cabinet's poll (FC23: write 6, read 18 registers) is sent to the example nod
 Turnaround: from the end of the request (the host's write: an emulated line has no wire
 time) to the first start bit of the response (the board's UART transmit start), both on
 the board's clock. It includes what a real node spends: noticing the bytes (1 ms UART
-poll), the 3.5-character silence that ends a frame (1.75 ms above 19200 baud), decoding,
-the datastore, encoding and raising DE. Target: median <= 5 ms.
+poll), recognising the end of the request (by its length when the CRC is right, else by
+the 3.5-character silence, 1.75 ms above 19200 baud), decoding, the datastore, encoding
+and raising DE. Target: median <= 5 ms.
 
     .venv/bin/python bench/node_turnaround.py [--requests N]
 """

@@ -152,7 +152,7 @@ class Board:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start(self, timeout: float = 10.0) -> None:
+    def start(self, timeout: float = 30.0) -> None:
         """Power on: start the board and wait for its hello."""
         for name in ("pins.sock", "uart.sock"):
             path = self.dir / name
@@ -341,7 +341,7 @@ class Board:
             proc.kill()
             proc.wait()
 
-    def reset(self, timeout: float = 10.0) -> None:
+    def reset(self, timeout: float = 30.0) -> None:
         """Hard reset (EN pin): RTC memory is kept, the next boot sees HARD_RESET."""
         n = self.boots
         self._proc, proc = None, self._proc
@@ -352,7 +352,7 @@ class Board:
         self._spawn()
         self.wait_boot(n + 1, timeout)
 
-    def power_cycle(self, timeout: float = 10.0) -> None:
+    def power_cycle(self, timeout: float = 30.0) -> None:
         """Power off and on: RTC memory is lost, the next boot sees PWRON_RESET."""
         n = self.boots
         self._proc, proc = None, self._proc
