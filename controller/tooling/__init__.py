@@ -6,6 +6,8 @@
 | `provisioning.py` | `smartcross nodes provision`: one node's node.json from the group configuration |
 | `esp.py` | the esptool step of `smartcross flash` (erase, write the MicroPython image) |
 | `deploy.py` | the mpremote step of `smartcross flash`: bundle and node.json onto the board, read back, reset |
+| `repl_session.py` | one raw-REPL session on a board (mpremote's serial transport): Ctrl-C until a quiet prompt, watchdog taken over |
+| `onboard/` | MicroPython that `flash` runs on the board (file helpers, read-back hashes), kept as real files |
 | `scan.py` | `smartcross nodes scan`: every node on an RS-485 bus, what it runs and how it is |
 | `progress.py` | progress bars on stderr |
 | `commands.py` | the subcommands (parsers in controller/cli.py) |

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
 import re
 import struct
 import time
@@ -36,105 +35,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import FAILED, INPUT, ToolError
+from . import FAILED, ToolError
 from .bundle import COMPILED_DIRS, MANIFEST, FileEntry, Manifest
+from .onboard import DEPLOY_HELPERS
 from .progress import Progress
+from .repl_session import Session
 
 NODE_JSON = "node.json"
 CHECK_MODULE = "node/manifest_check.mpy"    # the boot check: written first when present
 DEPLOY_WDT_MS = 30000
 CHUNK = 2048                                # bytes per write command (base64 on the wire)
 BOOT_LINE = re.compile(rb"manifest: (ok|MISMATCH|none)[^\r\n]*")
-
-# Run once per session on the board (MicroPython). Short names: each call crosses the wire.
-BOARD_LIB = """\
-import os, sys, binascii, hashlib, machine
-_d = machine.WDT(timeout=@WDT@)
-_d.feed()
-_f = None
-def _info():
-    try:
-        s = os.statvfs(os.getcwd())
-        free = s[0] * s[4]
-    except Exception:
-        free = -1
-    im = sys.implementation
-    return (tuple(im.version[:3]), getattr(im, '_mpy', 0), sys.platform,
-            getattr(im, '_machine', ''), free)
-def _dark():
-    try:
-        import json
-        with open('node.json') as f:
-            d = json.load(f)
-    except Exception:
-        return -1
-    lv = 1 if d.get('outputs_active_low') else 0
-    n = 0
-    for g in d.get('groups', ()):
-        for k in ('red', 'amber', 'green'):
-            p = g.get(k)
-            if isinstance(p, int):
-                try:
-                    machine.Pin(p, machine.Pin.OUT, value=lv)
-                    n += 1
-                except Exception:
-                    pass
-    return n
-def _ls(d=''):
-    out = []
-    for e in (os.ilistdir(d) if d else os.ilistdir()):
-        p = d + '/' + e[0] if d else e[0]
-        if e[1] & 0x4000:
-            if p.split('/')[0] in @DIRS@:
-                out.extend(_ls(p))
-        else:
-            out.append((p, os.stat(p)[6]))
-    _d.feed()
-    return out
-def _md(p):
-    try:
-        os.mkdir(p)
-    except OSError:
-        pass
-def _o(n):
-    global _f
-    _f = open(n + '.part', 'wb')
-def _w(s):
-    _f.write(binascii.a2b_base64(s))
-    _d.feed()
-def _c(n):
-    global _f
-    _f.close()
-    _f = None
-    try:
-        os.rename(n + '.part', n)
-    except OSError:
-        os.remove(n)
-        os.rename(n + '.part', n)
-    _d.feed()
-def _rm(n):
-    os.remove(n)
-    _d.feed()
-def _h(n):
-    h = hashlib.sha256()
-    b = bytearray(1024)
-    v = memoryview(b)
-    z = 0
-    try:
-        f = open(n, 'rb')
-    except OSError:
-        return None
-    with f:
-        while True:
-            k = f.readinto(b)
-            if not k:
-                break
-            h.update(v[:k])
-            z += k
-    _d.feed()
-    return (z, binascii.hexlify(h.digest()).decode())
-""".replace("@DIRS@", repr(COMPILED_DIRS))
-
 
 @dataclass
 class BoardPlan:
@@ -204,111 +115,6 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in re.findall(r"\d+", text)[:3])
 
 
-class Session:
-    """One raw-REPL session on the board through mpremote's serial transport."""
-
-    QUIET = 0.2
-    READ_TIMEOUT = 5.0
-
-    def __init__(self, port: str, baud: int = 115200, connect_timeout: float = 10.0,
-                 attempts: int = 3, wdt_ms: int = 0) -> None:
-        from mpremote.transport import TransportError
-        from mpremote.transport_serial import SerialTransport
-
-        self.port = port
-        self.wdt_ms = wdt_ms
-        noise = io.StringIO()
-        last: Exception | None = None
-        self.t: Any = None
-        try:
-            with contextlib.redirect_stdout(noise):
-                # a timeout on every read: a board that stops answering mid-command (a
-                # reset, a lead pulled) is an error, not a hang
-                self.t = SerialTransport(port, baudrate=baud, timeout=self.READ_TIMEOUT)
-        except (TransportError, OSError) as e:
-            raise ToolError(f"--port {port}: cannot open it ({e})", INPUT) from None
-        for _ in range(attempts):
-            try:
-                self._to_prompt(connect_timeout)
-                with contextlib.redirect_stdout(noise):
-                    self.t.enter_raw_repl(soft_reset=False, timeout_overall=connect_timeout)
-                return
-            except (TransportError, OSError) as e:
-                last = e
-        self.close()
-        said = " ".join(noise.getvalue().split())[-160:]
-        raise ToolError(f"{port}: no MicroPython REPL answered ({last}); check the port, the "
-                        "lead, and that the board runs MicroPython (or use --base-image)"
-                        + (f"; the board said: {said}" if said else ""), FAILED)
-
-    def _to_prompt(self, timeout: float) -> None:
-        """Ctrl-C (and Ctrl-B) until the friendly prompt shows, then wait for quiet. One
-        Ctrl-C is not enough
-        on a board that is booting: it may stop boot.py, and main.py (the node) starts
-        after it; bytes sent meanwhile would come out of the REPL later, out of step."""
-        ser = self.t.serial
-        blocking = ser.timeout
-        deadline = time.monotonic() + timeout
-        seen = b""
-        # The node's watchdog runs on after Ctrl-C: the first line the REPL runs takes it
-        # over (typed ahead: the REPL reads it as soon as it is there).
-        takeover = (f"import machine; machine.WDT(timeout={self.wdt_ms}).feed()\r".encode()
-                    if self.wdt_ms else b"")
-        while time.monotonic() < deadline:
-            # interrupt; leave a raw REPL for the friendly one; take over the watchdog
-            ser.write(b"\r\x03\x02" + takeover)
-            # read until the board has been quiet for QUIET s: a second Ctrl-C while it
-            # still prints the first one's traceback would land somewhere unplanned
-            ser.timeout = self.QUIET
-            while time.monotonic() < deadline:
-                chunk = ser.read(max(1, ser.in_waiting))
-                if not chunk:
-                    break
-                seen = (seen + chunk)[-64:]
-            if seen.endswith(b">>> "):
-                break
-        ser.timeout = blocking
-
-    def exec(self, code: str, timeout: float = 10.0) -> bytes:
-        from mpremote.transport import TransportExecError
-
-        out, err = self.t.exec_raw(code, timeout=timeout)
-        if err:
-            raise TransportExecError(out, err.decode(errors="replace"))
-        return out
-
-    def eval(self, expr: str) -> Any:
-        import ast
-
-        out = self.exec(f"print(repr({expr}))")
-        return ast.literal_eval(out.decode().strip())
-
-    def send_no_follow(self, code: str) -> None:
-        self.t.exec_raw_no_follow(code)
-
-    def read_console(self, until: re.Pattern[bytes], timeout: float) -> bytes:
-        """Console output until `until` matches or `timeout` s pass."""
-        ser = self.t.serial
-        data = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ser.timeout = max(0.01, min(0.2, deadline - time.monotonic()))
-            try:
-                chunk = ser.read(max(1, ser.in_waiting))
-            except OSError:         # native USB (ESP32-S3) leaves with the reset
-                break
-            if chunk:
-                data += chunk
-                m = until.search(data)
-                if m and data[m.end():m.end() + 1] in (b"\r", b"\n"):
-                    break
-        return data
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.t.close()
-
-
 @dataclass
 class Result:
     written: list[str]
@@ -335,6 +141,7 @@ class Deployer:
         self.on_event = on_event or (lambda what, name: None)
         self.stage = "connect"
         self.manifest_written = False
+        self.on_board: dict[str, int] = {}
 
     # ------------------------------------------------------------------ failure messages
     def _state(self) -> str:
@@ -369,7 +176,8 @@ class Deployer:
             try:
                 self.stage = "taking over the board"
                 s.exec(f"import machine\n_d = machine.WDT(timeout={int(self.wdt_ms)})")
-                s.exec(BOARD_LIB.replace("@WDT@", str(int(self.wdt_ms))))
+                s.exec(DEPLOY_HELPERS.read_text())
+                s.exec(f"_start({int(self.wdt_ms)}, {tuple(COMPILED_DIRS)!r})")
             except (TransportError, OSError, struct.error):
                 s.close()
                 if attempt == 2:
@@ -382,7 +190,19 @@ class Deployer:
         raise AssertionError("unreachable")
 
     def _deploy(self, s: Session, plan: BoardPlan, t0: float) -> Result:
-        m = plan.manifest
+        free = self._check_board(s, plan.manifest)
+        same = self._unchanged(s, plan)
+        todo = [n for n in plan.order() if n not in same]
+        self._write_all(s, plan, todo, same, free)
+        removed = self._remove_stale(s, plan)
+        n_checked = self._verify_all(s, plan)
+        boot_line = self._reset(s)
+        return Result(written=[MANIFEST, *todo], unchanged=same, removed=removed,
+                      verified=n_checked, boot_line=boot_line,
+                      seconds=time.monotonic() - t0)
+
+    def _check_board(self, s: Session, m: Manifest) -> int:
+        """The board runs a MicroPython the bundle fits; returns its free flash (-1: unknown)."""
         version, mpy, platform, machine, free = s.eval("_info()")
         dark = s.eval("_dark()")
         self.say(f"board: MicroPython {'.'.join(map(str, version))} (.mpy v{mpy & 0xFF}), "
@@ -396,22 +216,33 @@ class Deployer:
                             f"(.mpy v{mpy & 0xFF}); this bundle needs {m.micropython} or "
                             f"later with .mpy v{m.mpy[0]}: flash a MicroPython {m.micropython} "
                             "image with --base-image. " + self._state(), FAILED)
+        return free
 
+    def _unchanged(self, s: Session, plan: BoardPlan) -> list[str]:
+        """Files the board already has exactly (size, then SHA-256); none with --force."""
+        m = plan.manifest
         self.stage = "reading the board's files"
-        on_board = dict(s.eval("_ls()"))
+        self.on_board = dict(s.eval("_ls()"))
+        if self.force:
+            return []
         same: list[str] = []
-        if not self.force:
-            candidates = [n for n in plan.order()
-                          if on_board.get(n) == m.entry(n).size]    # type: ignore[union-attr]
-            for name in candidates:
-                got = s.eval(f"_h({name!r})")
-                entry = m.entry(name)
-                if got is not None and entry is not None and tuple(got) == (entry.size,
-                                                                            entry.sha256):
-                    same.append(name)
-        todo = [n for n in plan.order() if n not in same]
+        candidates = [n for n in plan.order()
+                      if self.on_board.get(n) == m.entry(n).size]    # type: ignore[union-attr]
+        for name in candidates:
+            got = s.eval(f"_h({name!r})")
+            entry = m.entry(name)
+            if got is not None and entry is not None and tuple(got) == (entry.size,
+                                                                        entry.sha256):
+                same.append(name)
+        return same
+
+    def _write_all(self, s: Session, plan: BoardPlan, todo: list[str], same: list[str],
+                   free: int) -> None:
+        """manifest.json first, then every file that differs; refused before any write
+        when the flash is too small."""
+        m = plan.manifest
         sizes = {n: m.entry(n).size for n in todo}                   # type: ignore[union-attr]
-        grow = sum(max(0, sizes[n] - on_board.get(n, 0)) for n in todo)
+        grow = sum(max(0, sizes[n] - self.on_board.get(n, 0)) for n in todo)
         need_bytes = grow + max(sizes.values(), default=0) + len(plan.manifest_bytes) + 8192
         if 0 <= free < need_bytes:
             raise ToolError(f"the board has {free} bytes free, the deploy needs about "
@@ -424,8 +255,8 @@ class Deployer:
         self.manifest_written = True
         self.on_event("written", MANIFEST)
 
-        total = sum(sizes.values())
-        with Progress(f"writing {len(todo)} files", total, "B", self.stream) as bar:
+        with Progress(f"writing {len(todo)} files", sum(sizes.values()), "B",
+                      self.stream) as bar:
             for name in todo:
                 self.stage = f"writing {name}"
                 self._write(s, name, plan.data(name), bar)
@@ -433,25 +264,28 @@ class Deployer:
         if same:
             self.say(f"board: {len(same)} file(s) already as in the manifest, not rewritten")
 
+    def _strays(self, s: Session, plan: BoardPlan) -> list[str]:
+        """Files under the compiled folders that the manifest does not list, and *.part."""
+        listed = {f.name for f in plan.manifest.files} | {MANIFEST}
+        return [n for n in sorted(dict(s.eval("_ls()")))
+                if (n.split("/")[0] in COMPILED_DIRS and n not in listed) or n.endswith(".part")]
+
+    def _remove_stale(self, s: Session, plan: BoardPlan) -> list[str]:
         self.stage = "removing stale files"
-        listed = {f.name for f in m.files} | {MANIFEST}
-        removed = []
-        for name in sorted(dict(s.eval("_ls()"))):
-            top = name.split("/")[0]
-            stale_pkg = top in COMPILED_DIRS and name not in listed
-            if stale_pkg or name.endswith(".part"):
-                s.exec(f"_rm({name!r})")
-                removed.append(name)
+        removed = self._strays(s, plan)
+        for name in removed:
+            s.exec(f"_rm({name!r})")
         if removed:
             self.say(f"board: removed {len(removed)} file(s) the manifest does not list: "
                      + ", ".join(removed))
+        return removed
 
+    def _verify_all(self, s: Session, plan: BoardPlan) -> int:
+        """Every file read back on the board; a mismatch resets the board and fails."""
         self.stage = "reading every file back"
         self.on_event("verify", "")
         bad = self._verify(s, plan)
-        extra = [n for n in dict(s.eval("_ls()"))
-                 if (n.split("/")[0] in COMPILED_DIRS and n not in listed) or n.endswith(".part")]
-        bad += [f"{n}: not in the manifest" for n in extra]
+        bad += [f"{n}: not in the manifest" for n in self._strays(s, plan)]
         if bad:
             self.stage = "resetting after a failed check"
             with contextlib.suppress(Exception):
@@ -462,10 +296,13 @@ class Deployer:
                             "mode (its files do not match manifest.json). Run `smartcross "
                             "flash` again; if it fails the same way the board's flash may be "
                             "failing", FAILED)
-        n_checked = len(m.files) + 1
+        n_checked = len(plan.manifest.files) + 1
         self.say(f"verified: all {n_checked} files on the board match the manifest "
                  "(size and SHA-256, computed on the board)")
+        return n_checked
 
+    def _reset(self, s: Session) -> str:
+        """Reset the node and read its boot check from the console."""
         self.stage = "resetting the node"
         s.send_no_follow("_d.feed()\nmachine.reset()")
         self.on_event("reset", "")
@@ -475,9 +312,7 @@ class Deployer:
         if hit and hit.group(1) == b"MISMATCH":
             raise ToolError(f"the node's own boot check refused its files: {boot_line}. It "
                             "runs in safe mode; run `smartcross flash` again", FAILED)
-        return Result(written=[MANIFEST, *todo], unchanged=same, removed=removed,
-                      verified=n_checked, boot_line=boot_line,
-                      seconds=time.monotonic() - t0)
+        return boot_line
 
     def _write(self, s: Session, name: str, data: bytes, bar: Progress | None = None) -> None:
         s.exec(f"_o({name!r})")
