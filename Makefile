@@ -8,7 +8,7 @@ STUBS_STAMP := $(STUBS)/.installed
 ESP32_STUBS := micropython-esp32-stubs==1.28.0.post4
 MPY_FILES = $(shell git ls-files 'firmware/*.py' 'protocols/*.py' 2>/dev/null || find firmware protocols -name '*.py')
 
-.PHONY: setup demo test lint firmware-check bench clean
+.PHONY: setup demo test lint firmware-check pytest-sim pytest-hil bench clean
 
 setup: $(STAMP) $(STUBS_STAMP)
 
@@ -39,11 +39,26 @@ firmware-check: setup
 	  $(BIN)/mypy --config-file firmware/mypy.ini firmware protocols; \
 	fi
 
-# Two rounds: everything that runs in simulated time, on every core; then the HIL rig
-# (emulated boards in scaled real time), three at a time so that their clocks keep time.
-test: setup lint firmware-check
-	$(BIN)/pytest -q -n 4 -m "not hil"
-	$(BIN)/pytest -q -n 3 -m hil
+# Every check runs, whatever an earlier one found, and the failures are listed together at
+# the end: lint, import contracts, the ESP32 compile and type check, then two pytest rounds
+# (everything in simulated time on every core; then the HIL rig, emulated boards in scaled
+# real time, three at a time so that their clocks keep time).
+ROUNDS = lint firmware-check pytest-sim pytest-hil
+
+test: setup
+	@rm -f build/test-*.xml; failed=""; for r in $(ROUNDS); do \
+	  echo "== $$r"; $(MAKE) --no-print-directory $$r || failed="$$failed $$r"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED in:$$failed"; \
+	else echo "make test: every round passed ($(ROUNDS))"; fi; \
+	$(BIN)/python tests/rounds_summary.py build/test-sim.xml build/test-hil.xml; \
+	test -z "$$failed"
+
+pytest-sim: setup
+	$(BIN)/pytest -q -n 4 -m "not hil" --junitxml=build/test-sim.xml
+
+pytest-hil: setup
+	$(BIN)/pytest -q -n 3 -m hil --junitxml=build/test-hil.xml
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
