@@ -1,18 +1,13 @@
 """Timing diagrams: each signal group's aspect over time, detector actuations beneath.
 
 Drawn the way signal engineers draw them (a bar per group, coloured by aspect, a
-hatched bar for flashing), with matplotlib's non-interactive backend.
+hatched bar for flashing), with matplotlib's non-interactive backend. matplotlib (the
+`plot` extra) is imported only when a diagram is drawn.
 """
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from protocols import aspects as A  # noqa: E402
+from protocols import aspects as A
 
 STYLE = {   # aspect: (colour, hatch, bar height)
     A.DARK: ("#ffffff", "", 0.2),
@@ -31,6 +26,12 @@ def timing_diagram(aspects: dict[str, list[tuple[float, int]]],
                    t_end: float, path: str, title: str = "",
                    markers: list[tuple[float, str]] | None = None) -> None:
     """`aspects`: row name → [(time, aspect)] changes; `detectors`: row → [(on, off)]."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
     rows = list(aspects) + list(detectors)
     height = max(3.0, 0.32 * len(rows) + 1.2)
     fig, ax = plt.subplots(figsize=(14, height))

@@ -10,7 +10,8 @@
 | `onboard/` | MicroPython that `flash` runs on the board (file helpers, read-back hashes), kept as real files |
 | `scan.py` | `smartcross nodes scan`: every node on an RS-485 bus, what it runs and how it is |
 | `progress.py` | progress bars on stderr |
-| `commands.py` | the subcommands (parsers in controller/cli.py) |
+
+The subcommands (parsers and handlers) are in controller/cli/tooling.py.
 
 README.md in this folder is the technician's guide.
 

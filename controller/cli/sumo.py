@@ -1,4 +1,7 @@
-"""The `import-sumo` and `sumo` subcommands: arguments in, files and a verdict out."""
+"""`import-sumo` and `sumo`: a SUMO network in, a configuration out; the core against SUMO.
+
+Arguments in, files and a verdict out; the work is in controller/sumo/ (the `sumo` extra).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,76 @@ import sys
 
 from ..config import ConfigError, load, loads
 from ..config.model import GroupConfig, ScheduleEntry
-from . import SumoError
-from .importer import Options, import_network
-from .network import loop_files_in, read_network
-from .sumocfg import last_departure, read_sumocfg, route_demand
+from ..sumo import SumoError
+from . import options as o
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    _import_sumo(sub)
+    _sumo(sub)
+
+
+def _import_sumo(sub: argparse._SubParsersAction) -> None:
+    i = sub.add_parser("import-sumo", help="build a configuration from a SUMO network",
+                       description="Build an intersection-group configuration from a SUMO "
+                       "network: signal groups per movement, conflicts from SUMO's foes, "
+                       "intergreens from the geometry (RiLSA), detectors from induction loops, "
+                       "stages and plans. The result passes `smartcross check`.")
+    i.add_argument("net", help="SUMO network (.net.xml)")
+    i.add_argument("--detectors", action="append", metavar="DET.add.xml",
+                   help="additional file with induction loops (repeatable)")
+    o.add_output(i, "GROUP.toml", "where to write the configuration", required=True)
+    i.add_argument("--profile", default="US", choices=("US", "EU", "CIS"),
+                   help="signal sequence profile (US: SUMO's green-yellow-red)")
+    i.add_argument("--amber", type=float, default=3.0, help="amber / yellow, s (3)")
+    i.add_argument("--all-red", type=float, default=2.0,
+                   help="minimum red clearance inside every intergreen, s (2)")
+    i.add_argument("--no-permissive", action="store_true",
+                   help="no permissive left turns: every SUMO foe is a conflict")
+    i.add_argument("--routes", action="append", metavar="R.rou.xml",
+                   help="route file(s) whose flows size the coordinated plan (repeatable)")
+    i.add_argument("--cycle", type=float, help="common cycle of the coordinated plan, s "
+                   "(default: Webster from --routes, else 60)")
+    i.add_argument("--plan", default="auto",
+                   choices=("auto", "coordinated", "adaptive", "actuated"),
+                   help="the plan the schedule runs (auto: coordinated for neighbouring "
+                   "signals when --routes or --cycle size it, else adaptive)")
+    i.add_argument("--name", help="name of the intersection group")
+    i.set_defaults(func=cmd_import_sumo)
+
+
+def _sumo(sub: argparse._SubParsersAction) -> None:
+    m = sub.add_parser("sumo", help="run the timing core against SUMO (software in the loop)",
+                       description="Run SUMO (libsumo) with the timing core driving every "
+                       "traffic light: SUMO's loops are the core's detectors, the core's "
+                       "aspects are SUMO's signal states, the independent monitor watches every "
+                       "step. Exit status 1 if the monitor saw a violation.")
+    m.add_argument("--sumocfg", required=True, help="SUMO configuration (.sumocfg)")
+    m.add_argument("--config", help="intersection-group configuration (TOML); default: "
+                   "import the network of the SUMO configuration")
+    m.add_argument("--routes", action="append", help="route file instead of the "
+                   "configuration's (repeatable)")
+    o.add_seed(m, None, "SUMO random seed")
+    m.add_argument("--tripinfo", required=True, metavar="OUT.xml", help="SUMO tripinfo output")
+    m.add_argument("--additional", action="append", metavar="A.add.xml",
+                   help="additional file loaded after the configuration's (repeatable)")
+    m.add_argument("--statistics", metavar="OUT.xml", help="SUMO statistic output")
+    m.add_argument("--plan", help="run this plan all the time instead of the schedule")
+    o.add_start(m, "local time at SUMO time 0: HH:MM, or YYYY-MM-DDTHH:MM (07:00)")
+    m.add_argument("--end", type=float, help="stop at this SUMO time, s (default: the "
+                   "configuration's end, else when the demand is over and the network empty)")
+    o.add_events(m)
+    m.add_argument("--atspm", action="store_true", help="print ATSPM measures per phase")
+    o.add_plot(m, "draw Purdue coordination diagrams")
+    o.add_json(m)
+    m.set_defaults(func=cmd_sumo)
 
 
 def cmd_import_sumo(args: argparse.Namespace) -> int:
+    from ..sumo.importer import Options, import_network
+    from ..sumo.network import read_network
+    from ..sumo.sumocfg import route_demand
+
     opts = Options(profile=args.profile, amber_s=args.amber, all_red_s=args.all_red,
                    permissive=not args.no_permissive, plan=args.plan, name=args.name or "",
                    cycle_s=args.cycle)
@@ -77,9 +143,14 @@ def sumo_args(args: argparse.Namespace, cfg_adds: list[str]) -> list[str]:
     return out + ["--no-step-log", "true", "--duration-log.disable", "true"]
 
 
-def cmd_sumo(args: argparse.Namespace, start_s: float, weekday: int, day) -> int:
-    from .sil import run, warn
+def cmd_sumo(args: argparse.Namespace) -> int:
+    from ..sumo.importer import Options, import_network
+    from ..sumo.network import loop_files_in, read_network
+    from ..sumo.sil import run, warn
+    from ..sumo.sumocfg import last_departure, read_sumocfg
 
+    day, start_s, weekday = o.start_time(args.start)
+    o.require_plot(args)
     scfg = read_sumocfg(args.sumocfg)
     adds = scfg.additional + [os.path.abspath(a) for a in args.additional or []]
     for path in [scfg.net, *(args.routes or scfg.routes), *adds]:
@@ -89,8 +160,6 @@ def cmd_sumo(args: argparse.Namespace, start_s: float, weekday: int, day) -> int
     if args.config:
         cfg = load(args.config)
     else:
-        from .importer import Options
-
         text = import_network(net, Options(), os.path.basename(scfg.net))
         cfg = loads(text, f"<imported from {scfg.net}>")
     cfg = _with_plan(cfg, args.plan)
@@ -119,8 +188,13 @@ def cmd_sumo(args: argparse.Namespace, start_s: float, weekday: int, day) -> int
             coordination_diagram(cfg, result.events, args.plot, start_s=start_s)
         except OSError as e:
             raise SumoError(f"--plot: cannot write {args.plot}: {e.strerror or e}") from None
+    _report(args, cfg.name, result, measures)
+    return 1 if result.violations else 0
+
+
+def _report(args: argparse.Namespace, name: str, result, measures) -> None:
     summary = {
-        "group": cfg.name, "sumo_steps": result.steps, "sim_end_s": result.sim_end_s,
+        "group": name, "sumo_steps": result.steps, "sim_end_s": result.sim_end_s,
         "wall_s": round(result.wall_s, 2), "arrived": result.arrived,
         "violations": [v._asdict() for v in result.violations],
     }
@@ -129,7 +203,7 @@ def cmd_sumo(args: argparse.Namespace, start_s: float, weekday: int, day) -> int
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
-        print(f"{cfg.name}: SUMO {result.sim_end_s:g} s in {result.wall_s:.2f} s wall, "
+        print(f"{name}: SUMO {result.sim_end_s:g} s in {result.wall_s:.2f} s wall, "
               f"{result.arrived} vehicles arrived; tripinfo {args.tripinfo}")
         if measures is not None:
             from ..control.atspm import format_measures
@@ -142,4 +216,3 @@ def cmd_sumo(args: argparse.Namespace, start_s: float, weekday: int, day) -> int
         else:
             print("  monitor: no violation")
     sys.stdout.flush()
-    return 1 if result.violations else 0
