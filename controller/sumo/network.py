@@ -74,121 +74,141 @@ class Network:
     neighbours: dict[tuple[str, str], tuple[float, float, str]]
 
 
-def _shape(text: str | None) -> list[Point]:
-    pts = []
-    for p in (text or "").split():
-        xy = p.split(",")
-        pts.append((float(xy[0]), float(xy[1])))
-    return pts
-
-
 def _heading(shape: list[Point]) -> float:
     (x0, y0), (x1, y1) = shape[-2], shape[-1]
     return math.degrees(math.atan2(y1 - y0, x1 - x0)) % 360.0
 
 
-def read_network(net_path: str, detector_paths: list[str] = ()) -> Network:
-    """Read the traffic lights of a `.net.xml` and the induction loops of additional files."""
-    try:
-        root = ET.parse(net_path).getroot()
-    except (OSError, ET.ParseError) as e:
-        raise NetworkError(f"{net_path}: cannot read the network: {e}") from None
-    if root.tag != "net":
-        raise NetworkError(f"{net_path}: not a SUMO network (root element <{root.tag}>)")
+TLS_JUNCTIONS = ("traffic_light", "traffic_light_unregulated", "traffic_light_right_on_red")
 
+
+def _load(net_path: str):
+    """The network as sumolib reads it: internal lanes (the paths through junctions),
+    pedestrian crossings and the traffic-light programs included."""
+    import xml.sax
+
+    import sumolib
+
+    try:
+        open(net_path, "rb").close()   # sumolib takes a missing file for an unknown URL
+        net = sumolib.net.readNet(net_path, withInternal=True, withPedestrianConnections=True,
+                                  withPrograms=True)
+    except (OSError, xml.sax.SAXException, KeyError, ValueError) as e:
+        what = f"missing attribute {e}" if isinstance(e, KeyError) else e
+        raise NetworkError(f"{net_path}: cannot read the network: {what}") from None
+    if net.getVersion() is None:
+        tag = next(ET.iterparse(net_path, events=("start",)))[1].tag
+        raise NetworkError(f"{net_path}: not a SUMO network (root element <{tag}>)")
+    return net
+
+
+def _tables(net) -> tuple[dict, dict, dict, dict]:
+    """lanes and edges as plain dicts, approach lanes' connections in file order (the
+    order netconvert numbers junction links), and internal lane -> next internal lane."""
     lanes: dict[str, dict] = {}
     edges: dict[str, dict] = {}
-    for e in root.iter("edge"):
-        eid = e.get("id")
-        edges[eid] = {"function": e.get("function", "normal"), "from": e.get("from"),
-                      "to": e.get("to"), "priority": int(e.get("priority", "-1"))}
-        for ln in e.iter("lane"):
-            lanes[ln.get("id")] = {"edge": eid, "length": float(ln.get("length")),
-                                   "speed": float(ln.get("speed", "13.89")),
-                                   "shape": _shape(ln.get("shape")),
-                                   "index": int(ln.get("index", "0"))}
-    junctions: dict[str, ET.Element] = {j.get("id"): j for j in root.iter("junction")}
-    tls_ids = [t.get("id") for t in root.iter("tlLogic")]
-    tls_ids = list(dict.fromkeys(tls_ids))
+    by_lane: dict[str, list] = {}
+    internal_next: dict[str, str] = {}
+    for e in net.getEdges(withInternal=True):
+        function = e.getFunction() or "normal"
+        normal = function == "normal"
+        edges[e.getID()] = {"function": function, "priority": e.getPriority(),
+                            "from": e.getFromNode().getID() if normal else None,
+                            "to": e.getToNode().getID() if normal else None}
+        for ln in e.getLanes():
+            lanes[ln.getID()] = {"edge": e.getID(), "length": ln.getLength(),
+                                 "speed": ln.getSpeed(), "shape": list(ln.getShape()),
+                                 "index": ln.getIndex()}
+            for c in ln.getOutgoing():
+                if function != "internal":
+                    by_lane.setdefault(ln.getID(), []).append(c)
+                elif c.getViaLaneID():
+                    internal_next[ln.getID()] = c.getViaLaneID()
+    return lanes, edges, by_lane, internal_next
+
+
+def _request_links(node) -> list:
+    """The connections of a junction in the order of its right-of-way (request) table:
+    incoming lanes in order, their connections in order; none into walking areas, and from
+    a walking area only the crossings (sumolib's Node.getLinkIndex counts them so)."""
+    out = [c for c in node.getConnections()
+           if c.getTo().getFunction() != "walkingarea"
+           and (c.getFrom().getFunction() != "walkingarea"
+                or c.getTo().getFunction() == "crossing")]
+    index = {c: c.getJunctionIndex() for c in out}     # -1: not in the table (internal)
+    return sorted((c for c in out if index[c] >= 0), key=index.__getitem__)
+
+
+def _link(c, jid: str, k: int, lanes: dict, edges: dict, internal_next: dict) -> Link:
+    fl, tlane = c.getFromLane().getID(), c.getToLane().getID()
+    path: list[Point] = []
+    via = c.getViaLaneID()
+    seen = set()
+    inside = lanes[fl]["speed"]
+    while via and via in lanes and via not in seen:
+        seen.add(via)
+        path += lanes[via]["shape"]
+        inside = min(inside, lanes[via]["speed"])
+        via = internal_next.get(via)
+    src, dst = lanes[fl]["shape"], lanes.get(tlane, {}).get("shape") or []
+    if not path:
+        path = [src[-1]] + ([dst[0]] if dst else [])
+    crossing = edges[c.getTo().getID()]["function"] == "crossing"
+    if crossing:        # a pedestrian crossing: its path is the crossing itself
+        path = list(lanes[tlane]["shape"])
+        src = path
+    return Link(c.getTLLinkIndex(), jid, k, c.getFrom().getID(), fl, tlane,
+                TURN_OF_DIR.get(c.getDirection() or "s", THROUGH), path, _heading(src),
+                lanes[fl]["speed"], edges[c.getFrom().getID()]["priority"], inside,
+                pedestrian=crossing, crossing_m=lanes[tlane]["length"] if crossing else 0.0)
+
+
+def _junction(node, signals: dict[str, Signal], tables: tuple) -> None:
+    """The links of one signalised junction, and its foes and who yields to whom."""
+    lanes, edges, _, internal_next = tables
+    jlinks = _request_links(node)
+    jl: list[tuple[int, Link, Signal]] = []
+    for k, c in enumerate(jlinks):
+        tl = c.getTLSID()
+        if not tl or c.getTLLinkIndex() < 0 or tl not in signals:
+            continue
+        link = _link(c, node.getID(), k, lanes, edges, internal_next)
+        sig = signals[tl]
+        jl.append((k, link, sig))
+        sig.links.append(link)
+        if not link.pedestrian:
+            sig.lanes[link.from_lane] = lanes[link.from_lane]["length"]
+        sig.position = node.getCoord()
+    for k, a, sig in jl:
+        for m, b, sig_b in jl:
+            if m == k or sig_b is not sig:
+                continue
+            try:
+                foes = node.areFoes(k, m)
+            except KeyError:            # no request row for link k
+                break
+            if foes:
+                sig.foes.add((a.index, b.index))
+                sig.foes.add((b.index, a.index))
+            if node.forbids(jlinks[m], jlinks[k]):
+                sig.yields.add((a.index, b.index))
+
+
+def read_network(net_path: str, detector_paths: list[str] = ()) -> Network:
+    """Read the traffic lights of a `.net.xml` (with sumolib) and the induction loops of
+    additional files."""
+    net = _load(net_path)
+    tls_ids = [t.getID() for t in net.getTrafficLights() if t.getPrograms()]
     if not tls_ids:
         raise NetworkError(f"{net_path}: the network has no traffic lights (no <tlLogic>)")
-
-    # connections: by from-lane, in file order (the order netconvert numbers junction links)
-    conns: list[ET.Element] = list(root.iter("connection"))
-    internal_next: dict[str, str] = {}     # internal lane -> the next internal lane (via)
-    by_lane: dict[str, list[ET.Element]] = {}
-    for c in conns:
-        f = c.get("from")
-        lane = f"{f}_{c.get('fromLane')}"
-        if edges.get(f, {}).get("function") == "internal":
-            if c.get("via"):
-                internal_next[lane] = c.get("via")
-            continue
-        by_lane.setdefault(lane, []).append(c)
-
+    tables = _tables(net)
+    lanes, edges, by_lane, _ = tables
     signals: dict[str, Signal] = {t: Signal(t, []) for t in tls_ids}
-    for jid, j in junctions.items():
-        if j.get("type") not in ("traffic_light", "traffic_light_unregulated",
-                                 "traffic_light_right_on_red"):
-            continue
-        inc = (j.get("incLanes") or "").split()
-        # junction request index: incoming lanes in order, their connections in order
-        jlinks: list[ET.Element] = []
-        for lane in inc:
-            for c in by_lane.get(lane, []):
-                to_fn = edges.get(c.get("to"), {}).get("function")
-                from_fn = edges.get(c.get("from"), {}).get("function")
-                # SUMO's request table: no links into walking areas, and from a walking
-                # area only the crossings (as sumolib's Node.getLinkIndex counts them)
-                if to_fn == "walkingarea" or (from_fn == "walkingarea" and to_fn != "crossing"):
-                    continue
-                jlinks.append(c)
-        requests = {int(r.get("index")): (r.get("foes"), r.get("response"))
-                    for r in j.iter("request")}
-        jl: list[tuple[int, Link, Signal]] = []
-        for k, c in enumerate(jlinks):
-            tl = c.get("tl")
-            if tl is None or c.get("linkIndex") is None or tl not in signals:
-                continue
-            fl = f"{c.get('from')}_{c.get('fromLane')}"
-            tlane = f"{c.get('to')}_{c.get('toLane')}"
-            path: list[Point] = []
-            via = c.get("via")
-            seen = set()
-            inside = lanes[fl]["speed"]
-            while via and via in lanes and via not in seen:
-                seen.add(via)
-                path += lanes[via]["shape"]
-                inside = min(inside, lanes[via]["speed"])
-                via = internal_next.get(via)
-            src, dst = lanes[fl]["shape"], lanes.get(tlane, {}).get("shape") or []
-            if not path:
-                path = [src[-1]] + ([dst[0]] if dst else [])
-            crossing = edges.get(c.get("to"), {}).get("function") == "crossing"
-            if crossing:        # a pedestrian crossing: its path is the crossing itself
-                path = list(lanes[tlane]["shape"])
-                src = path
-            link = Link(int(c.get("linkIndex")), jid, k, c.get("from"), fl, tlane,
-                        TURN_OF_DIR.get(c.get("dir", "s"), THROUGH), path, _heading(src),
-                        lanes[fl]["speed"], edges[c.get("from")]["priority"], inside,
-                        pedestrian=crossing,
-                        crossing_m=lanes[tlane]["length"] if crossing else 0.0)
-            sig = signals[tl]
-            jl.append((k, link, sig))
-            sig.links.append(link)
-            if not crossing:
-                sig.lanes[fl] = lanes[fl]["length"]
-            sig.position = (float(j.get("x")), float(j.get("y")))
-        for k, a, sig in jl:
-            foes, resp = requests.get(k, ("", ""))
-            for m, b, sig_b in jl:
-                if m == k or sig_b is not sig or m >= len(foes or ""):
-                    continue
-                if foes[len(foes) - 1 - m] == "1":
-                    sig.foes.add((a.index, b.index))
-                    sig.foes.add((b.index, a.index))
-                if resp and m < len(resp) and resp[len(resp) - 1 - m] == "1":
-                    sig.yields.add((a.index, b.index))
+    # junctions in the order of the file (netconvert writes them sorted by id)
+    junctions = {n.getID(): n for n in sorted(net.getNodes(), key=lambda n: n.getID())}
+    for node in junctions.values():
+        if node.getType() in TLS_JUNCTIONS:
+            _junction(node, signals, tables)
     # a traffic light whose junctions are not in the network (or have no links): drop it
     for t in list(signals):
         if not signals[t].links:
@@ -199,7 +219,8 @@ def read_network(net_path: str, detector_paths: list[str] = ()) -> Network:
         s.links.sort(key=lambda lk: (lk.index, lk.jindex))
 
     _read_loops(detector_paths, lanes, signals)
-    return Network(list(signals.values()), _neighbours(signals, edges, lanes, by_lane, junctions))
+    types = {jid: n.getType() for jid, n in junctions.items()}
+    return Network(list(signals.values()), _neighbours(signals, edges, lanes, by_lane, types))
 
 
 def _read_loops(paths, lanes, signals: dict[str, Signal]) -> None:
@@ -270,7 +291,7 @@ def _neighbours(signals, edges, lanes, by_lane, junctions) -> dict:
                         if key not in result or result[key][0] > t1:
                             result[key] = (round(t1, 1), round(l1, 1), first)
                     continue
-                if dst in junctions and junctions[dst].get("type") in ("dead_end",):
+                if junctions.get(dst) == "dead_end":
                     continue
                 for e2 in out_edges.get(dst, []):
                     if edges[e2]["to"] != edges[e]["from"]:

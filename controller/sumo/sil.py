@@ -193,18 +193,10 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
         warnings = check_fit(config, tls_links, set(ls.inductionloop.getIDList()))
         t = ls.simulation.getTime()
         group = GroupCore(config, start=start_s + t, weekday=weekday)
-        bridges = []
-        known = set(ls.inductionloop.getIDList())
-        for inter in config.intersections:
-            sm = inter.sumo
-            loops = [(d.id, sm.loops.get(d.id, d.id)) for d in inter.detectors
-                     if sm.loops.get(d.id, d.id) in known]
-            states = SignalStates(inter, tls_links[sm.tls], yielding_links(inter, net))
-            bridges.append(_Bridge(inter, sm.tls, loops, states, SignalMonitor(inter)))
-        events: list[Event] = []
+        bridges = _bridges(config, net, tls_links, set(ls.inductionloop.getIDList()))
+        events: list[Event] | None = [] if keep_events else None
         get_ids = ls.inductionloop.getLastStepVehicleIDs
         set_state = ls.trafficlight.setRedYellowGreenState
-        lamps = A.lamps
         steps = 0
         arrived = 0
         min_expected = ls.simulation.getMinExpectedNumber
@@ -213,52 +205,8 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
             now = start_s + t
             plan = group.plan_for(now)
             for b in bridges:
-                core = cores[b.inter.id]
-                changed = False
-                if steps:
-                    on = []
-                    prev = b.prev_ids
-                    counts = b.counts
-                    for did, loop in b.loops:
-                        ids = get_ids(loop)
-                        if ids:
-                            on.append(did)
-                            old = prev.get(did)
-                            n = len(ids) if not old else sum(1 for v in ids if v not in old)
-                            if n:
-                                counts[did] = counts.get(did, 0) + n
-                            prev[did] = ids
-                        elif did in prev:
-                            del prev[did]
-                    if len(on) != len(b.presence) or not b.presence.issuperset(on):
-                        b.presence = frozenset(on)
-                        changed = True
-                asp = b.aspects
-                if changed or asp is None or now >= core.next_deadline():
-                    out = core.step(now, Inputs(b.presence, counts=b.counts or None), plan)
-                    b.counts = {}
-                    if keep_events and out.events:
-                        events.extend(out.events)
-                    asp = out.aspects
-                fed = False
-                if asp is not b.aspects or now >= b.g_due:
-                    new = asp is not b.aspects
-                    b.aspects = asp
-                    st = b.states.state(asp, now)
-                    b.g_due = b.states.next_change(now)
-                    if st != b.state:
-                        set_state(b.tls, st)
-                        b.state = st
-                    if new:
-                        b.flashing = any(a in FLASHING for a in asp.values())
-                        b.monitor.feed(now, {g: lamps(a, int(now * 1000)) for g, a in asp.items()})
-                        fed = True
-                if b.flashing:       # the flasher: both halves of the step
-                    if not fed:
-                        b.monitor.feed(now, {g: lamps(a, int(now * 1000)) for g, a in asp.items()})
-                    half = now + 0.5
-                    b.monitor.feed(half, {g: lamps(a, int(half * 1000))
-                                          for g, a in b.aspects.items()})
+                changed = _read_loops(b, get_ids) if steps else False
+                _drive(b, cores[b.inter.id], now, plan, changed, events, set_state)
             if on_step is not None:
                 on_step(t, ls, group)
             if t >= end_s or (t >= last_depart and steps and min_expected() == 0):
@@ -274,8 +222,76 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
         raise SilError(f"SUMO stopped: {str(e).strip() or type(e).__name__}") from None
     finally:
         ls.close()
-    return SilResult(config, events, violations, steps, t, time.perf_counter() - t_wall,
+    return SilResult(config, events or [], violations, steps, t, time.perf_counter() - t_wall,
                      arrived, warnings)
+
+
+def _bridges(config: GroupConfig, net: Network | None, tls_links: dict[str, int],
+             known: set[str]) -> list[_Bridge]:
+    """One bridge per intersection: its SUMO light, the loops SUMO has, its monitor."""
+    bridges = []
+    for inter in config.intersections:
+        sm = inter.sumo
+        loops = [(d.id, sm.loops.get(d.id, d.id)) for d in inter.detectors
+                 if sm.loops.get(d.id, d.id) in known]
+        states = SignalStates(inter, tls_links[sm.tls], yielding_links(inter, net))
+        bridges.append(_Bridge(inter, sm.tls, loops, states, SignalMonitor(inter)))
+    return bridges
+
+
+def _read_loops(b: _Bridge, get_ids) -> bool:
+    """Presence and new vehicles on the bridge's loops in the last step; True if the
+    presence changed."""
+    on = []
+    prev = b.prev_ids
+    counts = b.counts
+    for did, loop in b.loops:
+        ids = get_ids(loop)
+        if ids:
+            on.append(did)
+            old = prev.get(did)
+            n = len(ids) if not old else sum(1 for v in ids if v not in old)
+            if n:
+                counts[did] = counts.get(did, 0) + n
+            prev[did] = ids
+        elif did in prev:
+            del prev[did]
+    if len(on) != len(b.presence) or not b.presence.issuperset(on):
+        b.presence = frozenset(on)
+        return True
+    return False
+
+
+def _drive(b: _Bridge, core, now: float, plan, changed: bool, events: list[Event] | None,
+           set_state) -> None:
+    """Step the core when its inputs changed or a deadline is due, show its aspects in
+    SUMO and feed the monitor (a flashing head at both halves of the step)."""
+    lamps = A.lamps
+    asp = b.aspects
+    if changed or asp is None or now >= core.next_deadline():
+        out = core.step(now, Inputs(b.presence, counts=b.counts or None), plan)
+        b.counts = {}
+        if events is not None and out.events:
+            events.extend(out.events)
+        asp = out.aspects
+    fed = False
+    if asp is not b.aspects or now >= b.g_due:
+        new = asp is not b.aspects
+        b.aspects = asp
+        st = b.states.state(asp, now)
+        b.g_due = b.states.next_change(now)
+        if st != b.state:
+            set_state(b.tls, st)
+            b.state = st
+        if new:
+            b.flashing = any(a in FLASHING for a in asp.values())
+            b.monitor.feed(now, {g: lamps(a, int(now * 1000)) for g, a in asp.items()})
+            fed = True
+    if b.flashing:       # the flasher: both halves of the step
+        if not fed:
+            b.monitor.feed(now, {g: lamps(a, int(now * 1000)) for g, a in asp.items()})
+        half = now + 0.5
+        b.monitor.feed(half, {g: lamps(a, int(half * 1000)) for g, a in b.aspects.items()})
 
 
 def warn(messages: list[str]) -> None:
