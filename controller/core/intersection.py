@@ -205,28 +205,7 @@ class IntersectionCore:
 
         moved = self.mode != mode0
         if self.mode in (RUN, TO_FLASH) and (self._dirty or moved or t >= self._due):
-            if self._held:
-                may_start = self.permissive.may_start
-                for g in [g for g in self._held if may_start(g, self._held) <= t]:
-                    g.request_start()
-                    self._held.remove(g)
-            for g in self.groups.values():
-                g.tick(t, out)
-            if self.mode == TO_FLASH:
-                # flash once every group is red and every red clearance has run
-                if all(g.aspect == A.RED and g.clear_until is None for g in self.groups.values()):
-                    self._enter_flash(t, E.FLASH_MANUAL, out)
-            elif self.in_transition:
-                self._check_transition_done(t)
-            if not self._audit(t):
-                self._enter_flash(t, E.FLASH_FAULT, out)
-            self._due = min(g.deadline(t) for g in self.groups.values())
-            if self._held:
-                held = min(self.permissive.may_start(g, self._held) for g in self._held)
-                if held < INF:
-                    self._due = min(self._due, max(held, t + 1))
-            self._dirty = False
-            moved = moved or any(g.since == t for g in self.groups.values())
+            moved = self._tick_groups(t, out) or moved
         if moved:
             # held presence and failed detectors call again once the groups have moved
             self._held_calls(out)
@@ -240,6 +219,34 @@ class IntersectionCore:
             return Output(self._aspects, [])
         now_s = t / 10
         return Output(self._aspects, [E.Event(now_s, self.id, code, p) for code, p in out])
+
+    def _tick_groups(self, t: int, out: list) -> bool:
+        """Start the held groups the permissive rules now let go, tick every group, finish
+        the transition or the entry into flash, audit; True if a group changed at `t`."""
+        held = self._held
+        if held:
+            may_start = self.permissive.may_start
+            for g in [g for g in held if may_start(g, held) <= t]:
+                g.request_start()
+                held.remove(g)
+        for g in self.groups.values():
+            g.tick(t, out)
+        if self.mode == TO_FLASH:
+            # flash once every group is red and every red clearance has run
+            if all(g.aspect == A.RED and g.clear_until is None for g in self.groups.values()):
+                self._enter_flash(t, E.FLASH_MANUAL, out)
+        elif self.in_transition:
+            self._check_transition_done(t)
+        if not self._audit(t):
+            self._enter_flash(t, E.FLASH_FAULT, out)
+        self._due = min(g.deadline(t) for g in self.groups.values())
+        held = self._held
+        if held:
+            first = min(self.permissive.may_start(g, held) for g in held)
+            if first < INF:
+                self._due = min(self._due, max(first, t + 1))
+        self._dirty = False
+        return any(g.since == t for g in self.groups.values())
 
     def next_deadline(self) -> float:
         """The time (s) before which the outputs cannot change unless the inputs do.
