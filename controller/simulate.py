@@ -16,8 +16,9 @@ from hil.monitor import SignalMonitor, Violation
 from protocols import aspects as A
 
 from .config.model import PARKING_BAY, GroupConfig
-from .core import STEP_S, GroupCore, Inputs
+from .core import STEP_S, Inputs
 from .core.events import Event
+from .engine import GroupCore
 from .traffic import TrafficGenerator
 
 

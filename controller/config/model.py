@@ -24,8 +24,8 @@ DETECTOR_KINDS = (PRESENCE, COUNTING, PED_BUTTON, PARKING_BAY)
 
 FIXED = "fixed"
 ACTUATED = "actuated"
-ADAPTIVE = "adaptive"        # controller/control/adaptive.py: queues, counts, Webster
-COORDINATED = "coordinated"  # controller/control/coordinated.py: common cycle, offsets
+ADAPTIVE = "adaptive"        # controller/policies/adaptive.py: queues, counts, Webster
+COORDINATED = "coordinated"  # controller/policies/coordinated.py: common cycle, offsets
 PLAN_MODES = (FIXED, ACTUATED, ADAPTIVE, COORDINATED)
 GREEN_RANGE_MODES = (ACTUATED, ADAPTIVE, COORDINATED)  # stages: min_green_s / max_green_s
 CYCLE_MODES = (FIXED, COORDINATED)           # plans that need a cycle length

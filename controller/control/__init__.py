@@ -1,1 +1,2 @@
-"""Smart control: policies that coordinate and adapt, and the measures that judge them."""
+"""Smart control: coordinated plans designed from counts, and the measures (ATSPM) that judge
+the policies (those live in controller/policies)."""

@@ -1,4 +1,8 @@
-"""The timing core: deterministic, stepped with `now` and inputs, reading no clock."""
+"""The timing core: deterministic, stepped with `now` and inputs, reading no clock.
+
+It takes its control policies from the caller (`policies`, a `PolicyFactory`, see
+policy.py) and imports none: `controller.engine` wires it to `controller.policies`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from .intersection import (
     IntersectionCore,
     Output,
 )
+from .policy import Policy, PolicyFactory, StageView
 
 STEP_S = 0.1
 
@@ -22,14 +27,16 @@ class GroupCore:
     """All intersections of a group, with the time-of-day schedule choosing plans.
 
     `now` is seconds since local midnight of the run's first day; `weekday` is that
-    day's weekday (0 = Monday).
+    day's weekday (0 = Monday). `policies` makes each plan's control policy.
     """
 
-    def __init__(self, config: GroupConfig, start: float = 0.0, weekday: int = 0):
+    def __init__(self, config: GroupConfig, start: float = 0.0, weekday: int = 0, *,
+                 policies: PolicyFactory):
         self.config = config
         self.weekday = weekday
         plan = config.plan_at(start, weekday)
-        self.cores = {i.id: IntersectionCore(i, plan, start) for i in config.intersections}
+        self.cores = {i.id: IntersectionCore(i, plan, start, policies=policies)
+                      for i in config.intersections}
         self._plan = plan
         self._plan_from, self._boundary = start, self._next_boundary(start)
 
@@ -65,4 +72,4 @@ class GroupCore:
 
 
 __all__ = ["GroupCore", "IntersectionCore", "Inputs", "Output", "Event", "STEP_S",
-           "FLASH", "ALL_RED", "RUN", "TO_FLASH"]
+           "FLASH", "ALL_RED", "RUN", "TO_FLASH", "Policy", "PolicyFactory", "StageView"]

@@ -1,6 +1,6 @@
 """The timing core of one intersection: deterministic, stepped, reading no clock.
 
-    core = IntersectionCore(intersection, plan_id)
+    core = IntersectionCore(intersection, plan_id, policies=make_policy)
     out = core.step(now, Inputs(presence={"D1"}))   # every 0.1 s
     out.aspects   -> {group id: aspect code}
     out.events    -> [Event(t, intersection, code, param), ...]
@@ -9,6 +9,10 @@ Modes: start-up FLASH → ALL_RED → RUN (stages); a flash command ends the gre
 through their change intervals, then flashes; a fault flashes at once; leaving flash
 always goes through all red. Stage changes are signal-group based: each group ends
 and starts on its own, so every intergreen is kept exactly and never more than needed.
+
+Which stage runs next is a policy's choice: the core takes a `PolicyFactory` (policy.py)
+from its caller, e.g. `controller.policies.make_policy`, and asks it for a policy at
+start and at every plan change; it imports no policy itself.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from protocols import aspects as A
 
 from ..config.model import PARKING_BAY, PED_BUTTON, Intersection
 from . import events as E
-from .policies import Policy, make_policy
+from .permissive import PermissivePairs
+from .policy import Policy, PolicyFactory
 from .signal_group import INF, NEVER, GroupTimer, ds
 
 FLASH, ALL_RED, RUN, TO_FLASH = "flash", "all-red", "run", "to-flash"
@@ -48,7 +53,8 @@ class Output(NamedTuple):
 
 
 class IntersectionCore:
-    def __init__(self, inter: Intersection, plan: str | None = None, start: float = 0.0):
+    def __init__(self, inter: Intersection, plan: str | None = None, start: float = 0.0, *,
+                 policies: PolicyFactory):
         self.inter = inter
         self.id = inter.id
         self.groups = {g.id: GroupTimer(g) for g in inter.groups}
@@ -57,15 +63,7 @@ class IntersectionCore:
                 if inter.conflicting(a, b):
                     ga.conflicts.append((gb, ds(inter.intergreen[(b, a)]),
                                          ds(inter.intergreen[(a, b)])))
-        # permissive pairs (docs/CONTROL.md): a stream with right of way never starts while
-        # a stream that gives way to it shows a protected green or is clearing from one, and
-        # a yielding stream starts only with its priority streams green (joining them) or red
-        # and cleared. Intergreens of the pair, both ways, come from the configuration.
-        self.yielders: dict[str, list[tuple[GroupTimer, int]]] = {}   # priority -> yielding
-        self.partners: dict[str, list[tuple[GroupTimer, int]]] = {}   # yielding -> priority
-        for a, b in sorted(inter.permissive):
-            self.yielders.setdefault(b, []).append((self.groups[a], ds(inter.intergreen[(a, b)])))
-            self.partners.setdefault(a, []).append((self.groups[b], ds(inter.intergreen[(b, a)])))
+        self.permissive = PermissivePairs(inter, self.groups)
         self._held: list[GroupTimer] = []       # entering, waiting for the permissive rules
         self._restart: list[GroupTimer] = []    # protected turns that end, then rejoin
         self._transition_t = 0
@@ -75,7 +73,8 @@ class IntersectionCore:
         self.extenders = {s.id: [d for d in self.detectors.values()
                                  if set(d.extends) & set(s.groups)] for s in inter.stages}
         self.plan = inter.plans[plan or next(iter(inter.plans))]
-        self.policy: Policy = make_policy(inter, self.plan)
+        self.make_policy = policies
+        self.policy: Policy = policies(inter, self.plan)
         self.flash_aspect = A.FLASH_RED if inter.flash_aspect == "red" else A.FLASH_AMBER
         self.startup_flash = ds(inter.startup_flash_s)
         self.all_red = ds(inter.startup_all_red_s)
@@ -159,7 +158,6 @@ class IntersectionCore:
             return self.t
         return self.last_on[detector]
 
-
     # -- stepping ---------------------------------------------------------------------
     def step(self, now: float, inputs: Inputs = NO_INPUTS, plan: str | None = None) -> Output:
         """Advance to `now` (s) with these inputs; returns aspects and events.
@@ -207,27 +205,7 @@ class IntersectionCore:
 
         moved = self.mode != mode0
         if self.mode in (RUN, TO_FLASH) and (self._dirty or moved or t >= self._due):
-            if self._held:
-                for g in [g for g in self._held if self._may_start(g, t) <= t]:
-                    g.request_start()
-                    self._held.remove(g)
-            for g in self.groups.values():
-                g.tick(t, out)
-            if self.mode == TO_FLASH:
-                # flash once every group is red and every red clearance has run
-                if all(g.aspect == A.RED and g.clear_until is None for g in self.groups.values()):
-                    self._enter_flash(t, E.FLASH_MANUAL, out)
-            elif self.in_transition:
-                self._check_transition_done(t)
-            if not self._audit(t):
-                self._enter_flash(t, E.FLASH_FAULT, out)
-            self._due = min(g.deadline(t) for g in self.groups.values())
-            if self._held:
-                held = min(self._may_start(g, t) for g in self._held)
-                if held < INF:
-                    self._due = min(self._due, max(held, t + 1))
-            self._dirty = False
-            moved = moved or any(g.since == t for g in self.groups.values())
+            moved = self._tick_groups(t, out) or moved
         if moved:
             # held presence and failed detectors call again once the groups have moved
             self._held_calls(out)
@@ -241,6 +219,34 @@ class IntersectionCore:
             return Output(self._aspects, [])
         now_s = t / 10
         return Output(self._aspects, [E.Event(now_s, self.id, code, p) for code, p in out])
+
+    def _tick_groups(self, t: int, out: list) -> bool:
+        """Start the held groups the permissive rules now let go, tick every group, finish
+        the transition or the entry into flash, audit; True if a group changed at `t`."""
+        held = self._held
+        if held:
+            may_start = self.permissive.may_start
+            for g in [g for g in held if may_start(g, held) <= t]:
+                g.request_start()
+                held.remove(g)
+        for g in self.groups.values():
+            g.tick(t, out)
+        if self.mode == TO_FLASH:
+            # flash once every group is red and every red clearance has run
+            if all(g.aspect == A.RED and g.clear_until is None for g in self.groups.values()):
+                self._enter_flash(t, E.FLASH_MANUAL, out)
+        elif self.in_transition:
+            self._check_transition_done(t)
+        if not self._audit(t):
+            self._enter_flash(t, E.FLASH_FAULT, out)
+        self._due = min(g.deadline(t) for g in self.groups.values())
+        held = self._held
+        if held:
+            first = min(self.permissive.may_start(g, held) for g in held)
+            if first < INF:
+                self._due = min(self._due, max(first, t + 1))
+        self._dirty = False
+        return any(g.since == t for g in self.groups.values())
 
     def next_deadline(self) -> float:
         """The time (s) before which the outputs cannot change unless the inputs do.
@@ -318,10 +324,8 @@ class IntersectionCore:
     def _change_plan(self, plan_id: str, out: list) -> None:
         old, new = self.plan, self.inter.plans[plan_id]
         previous = self.policy
-        self.plan, self.policy = new, make_policy(self.inter, new)
-        take_over = getattr(self.policy, "take_over", None)
-        if take_over is not None:       # a policy that continues the running cycle
-            take_over(previous, self)
+        self.plan, self.policy = new, self.make_policy(self.inter, new)
+        self.policy.take_over(previous, self)      # e.g. continue the running cycle
         self._dirty = True
         out.append((E.PATTERN_CHANGE, list(self.inter.plans).index(plan_id) + 1))
         if new.cycle_s != old.cycle_s:
@@ -362,13 +366,14 @@ class IntersectionCore:
             for c, ig_in, _ in b.conflicts:
                 at = max(at, est_end.get(c.id, c.green_end) + ig_in)
             start_at[b.id] = at
-        restart = self._protected_to_permissive(entering, tgt) if self.yielders else []
+        pairs = self.permissive
+        restart = pairs.protected_to_permissive(entering, tgt) if pairs.yielders else []
         for a in leaving + restart:
             latest = [start_at[b.id] - ig_out for b, _, ig_out in a.conflicts if b.id in start_at]
             a.request_end(max(t, min(latest) - a.flash_green) if latest else t)
         entering += [a for a in restart if self._serves(a.id)]
         for b in entering:
-            if b.id in self.yielders or b.id in self.partners:
+            if pairs.gated(b.id):
                 self._held.append(b)
             else:
                 b.request_start()
@@ -377,37 +382,6 @@ class IntersectionCore:
         self.in_transition = True
         self._dirty = True
         self._conflict_call_since = None
-
-    def _protected_to_permissive(self, entering: list[GroupTimer], tgt: set[str]) -> list[GroupTimer]:
-        """Yielding groups that stay green into the target stage while a stream they give
-        way to enters: they show a protected green now, so they end (their change interval,
-        like a yellow arrow), and rejoin permissively once that stream runs."""
-        out = []
-        for b in entering:
-            for a, _ in self.yielders.get(b.id, ()):
-                if a.showing_green and a.id in tgt and a not in out and not any(
-                        p.showing_green for p, _ in self.partners[a.id] if p is not b):
-                    out.append(a)
-        return out
-
-    def _may_start(self, g: GroupTimer, t: int) -> int:
-        """The first tenth at which `g` may be asked to start under the permissive rules
-        (INF while a partner's state forbids it); its conflicts still gate it as always."""
-        at = g.permit() - g.red_amber
-        for a, ig in self.yielders.get(g.id, ()):         # g has right of way over a
-            if a.aspect != A.RED:
-                if a.showing_green and any(p.showing_green for p, _ in self.partners[a.id]
-                                           if p is not g):
-                    continue            # a already gives way to another running stream
-                return INF
-            at = max(at, a.green_end + ig)
-        for b, ig in self.partners.get(g.id, ()):          # g gives way to b
-            if b.showing_green:
-                continue                # join the running stream
-            if b.aspect != A.RED or b.want_start or b in self._held:
-                return INF              # b is clearing, or about to start: after it
-            at = max(at, b.green_end + ig)
-        return at
 
     def _check_transition_done(self, t: int) -> None:
         if self._restart and any(g.green_end < self._transition_t for g in self._restart):

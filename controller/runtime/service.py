@@ -27,7 +27,8 @@ from protocols import aspects as A
 from protocols import register_map as rm
 
 from ..config.model import PARKING_BAY, GroupConfig
-from ..core import ALL_RED, FLASH, GroupCore, Inputs
+from ..core import ALL_RED, FLASH, Inputs
+from ..engine import GroupCore
 from ..node_layout import NodeLayout, layouts
 from .fieldbus import BusLink, poll_wire_s
 from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name

@@ -21,8 +21,9 @@ from hil.monitor import SignalMonitor, Violation
 from protocols import aspects as A
 
 from ..config.model import GroupConfig, Intersection
-from ..core import GroupCore, Inputs
+from ..core import Inputs
 from ..core.events import Event
+from ..engine import GroupCore
 from . import SumoError
 from .network import Network
 

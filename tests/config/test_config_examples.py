@@ -8,8 +8,8 @@ from cfgtools import EXAMPLES, ROOT
 
 from controller.config import load
 from controller.config.model import PARKING_BAY, GroupConfig
-from controller.core import Inputs, IntersectionCore
 from controller.core import events as E
+from controller.engine import Inputs, IntersectionCore
 from protocols import aspects as A
 
 IDS = [p.name for p in EXAMPLES]

@@ -8,7 +8,7 @@ import pytest
 from control_junction import junction_toml
 
 from controller.config import loads
-from controller.core import Inputs, IntersectionCore
+from controller.engine import Inputs, IntersectionCore
 from hil.monitor import SignalMonitor
 from protocols import aspects as A
 

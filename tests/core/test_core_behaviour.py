@@ -1,8 +1,8 @@
 """What practitioners expect of the timing core, checked to the tenth of a second."""
 
 from controller.config import load
-from controller.core import Inputs, IntersectionCore
 from controller.core import events as E
+from controller.engine import Inputs, IntersectionCore
 from protocols import aspects as A
 
 from sc_paths import ROOT

@@ -2,7 +2,7 @@
 
 A plan in mode "adaptive" runs its stages in order, skipping those nobody needs, and
 decides every second after the minimum green whether the running stage still carries
-traffic. Compared with plain actuation (policies.Actuated):
+traffic. Compared with plain actuation (`Actuated`, whose gap-out and max-out it keeps):
 
 - only streams with right of way hold the green: a permissive left turn waiting for a
   gap in the opposing stream does not extend it;
@@ -23,9 +23,9 @@ It only chooses; the signal groups keep every safety time whatever it chooses.
 from __future__ import annotations
 
 from ..config.model import COUNTING, PRESENCE, Intersection, Plan
-from ..core import events as E
-from ..core.policies import Policy, StageView
+from ..core.policy import StageView
 from ..core.signal_group import ds
+from .actuated import Actuated
 
 STEP = 10                    # decide every second after the minimum green
 TURN_QUEUE = 4               # turners between the loops that call a protected stage
@@ -40,10 +40,9 @@ ZONE_STALE = 80              # tenths both loops of a group stay quiet: nobody i
 BONUS_STEP = 20              # tenths a max-out over a standing queue adds to the maximum
 
 
-class Adaptive(Policy):
+class Adaptive(Actuated):
     def __init__(self, inter: Intersection, plan: Plan):
         super().__init__(inter, plan)
-        self.max_green = {s: ds(p.max_green_s) for s, p in plan.stages.items()}
         groups = {s: inter.stage(s).groups for s in self.order}
         # a group waiting for gaps in another vehicle stream does not hold the green
         # (turning traffic giving way to pedestrians does)
@@ -84,7 +83,9 @@ class Adaptive(Policy):
         self._seen_stage = None
 
     # -- what the loops say -------------------------------------------------------------
-    def _extending(self, stage: str, view: StageView) -> bool:
+    def extending(self, stage: str, view: StageView) -> bool:
+        """Streams with right of way extend: advance loops, stop-bar loops while the
+        standing queue discharges."""
         t = view.t
         for did, passage in self.hold_advance[stage]:
             if t - view.last_seen(did) < passage:
@@ -174,31 +175,20 @@ class Adaptive(Policy):
             out[s] = min(self.max_green[s], max(self.min_green[s], ds(WEBSTER_SLACK * green)))
         return out
 
-    # -- the decision -------------------------------------------------------------------
+    # -- the decision (gap-out and max-out: Actuated) ----------------------------------
     def decide(self, view: StageView) -> tuple[str, int] | None:
-        stage = view.stage
-        if self._seen_stage != (stage, view.stage_start):
+        if self._seen_stage != (view.stage, view.stage_start):
             self._new_stage(view)
-        if stage not in self.plan.stages:
-            return (self.next_in_order(stage, view) or self.plan.main_stage, E.FORCE_OFF)
-        if view.t - view.stage_start < self.min_green[stage]:
-            return None
-        since = view.conflicting_call_since()
-        # the maximum counts from the start of green: a cap from Webster's cycle
-        limit = min(self.max_green[stage], self.dyn_max[stage] + self.bonus[stage])
-        maxed = since is not None and view.t - view.stage_start >= limit
-        if not maxed and (self.plan.stages[stage].recall == "max"
-                          or self._extending(stage, view)):
-            return None
-        nxt = self.next_in_order(stage, view)
-        if nxt is None:
-            if stage == self.plan.main_stage:
-                return None
-            nxt = self.plan.main_stage
-        self._adjust_max(stage, maxed, view)
-        return nxt, (E.MAX_OUT if maxed else E.GAP_OUT)
+        return super().decide(view)
 
-    def _adjust_max(self, stage: str, maxed: bool, view: StageView) -> None:
+    def max_out_at(self, stage: str, view: StageView) -> int | None:
+        """The maximum counts from the start of green: a cap from Webster's cycle."""
+        if view.conflicting_call_since() is None:
+            return None
+        limit = min(self.max_green[stage], self.dyn_max[stage] + self.bonus[stage])
+        return view.stage_start + limit
+
+    def ended(self, stage: str, maxed: bool, view: StageView) -> None:
         """Dynamic maximum: a max-out with the queue still over the advance loops adds to
         the stage's maximum (counts under-measure a queue longer than the loops reach);
         a gap-out takes some back."""

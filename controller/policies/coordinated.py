@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..config.model import Intersection, Plan
 from ..core import events as E
-from ..core.policies import StageView
+from ..core.policy import Policy, StageView
 from ..core.signal_group import ds
 from .adaptive import Adaptive
 
@@ -28,6 +28,8 @@ MAX_SHIFT = 0.2              # of a cycle, per cycle, while moving to a new offs
 
 
 class Coordinated(Adaptive):
+    max_reason = E.FORCE_OFF        # a side stage's green ends at its window's end
+
     def __init__(self, inter: Intersection, plan: Plan):
         super().__init__(inter, plan)
         self.cycle = ds(plan.cycle_s)
@@ -56,7 +58,7 @@ class Coordinated(Adaptive):
     def cycle_time(self, t: int) -> int:
         return (t - self.offset - self.shift) % self.cycle
 
-    def take_over(self, old, view: StageView) -> None:
+    def take_over(self, old: Policy, view: StageView) -> None:
         """Continue the running cycle of the plan before (or where this one stands)."""
         if isinstance(old, Coordinated):
             # keep the old cycle's position, scaled to this cycle
@@ -87,33 +89,33 @@ class Coordinated(Adaptive):
                 return s
         return None
 
-    # -- the decision ---------------------------------------------------------------------
-    def decide(self, view: StageView) -> tuple[str, int] | None:
-        stage = view.stage
-        if self._seen_stage != (stage, view.stage_start):
-            self._new_stage(view)
-        if stage not in self.plan.stages:
-            return (self.plan.main_stage, E.FORCE_OFF)
-        t = view.t
-        if t - view.stage_start < self.min_green[stage]:
+    # -- the decision (gap-out and force-off: Actuated, with Adaptive's loops) -----------
+    def end_of_green(self, stage: str, view: StageView) -> tuple[str, int] | None:
+        if stage != self.plan.main_stage:
+            return super().end_of_green(stage, view)
+        # the main stage holds its green to the yield point whatever the loops say
+        if self._main_seen != view.stage_start:
+            self._main_seen = view.stage_start
+            ct = self.cycle_time(view.stage_start)
+            self.main_until = view.stage_start + (self.yield_point - ct) % self.cycle
+            self._absorb_shift()
+        if view.t < self.main_until:
             return None
-        main = self.plan.main_stage
-        if stage == main:
-            if self._main_seen != view.stage_start:
-                self._main_seen = view.stage_start
-                ct = self.cycle_time(view.stage_start)
-                self.main_until = view.stage_start + (self.yield_point - ct) % self.cycle
-                self._absorb_shift()
-            if t < self.main_until:
-                return None
-            nxt = self._next(stage, view)
-            return (nxt, E.FORCE_OFF) if nxt else None
-        ct = self.cycle_time(t)
-        forced = not (self.yield_point <= ct < self.window[stage][1])
-        if not forced and self._extending(stage, view):
-            return None
-        nxt = self._next(stage, view) or main
-        return nxt, (E.FORCE_OFF if forced else E.GAP_OUT)
+        nxt = self._next(stage, view)
+        return (nxt, E.FORCE_OFF) if nxt else None
+
+    def maxed_out(self, stage: str, view: StageView) -> bool:
+        """Forced off: the cycle is outside the stage's window."""
+        return not (self.yield_point <= self.cycle_time(view.t) < self.window[stage][1])
+
+    def extended(self, stage: str, view: StageView) -> bool:
+        return self.extending(stage, view)      # the window, not a recall, bounds it
+
+    def successor(self, stage: str, view: StageView) -> str | None:
+        return self._next(stage, view) or self.plan.main_stage
+
+    def ended(self, stage: str, maxed: bool, view: StageView) -> None:
+        """The window is the maximum: no dynamic maximum to adjust."""
 
     def deadline(self, view: StageView) -> int:
         first = self.min_green_deadline(view)
