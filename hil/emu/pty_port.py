@@ -35,6 +35,7 @@ class PtyPort:
         self._lock = threading.Lock()
         self._out = bytearray()           # to the client, written by the server's thread
         self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)    # one pending wake-up is enough
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -49,7 +50,10 @@ class PtyPort:
             return
         with self._lock:
             self._out.extend(data)
-        os.write(self._wake_w, b"x")
+        try:
+            os.write(self._wake_w, b"x")
+        except BlockingIOError:
+            pass
 
     def _flush(self) -> None:
         with self._lock:
