@@ -8,7 +8,8 @@ host -> board                          board -> host
                      time_pulse_us        O <pin> <0|1> <t_us>    output level changed
                      (-2: never answers)  U <n> <t0_us> <t1_us>   UART sent n bytes, on
   X <pin> <0|1>      reads of pin raise                           the wire from t0 to t1
-                     OSError (fault)      W <timeout_ms>          WDT started
+                     OSError (fault)      W <timeout_ms> <t_us>   WDT started
+                                          F <t_us>                WDT fed
   Z <ms>             stall the board      T <t_us>                virtual clock idle at t
                      (board ms)           M <alloc> <free>        heap after gc.collect()
   S <pin> <0|1>      trace reads of pin   R <pin> <t_us>          traced read of pin
@@ -88,6 +89,12 @@ def pump(timeout_ms=0):
             if line:
                 _handler(line.split())
     return got
+
+
+def path(name):
+    """A file of the link (pins.sock, uart.sock, pins.init): in EMU_DIR, else here."""
+    d = getenv("EMU_DIR")
+    return d + "/" + name if d else name
 
 
 def getenv(name, default=None):

@@ -7,6 +7,7 @@ AF_UNIX sockets in the board's working directory (protocol: emu_link.py).
 
 Environment (all optional; without EMU_HOST the board runs alone, inputs at their pulls):
   EMU_HOST=1              connect to ./pins.sock (and ./uart.sock when a UART is made)
+  EMU_DIR=path            where pins.sock, uart.sock and pins.init are; default: .
   EMU_CLOCK=virtual       the host grants time (emu_clock.py); default: real time
   EMU_CLOCK=scaled        real time, EMU_CLOCK_SCALE times faster (e.g. 4.0; emu_clock.py)
   EMU_TICKS_START_MS=n    where ticks_ms() starts (test the 2**30 wrap); default 0
@@ -14,6 +15,7 @@ Environment (all optional; without EMU_HOST the board runs alone, inputs at thei
   EMU_RTC=path            RTC domain file (reset cause + RTC memory); default ./rtc.bin
                           with a host, none (memory only) without
 
+The watchdog is the host's (hil/emu/watchdog.py): WDT only reports its start and feeds.
 Resets end the process with a code the host knows (EXIT_RESET, EXIT_WDT) after recording
 the cause in the RTC domain file, so that the next boot's reset_cause() reports it and
 RTC().memory() survives, as on an ESP32 (user RTC memory is lost only at power-on, which
@@ -130,14 +132,13 @@ def _pump():
     if _stall_ms:
         ms, _stall_ms = _stall_ms, 0
         emu_clock_obj.wait_us(ms * 1000)
-    _wdt_check(emu_clock_obj.now_us())
 
 
 def _load_pins_init():
     """Input levels and echo widths the host set before this boot (pins.init): a board's
     inputs are wires, they do not forget their levels when the board resets."""
     try:
-        with open("pins.init", "rb") as f:
+        with open(emu_link.path("pins.init"), "rb") as f:
             for line in f:
                 if line.strip():
                     _on_host_line(line.split())
@@ -146,7 +147,7 @@ def _load_pins_init():
 
 
 _load_pins_init()
-emu_link.connect("pins.sock" if emu_link.getenv("EMU_HOST") else None, _on_host_line)
+emu_link.connect(emu_link.path("pins.sock") if emu_link.getenv("EMU_HOST") else None, _on_host_line)
 # The board's time 0 on the unix port's monotonic clock (CLOCK_MONOTONIC, like the host's
 # time.monotonic()) and the scale num/den, so a host can put its own events on the board's
 # time line: board_us = (monotonic_us - t0) * num // den.
@@ -332,7 +333,7 @@ class UART:
         self.init(baudrate, bits, parity, stop, **kw)
         if emu_link.connected():
             import select
-            s = emu_link.unix_connect("uart.sock")
+            s = emu_link.unix_connect(emu_link.path("uart.sock"))
             self._sock = s
             self._poll = select.poll()
             self._poll.register(s, select.POLLIN)
@@ -403,59 +404,16 @@ class UART:
 
 
 # ---------------------------------------------------------------- WDT
-_wdt_timeout_us = 0
-_wdt_fed = 0
-
-
-def _wdt_check(now_us):
-    if _wdt_timeout_us and now_us - _wdt_fed > _wdt_timeout_us:
-        _die(WDT_RESET, EXIT_WDT)
-
-
-emu_clock_obj.on_time = _wdt_check
-
-
 class WDT:
-    """Starts on construction and cannot be stopped, like the ESP32's."""
+    """Starts on construction and cannot be stopped, like the ESP32's. Its host keeps it
+    (hil/emu/watchdog.py), outside this process as the ESP32's timer is outside its CPU:
+    the board only says when it starts and when it is fed (board time)."""
 
     def __init__(self, id=0, timeout=5000):
-        global _wdt_timeout_us, _wdt_fed
-        _wdt_timeout_us = timeout * 1000
-        _wdt_fed = emu_clock_obj.now_us()
-        emu_link.send(b"W %d\n" % timeout)
-        _start_wdt_thread()
+        emu_link.send(b"W %d %d\n" % (timeout, emu_clock_obj.now_us()))
 
     def feed(self):
-        global _wdt_fed
-        _wdt_fed = emu_clock_obj.now_us()
-        _wdt_check(_wdt_fed)
-
-
-_wdt_thread = False
-
-
-def _start_wdt_thread():
-    """Real clock only: a firmware stuck in pure Python never calls into machine, so a
-    thread watches the deadline and kills the process (cause recorded first)."""
-    global _wdt_thread
-    if _wdt_thread or _virtual:
-        return
-    _wdt_thread = True
-    try:
-        import _thread
-    except ImportError:
-        return
-    pid = open("/proc/self/stat").read().split()[0]
-
-    def watch():
-        import os
-        while True:
-            time.sleep_ms(50)
-            if _wdt_timeout_us and emu_clock_obj.now_us() - _wdt_fed > _wdt_timeout_us + 200_000:
-                _rtc_store(WDT_RESET, _rtc_memory)
-                os.system("kill -9 " + pid)
-
-    _thread.start_new_thread(watch, ())
+        emu_link.send(b"F %d\n" % emu_clock_obj.now_us())
 
 
 # ---------------------------------------------------------------- RTC
@@ -480,13 +438,9 @@ class RTC:
 # ---------------------------------------------------------------- after main.py
 def emu_repl_idle():
     """What an ESP32 does when main.py ends or dies: sit at the REPL. The outputs keep
-    their levels; a started WDT resets the board when it expires."""
+    their levels; a started WDT (kept by the host) resets the board when it expires."""
     while True:
-        if _wdt_timeout_us:
-            left = _wdt_timeout_us - (emu_clock_obj.now_us() - _wdt_fed)
-            emu_clock_obj.wait_us(left + 1)
-            _wdt_check(emu_clock_obj.now_us())
-        elif _virtual:
+        if _virtual:
             emu_clock_obj.wait_us(1_000_000)
         else:
             emu_link.pump(1000)

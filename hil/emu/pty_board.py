@@ -10,65 +10,37 @@ until SIGINT or SIGTERM, then stops the board and returns 0.
 from __future__ import annotations
 
 import os
-import pty
-import select
 import signal
 import sys
 import threading
-import tty
 from types import FrameType
 
 from .host import Board, BoardError
+from .pty_port import PtyPort
 
 
 class PtyBoard:
-    """A Board whose UART is bridged to the controlling side of a new pty."""
+    """A Board whose UART is bridged to a new pty (hil/emu/pty_port.py)."""
 
     def __init__(self, node_config: str | os.PathLike[str], clock: str = "real") -> None:
-        self.master, self._slave = pty.openpty()
-        tty.setraw(self.master)
-        tty.setraw(self._slave)        # kept open: the master never sees EIO between clients
-        self.port = os.ttyname(self._slave)
+        self._pty = PtyPort(self._from_port, name="pty-board")
+        self.port = self._pty.port
         self.board = Board(node_config, clock=clock)
-        self.board.on_uart = self._to_port
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.board.on_uart = self._pty.write
 
-    def _to_port(self, data: bytes) -> None:
+    def _from_port(self, data: bytes) -> None:
         try:
-            os.write(self.master, data)
-        except OSError:
-            pass
-
-    def _from_port(self) -> None:
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self.master], [], [], 0.1)
-            if not ready:
-                continue
-            try:
-                data = os.read(self.master, 4096)
-            except OSError:
-                continue
-            try:
-                self.board.uart_write(data)
-            except BoardError:
-                pass                    # the board is resetting: the bytes are lost
+            self.board.uart_write(data)
+        except BoardError:
+            pass                        # the board is resetting: the bytes are lost
 
     def start(self) -> None:
         self.board.start()
-        self._thread = threading.Thread(target=self._from_port, name="pty-board", daemon=True)
-        self._thread.start()
+        self._pty.start()
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=1)
+        self._pty.close()
         self.board.close()
-        for fd in (self.master, self._slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
     def __enter__(self) -> PtyBoard:
         self.start()
