@@ -27,13 +27,17 @@ class Head:
         self.fall: list = [None] * 5
         self.width = [0.0] * 5
         self.quiet_at = self.stepped = NEVER            # last change + QUIET_S; last step
-        self.dark_since, self.rf_done = None, False     # red fail
-        self.dual_since, self.dual_bits, self.dual_seen, self.dual_done = (
-            None, 0, NEVER, False)
+        self.dark_since: float | None = None            # red fail
+        self.rf_done = False
+        self.dual_since: float | None = None
+        self.dual_bits, self.dual_seen, self.dual_done = 0, NEVER, False
         # Green: g_state 0 none, 1 lit, 2 dark and maybe flashing; g_open while the steady
-        # part is on; g_fall the end of green (last lit green lamp); g_steady to judge.
-        self.g_state, self.g_open, self.g_start, self.g_fall, self.g_steady = (
-            0, False, None, None, None)
+        # part is on; g_fall the end of green (last lit green lamp; NEVER before the
+        # first); g_steady to judge.
+        self.g_state, self.g_open = 0, False
+        self.g_start: float | None = None
+        self.g_fall = NEVER
+        self.g_steady: float | None = None
         # Change amber: a_state 0 none, 1 lit, 2 ended and awaiting what follows; a_sure
         # when this amber pulse follows a green, so that it is right of way at once.
         self.a_state, self.a_start, self.a_fall, self.a_dur, self.a_sure = 0, 0.0, 0.0, 0.0, False

@@ -134,7 +134,7 @@ class SignalMonitor:
         self._red_fail(h, t, prev, bits)
         self._dual(h, t, bits)
         if self._startup is not None:
-            self._startup_step(h, t, bits, reflash)
+            self._startup_step(h, t, bits, reflash, self._startup)
         self._green(h, t, bits, fell, rose, first)
         if not h.ped:
             self._amber(h, t, bits, fell, rose, after_green)
@@ -203,18 +203,19 @@ class SignalMonitor:
 
     # -- start-up flash: 4-11 s at the start of the stream -----------------------------
 
-    def _startup_step(self, h: Head, t: float, bits: int, reflash: int) -> None:
+    def _startup_step(self, h: Head, t: float, bits: int, reflash: int, t0: float) -> None:
         lamp = h.flash
         if bits & ~lamp:                                # a non-flash indication
-            self._end_startup(t, t, t, False)
-        elif reflash & lamp and t - self._startup > STARTUP_FLASH_S[1] + self.tol + EPS:
-            self._end_startup(t, t, t, True)            # still flashing, already too long
+            self._end_startup(t, t0, t, t, False)
+        elif reflash & lamp and t - t0 > STARTUP_FLASH_S[1] + self.tol + EPS:
+            self._end_startup(t, t0, t, t, True)        # still flashing, already too long
         elif bits & lamp and t - h.rise[lamp] > STEADY_S + EPS:
             r = h.rise[lamp]                            # went steady within this pulse
-            self._end_startup(t, r, r + h.width[lamp], False)
+            self._end_startup(t, t0, r, r + h.width[lamp], False)
 
-    def _end_startup(self, t: float, end_lo: float, end_hi: float, ongoing: bool) -> None:
-        t0, self._startup = self._startup, None
+    def _end_startup(self, t: float, t0: float, end_lo: float, end_hi: float,
+                     ongoing: bool) -> None:
+        self._startup = None
         lo, hi = STARTUP_FLASH_S
         if end_hi - t0 < lo - self.tol - EPS:
             d, how = end_hi - t0, "lasted"
@@ -260,7 +261,7 @@ class SignalMonitor:
 
     def _intergreen(self, h: Head, t: float) -> None:
         for a, need in h.rivals:
-            if a.g_fall is None or a.bits & G:
+            if a.g_fall == NEVER or a.bits & G:
                 continue                                # never green, or green now: a conflict
             gap = t - a.g_fall
             if gap < need - self.tol - EPS:
@@ -386,7 +387,7 @@ class SignalMonitor:
         first pulses of flash mode show every amber at once, and two conflicting change
         ambers can never overlap in normal operation (every intergreen covers the amber)."""
         for h in (a, b):
-            if h.bits & G or (h.g_fall is not None and h.g_fall > start + EPS):
+            if h.bits & G or h.g_fall > start + EPS:     # (never green: NEVER)
                 return CONFLICT_S
         return STEADY_S + 2 * EPS
 
