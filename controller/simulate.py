@@ -12,10 +12,11 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
-from hil.monitor import SignalMonitor, Violation
+from monitor import SignalMonitor, Violation
 from protocols import aspects as A
 
 from .config.model import PARKING_BAY, GroupConfig
+from .config.monitor_table import monitor_table
 from .core import STEP_S, Inputs
 from .core.events import Event
 from .engine import GroupCore
@@ -100,7 +101,7 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, 
     group = GroupCore(config, start=k0 * STEP_S, weekday=weekday)
     core = group.cores[iid]
     traffic = TrafficGenerator(inter, seed, 1.0 * scale, k0)
-    monitor = SignalMonitor(inter)
+    monitor = SignalMonitor(monitor_table(inter))
     bays = frozenset(d.id for d in inter.detectors if d.kind == PARKING_BAY)
     aspects = {g.id: A.DARK for g in inter.groups}
     green: Counter = Counter()

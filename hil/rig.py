@@ -26,14 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.config.model import PARKING_BAY, GroupConfig
+from controller.config.monitor_table import monitor_table
 from controller.provision import node_documents
 from controller.traffic import TrafficGenerator
+from monitor import SignalMonitor, Violation
 from protocols import aspects as A
 
 from .bus import RS485Bus
 from .emu.host import Board
 from .lamps import LampPanel
-from .monitor import SignalMonitor, Violation
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_REAL_S = 0.005            # host seconds between lamp samples
@@ -66,7 +67,7 @@ class Rig:
         self.bus = RS485Bus(config.buses[0].baud)
         self.boards: dict[str, Board] = {}
         self.panel: LampPanel | None = None
-        self.monitors = {i.id: SignalMonitor(i, tolerance_s=monitor_tolerance_s)
+        self.monitors = {i.id: SignalMonitor(monitor_table(i), tolerance_s=monitor_tolerance_s)
                          for i in config.intersections}
         # traffic_scale 0: the rig leaves the loop inputs alone (a test drives them)
         self.traffic = {i.id: TrafficGenerator(i, seed, traffic_scale) for i in

@@ -1,8 +1,9 @@
 """The intersection-group model: what a configuration file means once it is checked.
 
 Everything here is immutable and already validated; times are seconds (multiples of
-0.1 s). The timing core, the node provisioning, the HIL rig and the monitor all read
-this one model, and nothing else, about an intersection.
+0.1 s). The timing core, the node provisioning and the HIL rig all read this one model,
+and nothing else, about an intersection; the independent signal monitor gets its own
+plain-data table made from it (monitor_table.py), never the model itself.
 """
 
 from __future__ import annotations
@@ -160,6 +161,11 @@ class Intersection:
 
     def conflicting(self, a: str, b: str) -> bool:
         return (a, b) in self.conflicts
+
+    def monitor_table(self) -> dict:
+        """This intersection as the signal monitor's plain-data table (monitor/table.py)."""
+        from .monitor_table import monitor_table
+        return monitor_table(self)
 
     def interstage_s(self, src: str, dst: str) -> float:
         """Time from the end of green of stage `src` to the first green of `dst`.

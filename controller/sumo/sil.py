@@ -17,10 +17,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from hil.monitor import SignalMonitor, Violation
+from monitor import SignalMonitor, Violation
 from protocols import aspects as A
 
 from ..config.model import GroupConfig, Intersection
+from ..config.monitor_table import monitor_table
 from ..core import Inputs
 from ..core.events import Event
 from ..engine import GroupCore
@@ -236,7 +237,8 @@ def _bridges(config: GroupConfig, net: Network | None, tls_links: dict[str, int]
         loops = [(d.id, sm.loops.get(d.id, d.id)) for d in inter.detectors
                  if sm.loops.get(d.id, d.id) in known]
         states = SignalStates(inter, tls_links[sm.tls], yielding_links(inter, net))
-        bridges.append(_Bridge(inter, sm.tls, loops, states, SignalMonitor(inter)))
+        bridges.append(_Bridge(inter, sm.tls, loops, states,
+                               SignalMonitor(monitor_table(inter))))
     return bridges
 
 

@@ -9,7 +9,7 @@ from control_junction import junction_toml
 
 from controller.config import loads
 from controller.engine import Inputs, IntersectionCore
-from hil.monitor import SignalMonitor
+from monitor import SignalMonitor
 from protocols import aspects as A
 
 RIGHT_OF_WAY = (A.GREEN, A.FLASH_GREEN, A.AMBER)

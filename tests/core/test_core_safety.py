@@ -18,7 +18,7 @@ from hypothesis.stateful import (
 from controller.config import load, loads
 from controller.config.model import PARKING_BAY, PED_BUTTON
 from controller.engine import Inputs, IntersectionCore
-from hil.monitor import SignalMonitor
+from monitor import SignalMonitor
 from protocols import aspects as A
 
 from generated import group_toml

@@ -12,7 +12,7 @@ import dataclasses
 import random
 
 from controller.config.profiles import PROFILES
-from hil.monitor import SignalMonitor
+from monitor import SignalMonitor
 from protocols import aspects
 from protocols.aspects import LAMP_AMBER, LAMP_GREEN, LAMP_RED
 

@@ -21,7 +21,7 @@ from monitor_streams import (
 )
 
 from controller.config import load
-from hil.monitor import KINDS, SignalMonitor, Violation
+from monitor import KINDS, SignalMonitor, Violation
 
 # Main street green (stage S1 of the Astana junction): V1 and the P2 crossings.
 S1 = {"V1": "G", "V2": "R", "V3": "R", "V4": "R", "P1": "R", "P2": "G"}
