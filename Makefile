@@ -29,6 +29,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	PYTHONPATH=firmware $(BIN)/lint-imports
 
 # Every firmware/, protocols/ and monitor/ file must compile for the ESP32 and type-check
 # against its stubs (monitor/ will run on a monitor board of its own).

@@ -94,6 +94,21 @@ class _One:
     actuations: int
 
 
+def _count_green(before: dict[str, int], after: dict[str, int], k: int, green: Counter,
+                 since: dict[str, int]) -> None:
+    """Green time per group, in ticks: counted when a green (steady or flashing) ends."""
+    for gid, a in after.items():
+        b = before[gid]
+        if a == b:
+            continue
+        is_g = a == A.GREEN or a == A.FLASH_GREEN
+        was_g = b == A.GREEN or b == A.FLASH_GREEN
+        if is_g and not was_g:
+            since[gid] = k
+        elif was_g and not is_g:
+            green[gid] += k - since.pop(gid, k)
+
+
 def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, scale: float,
              tr: Trace | None, keep_events: bool, every_tick: bool) -> _One:
     inter = config.intersections[0]
@@ -137,18 +152,11 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, 
         asp = out.aspects
         changed = asp is not aspects
         if changed:
-            for gid, a in asp.items():
-                b = aspects[gid]
-                if a == b:
-                    continue
-                is_g = a == A.GREEN or a == A.FLASH_GREEN
-                was_g = b == A.GREEN or b == A.FLASH_GREEN
-                if is_g and not was_g:
-                    green_since[gid] = k
-                elif was_g and not is_g:
-                    green[gid] += k - green_since.pop(gid, k)
-                if tr is not None:
-                    tr.aspects[f"{iid}/{gid}"].append((now, a))
+            _count_green(aspects, asp, k, green, green_since)
+            if tr is not None:
+                for gid, a in asp.items():
+                    if a != aspects[gid]:
+                        tr.aspects[f"{iid}/{gid}"].append((now, a))
             aspects = asp
             flashing = any(a in FLASHING for a in asp.values())
         if changed or flashing:        # lamps change with the aspects, or with the flasher

@@ -33,11 +33,10 @@ class SignalMonitor:
     """Feed it the lamps of every head of one intersection; it reports TS2 violations."""
 
     def __init__(self, table, *, tolerance_s: float = 0.0) -> None:
-        """`table`: a monitor table (monitor/table.py), or an object whose monitor_table()
-        returns one, such as the controller's Intersection. ValueError if it is invalid."""
-        if not isinstance(table, dict):
-            table = table.monitor_table()
-        err = validate(table)
+        """`table`: a monitor table (monitor/table.py; the cabinet makes one with
+        controller/config/monitor_table.py). ValueError if it is invalid."""
+        err = None if isinstance(table, dict) else "not a table (a dict)"
+        err = err or validate(table)
         if err:
             raise ValueError("monitor table: " + err)
         self.table = table

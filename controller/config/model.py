@@ -162,11 +162,6 @@ class Intersection:
     def conflicting(self, a: str, b: str) -> bool:
         return (a, b) in self.conflicts
 
-    def monitor_table(self) -> dict:
-        """This intersection as the signal monitor's plain-data table (monitor/table.py)."""
-        from .monitor_table import monitor_table
-        return monitor_table(self)
-
     def interstage_s(self, src: str, dst: str) -> float:
         """Time from the end of green of stage `src` to the first green of `dst`.
 

@@ -8,6 +8,7 @@ import pytest
 from control_junction import junction_toml
 
 from controller.config import loads
+from controller.config.monitor_table import monitor_table
 from controller.engine import Inputs, IntersectionCore
 from monitor import SignalMonitor
 from protocols import aspects as A
@@ -19,7 +20,7 @@ def run(plan: str, lead: bool, seed: int, hours: float = 1.0):
     cfg = loads(junction_toml(plan, lead))
     inter = cfg.intersections[0]
     core = IntersectionCore(inter, plan, 0.0)
-    mon = SignalMonitor(inter)
+    mon = SignalMonitor(monitor_table(inter))
     rng = random.Random(seed)
     dets = [d.id for d in inter.detectors]
     rate = {d: (0.25 if d.startswith(("EB_TR", "WB_TR")) else 0.06) for d in dets}

@@ -17,6 +17,7 @@ from hypothesis.stateful import (
 
 from controller.config import load, loads
 from controller.config.model import PARKING_BAY, PED_BUTTON
+from controller.config.monitor_table import monitor_table
 from controller.engine import Inputs, IntersectionCore
 from monitor import SignalMonitor
 from protocols import aspects as A
@@ -36,7 +37,7 @@ class CoreUnderFire(RuleBasedStateMachine):
         self.plan = cfg.plan_at(start_h * 3600.0)
         self.k = start_h * 36000
         self.core = IntersectionCore(inter, self.plan, start=self.k / 10)
-        self.monitor = SignalMonitor(inter)
+        self.monitor = SignalMonitor(monitor_table(inter))
         self.loops = [d.id for d in inter.detectors if d.kind not in (PARKING_BAY, PED_BUTTON)]
         self.buttons = [d.id for d in inter.detectors if d.kind == PED_BUTTON]
         self.faults: set[str] = set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
+from controller.config.monitor_table import monitor_table
 from controller.config.profiles import PROFILES
 from monitor import SignalMonitor
 from protocols import aspects
@@ -97,7 +98,7 @@ def jittered_ms(stop_ms: int, seed: int = 1, lo: int = 60, hi: int = 160) -> lis
 
 
 def run(inter, stream, tolerance_s: float = 0.0):
-    mon = SignalMonitor(inter, tolerance_s=tolerance_s)
+    mon = SignalMonitor(monitor_table(inter), tolerance_s=tolerance_s)
     for t, lamps in stream:
         mon.feed(t, lamps)
     mon.finish(stream[-1][0])

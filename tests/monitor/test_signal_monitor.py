@@ -21,6 +21,7 @@ from monitor_streams import (
 )
 
 from controller.config import load
+from controller.config.monitor_table import monitor_table
 from monitor import KINDS, SignalMonitor, Violation
 
 # Main street green (stage S1 of the Astana junction): V1 and the P2 crossings.
@@ -52,7 +53,7 @@ def s1_to_s3(v3_after_s: float = 5.0, v1_green_s: float = 20.0, v1_amber_s: floa
 # -- the API ------------------------------------------------------------------------
 
 def test_api_shape(cis):
-    mon = SignalMonitor(cis, tolerance_s=0.1)
+    mon = SignalMonitor(monitor_table(cis), tolerance_s=0.1)
     assert KINDS == ("conflict", "short_intergreen", "short_green", "short_amber",
                      "green_to_red", "dual_indication", "red_fail", "startup_flash")
     assert mon.feed(0.0, {"V1": 4}) == [] and mon.violations == []
@@ -62,7 +63,7 @@ def test_api_shape(cis):
 
 
 def test_feed_returns_what_it_detects_and_keeps_it(cis):
-    mon = SignalMonitor(cis)
+    mon = SignalMonitor(monitor_table(cis))
     found = []
     for t, lamps in samples(timeline((2, S1), (1, {"V3": "G"}))):
         found += mon.feed(t, lamps)
@@ -356,7 +357,7 @@ def test_correct_plan_drawn_by_the_project_lamp_model(cis):
                 min_size=1, max_size=120))
 def test_any_lamp_stream_is_judged_without_error(steps):
     inter = load("examples/astana_cis.toml").intersections[0]
-    mon = SignalMonitor(inter, tolerance_s=0.1)
+    mon = SignalMonitor(monitor_table(inter), tolerance_s=0.1)
     t = 0.0
     for dt_ms, lamp_bits in steps:
         t += dt_ms / 1000
