@@ -33,6 +33,12 @@ CYCLE_MODES = (FIXED, COORDINATED)           # plans that need a cycle length
 
 RECALLS = ("none", "min", "max", "ped")
 
+# A node's comm watchdog: with no new heartbeat for this long, the node flashes on its own.
+# The controller's one default ([[bus]] comm_timeout_ms); firmware/node/settings.py keeps
+# the node's own fallback for a node.json without it.
+COMM_TIMEOUT_MS = 1000
+COMM_TIMEOUT_RANGE_MS = (100, 60000)     # what the node accepts (firmware/node/config.py)
+
 
 @dataclass(frozen=True)
 class SignalGroup:
@@ -105,6 +111,7 @@ class Node:
     address: int
     outputs: int
     inputs: int
+    comm_timeout_ms: int | None = None     # None: its bus's
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,7 @@ class Bus:
     baud: int
     parity: str                  # N, E or O
     stopbits: int
+    comm_timeout_ms: int = COMM_TIMEOUT_MS   # its nodes' comm watchdog, unless a node has its own
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,18 @@ class GroupConfig:
             if i.id == iid:
                 return i
         raise KeyError(iid)
+
+    def bus(self, bid: str) -> Bus:
+        for b in self.buses:
+            if b.id == bid:
+                return b
+        raise KeyError(bid)
+
+    def comm_timeout_ms(self, node: Node) -> int:
+        """The node's comm watchdog: its own, else its bus's."""
+        if node.comm_timeout_ms is not None:
+            return node.comm_timeout_ms
+        return self.bus(node.bus).comm_timeout_ms
 
     def plan_at(self, now_s: float, weekday: int = 0) -> str:
         """The plan the schedule selects at `now_s` seconds after local midnight."""

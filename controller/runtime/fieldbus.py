@@ -19,21 +19,9 @@ from protocols import register_map as rm
 from protocols.modbus_rtu import silence_us
 
 from ..config.model import Bus
+from .cycle import BITS_PER_CHAR
 
 log = logging.getLogger("smartcross.fieldbus")
-
-BITS_PER_CHAR = {"N": 10, "E": 11, "O": 11}
-POLL_REQUEST_BYTES = 9 + 2 * rm.POLL_WRITE_COUNT + 2     # FC23 request ADU
-POLL_RESPONSE_BYTES = 3 + 2 * rm.POLL_READ_COUNT + 2     # FC23 response ADU
-
-
-def poll_wire_s(baud: int, parity: str = "N", stopbits: int = 1, nodes: int = 1,
-                turnaround_s: float = 0.0) -> float:
-    """Wire time of one cycle's polls: characters, two silences and turnaround per node."""
-    bits = BITS_PER_CHAR[parity] + (stopbits - 1)
-    chars = POLL_REQUEST_BYTES + POLL_RESPONSE_BYTES
-    per_node = chars * bits / baud + 2 * silence_us(baud, bits) / 1e6 + turnaround_s
-    return nodes * per_node
 
 
 @dataclass
