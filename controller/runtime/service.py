@@ -30,16 +30,15 @@ from ..config.model import PARKING_BAY, GroupConfig
 from ..core import ALL_RED, FLASH, Inputs
 from ..engine import GroupCore
 from ..node_layout import NodeLayout, layouts
-from .fieldbus import BusLink, poll_wire_s
+from .cycle import CYCLE_S, bus_wire_s
+from .fieldbus import BusLink
 from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
 from .record import Record
 
 log = logging.getLogger("smartcross.runtime")
 
-CYCLE_S = 0.1
 IDENTITY_EVERY_S = 30.0
 DETECTOR_INTERVAL_S = 60.0
-TURNAROUND_S = 0.0025        # what a node may take to answer, in the wire budget
 STOP_LIMIT_S = 60.0          # a stop waits at most this long for the greens to clear
 
 
@@ -95,7 +94,7 @@ class Service:
         lines = []
         for bus in self.config.buses:
             bid, n = bus.id, len(self.by_bus[bus.id])
-            need = poll_wire_s(bus.baud, bus.parity, bus.stopbits, n, TURNAROUND_S)
+            need = bus_wire_s(bus, n)
             frame = f"{bus.baud} {8}{bus.parity}{bus.stopbits}"
             if need > CYCLE_S:
                 lines.append(f"WARNING bus {bid} ({self.ports[bid]}): {n} nodes at {frame} need "
