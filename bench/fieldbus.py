@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from controller.config import load  # noqa: E402
 from controller.config.model import Bus  # noqa: E402
-from controller.runtime.cycle import poll_wire_s  # noqa: E402
+from controller.config.polling import poll_wire_s  # noqa: E402
 from controller.runtime.fieldbus import BusLink  # noqa: E402
 from protocols import register_map as rm  # noqa: E402
 from protocols.modbus_rtu import Deframer, SlaveProtocol  # noqa: E402

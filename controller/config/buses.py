@@ -7,9 +7,9 @@ import math
 
 from protocols import register_map as rm
 
-from ..runtime.cycle import bus_period_s
 from .common import Declared
 from .model import COMM_TIMEOUT_MS, COMM_TIMEOUT_RANGE_MS, PARKING_BAY, Bus, Intersection, Node
+from .polling import bus_period_s
 from .reader import Table
 
 BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)

@@ -19,7 +19,7 @@ from protocols import register_map as rm
 from protocols.modbus_rtu import silence_us
 
 from ..config.model import Bus
-from .cycle import BITS_PER_CHAR
+from ..config.polling import BITS_PER_CHAR
 
 log = logging.getLogger("smartcross.fieldbus")
 

@@ -27,10 +27,10 @@ from protocols import aspects as A
 from protocols import register_map as rm
 
 from ..config.model import PARKING_BAY, GroupConfig
+from ..config.polling import CYCLE_S, bus_wire_s
 from ..core import ALL_RED, FLASH, Inputs
 from ..engine import GroupCore
 from ..node_layout import NodeLayout, layouts
-from .cycle import CYCLE_S, bus_wire_s
 from .fieldbus import BusLink
 from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
 from .record import Record

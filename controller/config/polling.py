@@ -10,7 +10,7 @@ from protocols import register_map as rm
 from protocols.modbus_rtu import silence_us
 
 if TYPE_CHECKING:
-    from ..config.model import Bus
+    from .model import Bus
 
 CYCLE_S = 0.1                # the runtime's cycle: one poll of every node, one core step
 TURNAROUND_S = 0.0025        # what a node may take to answer, in the wire budget
