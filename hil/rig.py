@@ -27,7 +27,7 @@ from pathlib import Path
 
 from controller.config.model import PARKING_BAY, GroupConfig
 from controller.config.monitor_table import monitor_table
-from controller.provision import node_documents
+from controller.provisioning import node_documents
 from controller.traffic import TrafficGenerator
 from monitor import SignalMonitor, Violation
 from protocols import aspects as A
@@ -50,7 +50,7 @@ class Trace:
 
 class Rig:
     def __init__(self, config: GroupConfig, *, time_scale: float = 1.0, seed: int = 1,
-                 traffic_scale: float = 1.0, comm_timeout_ms: int = 1000,
+                 traffic_scale: float = 1.0, comm_timeout_ms: int | None = None,
                  monitor_tolerance_s: float = 0.25, controller: bool = True,
                  workdir: str | None = None, node_docs: dict[str, dict] | None = None,
                  ultrasonic_bays: bool = False):
@@ -60,7 +60,8 @@ class Rig:
         self.dir = Path(workdir or tempfile.mkdtemp(prefix="smartcross-hil-"))
         self.docs = node_docs or node_documents(config)
         for doc in self.docs.values():
-            doc["modbus"]["comm_timeout_ms"] = comm_timeout_ms
+            if comm_timeout_ms is not None:      # a scenario's own; else the configuration's
+                doc["modbus"]["comm_timeout_ms"] = comm_timeout_ms
             if ultrasonic_bays:
                 _ultrasonic(doc)
         self.silent: set[tuple[str, str]] = set()          # bays whose sensor stopped

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.core import events as E
-from controller.provision import node_documents
+from controller.provisioning import node_documents
 from protocols import aspects as A
 
 from .emu.host import Board

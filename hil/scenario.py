@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.config import ConfigError, load
-from controller.config.model import GroupConfig
+from controller.config.model import COMM_TIMEOUT_RANGE_MS, GroupConfig
 from controller.config.reader import Problems, Table
 
 # kind -> {key: (type, required)}; "intersection"/"group"/"node"/"detector" name things
@@ -82,7 +82,7 @@ class Scenario:
     faults: list[Fault]
     expect: dict = field(default_factory=dict)
     tune: dict = field(default_factory=dict)     # detector diagnostics for every node
-    comm_timeout_ms: int = 1000                  # the nodes' comm watchdog
+    comm_timeout_ms: int | None = None           # the nodes' comm watchdog (None: the config's)
     ultrasonic_bays: bool = False                # bays as ultrasonic sensors (can go silent)
 
 
@@ -111,7 +111,7 @@ def load_scenario(path: str | Path) -> Scenario:
     scale = t.get_number("time_scale", 1.0)
     seed = t.get_int("seed", 1)
     traffic = t.get_number("traffic_scale", 1.0)
-    comm = t.get_int("comm_timeout_ms", 1000, lo=100, hi=60000)
+    comm = t.get_int("comm_timeout_ms", None, lo=COMM_TIMEOUT_RANGE_MS[0], hi=COMM_TIMEOUT_RANGE_MS[1])
     ultrasonic = bool(t.data.get("ultrasonic_bays", False))
     t.seen.add("ultrasonic_bays")
     faults = []

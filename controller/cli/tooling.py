@@ -130,7 +130,7 @@ def cmd_firmware_build(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- nodes provision
 def cmd_nodes_provision(args: argparse.Namespace) -> int:
-    from ..tooling import provisioning
+    from ..provisioning import node_file as provisioning
 
     doc = provisioning.provision(args.file, args.node_id)
     data = provisioning.render(doc)
@@ -176,7 +176,7 @@ def cmd_nodes_scan(args: argparse.Namespace) -> int:
 def _expected_nodes(args: argparse.Namespace) -> dict[int, tuple[str, int]]:
     """address -> (node id, safety CRC) for the nodes of --config (on --bus if given)."""
     from ..config import load
-    from ..node_layout import layouts
+    from ..provisioning import layouts
 
     cfg = load(args.config)
     buses = {b.id for b in cfg.buses}
@@ -220,7 +220,8 @@ def _compare(res, expected: dict[int, tuple[str, int]]) -> list[str]:
 
 # ---------------------------------------------------------------- flash
 def cmd_flash(args: argparse.Namespace) -> int:
-    from ..tooling import bundle, esp, provisioning
+    from ..provisioning import node_file as provisioning
+    from ..tooling import bundle, esp
     from ..tooling.deploy import BoardPlan, Deployer
 
     node_doc = provisioning.read_node_json(args.node)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from protocols import register_map as rm
 
-from ..node_layout import NodeLayout
+from ..provisioning import NodeLayout
 
 FLASH_MODES = (rm.MODE_BOOT_FLASH, rm.MODE_FLASH, rm.MODE_SAFE)
 BLOCKING_FAULTS = rm.FAULT_RED_FAIL | rm.FAULT_CONFLICT | rm.FAULT_CONFIG

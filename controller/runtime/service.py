@@ -30,7 +30,7 @@ from ..config.model import PARKING_BAY, GroupConfig
 from ..config.polling import CYCLE_S, bus_wire_s
 from ..core import ALL_RED, FLASH, Inputs
 from ..engine import GroupCore
-from ..node_layout import NodeLayout, layouts
+from ..provisioning import NodeLayout, layouts
 from .fieldbus import BusLink
 from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
 from .record import Record

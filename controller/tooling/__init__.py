@@ -3,7 +3,6 @@
 | module | what |
 |---|---|
 | `bundle.py` | `smartcross firmware build`: firmware/ and protocols/ compiled to .mpy, with a manifest |
-| `provisioning.py` | `smartcross nodes provision`: one node's node.json from the group configuration |
 | `esp.py` | the esptool step of `smartcross flash` (erase, write the MicroPython image) |
 | `deploy.py` | the mpremote step of `smartcross flash`: bundle and node.json onto the board, read back, reset |
 | `repl_session.py` | one raw-REPL session on a board (mpremote's serial transport): Ctrl-C until a quiet prompt, watchdog taken over |
@@ -13,6 +12,9 @@
 
 The subcommands (parsers and handlers) are in controller/cli/tooling.py.
 
+node.json itself (what each node holds, its pins, its guard tables) comes from
+controller/provisioning/.
+
 README.md in this folder is the technician's guide.
 
 Every failure is a `ToolError`: a message for the technician and an exit status (2 for bad
@@ -20,13 +22,6 @@ input, 1 for a step that failed on the device); never a traceback.
 """
 
 
-class ToolError(Exception):
-    """A message for the technician; `status` is the program's exit status."""
-
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-INPUT = 2      # bad input: a file, an option
-FAILED = 1     # a step on the device (or the toolchain) failed
+from ..errors import FAILED as FAILED
+from ..errors import INPUT as INPUT
+from ..errors import ToolError as ToolError

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from controller.config.load import load
-from controller.node_layout import ALL_RED_MARGIN_MS, NodeLayout, layouts
-from controller.provision import node_documents
+from controller.provisioning import ALL_RED_MARGIN_MS, NodeLayout, layouts, node_documents
 from hil.emu.host import Board
 from protocols import register_map as rm
 from protocols import safety_tables

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from controller.config import load
-from controller.provision import node_documents
+from controller.provisioning import node_documents
 from controller.runtime.service import Service, ServiceOptions
 from protocols import aspects as A
 

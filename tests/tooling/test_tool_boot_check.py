@@ -12,7 +12,8 @@ import subprocess
 import pytest
 from tool_helpers import ROOT, corridor_doc, flip_byte
 
-from controller.tooling import bundle, provisioning
+from controller.provisioning import node_file as provisioning
+from controller.tooling import bundle
 from controller.tooling.deploy import BoardPlan
 from hil.emu.host import micropython_executable
 from protocols import register_map as rm

@@ -11,8 +11,9 @@ from tool_helpers import CORRIDOR, ROOT, corridor_doc, flip_byte, status
 
 from controller.cli import main
 from controller.config import load
-from controller.node_layout import layouts
-from controller.tooling import ToolError, bundle, provisioning
+from controller.provisioning import layouts
+from controller.provisioning import node_file as provisioning
+from controller.tooling import ToolError, bundle
 from protocols import register_map as rm
 from protocols import safety_tables
 

@@ -25,8 +25,9 @@ from tool_helpers import (
 
 from controller.cli import main
 from controller.config import load
-from controller.node_layout import layouts
-from controller.tooling import ToolError, bundle, provisioning
+from controller.provisioning import layouts
+from controller.provisioning import node_file as provisioning
+from controller.tooling import ToolError, bundle
 from controller.tooling.deploy import BoardPlan, Deployer
 from hil.repl import ReplBoard
 from protocols import register_map as rm

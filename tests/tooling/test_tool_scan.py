@@ -10,7 +10,7 @@ from tool_helpers import CORRIDOR, corridor_doc
 
 from controller.cli import main
 from controller.config import load
-from controller.node_layout import layouts
+from controller.provisioning import layouts
 from controller.tooling import bundle, scan
 from hil.bus import RS485Bus
 from hil.emu.host import Board

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from controller.tooling import bundle, provisioning
+from controller.provisioning import node_file as provisioning
+from controller.tooling import bundle
 from hil.emu.host import Board
 from protocols import register_map as rm
 from protocols.rtu import master

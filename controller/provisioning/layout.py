@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from protocols import safety_tables
 
-from .config.model import PARKING_BAY, GroupConfig, Intersection, Node, SignalGroup
-from .config.model import Detector as DetectorCfg
+from ..config.model import PARKING_BAY, GroupConfig, Intersection, Node, SignalGroup
+from ..config.model import Detector as DetectorCfg
 
 # The node's own start-up all-red is this much shorter than the controller's, so that poll
 # latency never makes the node refuse the controller's first red+amber or green.

@@ -1,6 +1,6 @@
 """A node's configuration file (node.json) from the intersection-group configuration.
 
-The node's guard tables come from `node_layout.NodeLayout.safety_tables()`, with their
+The node's guard tables come from `layout.NodeLayout.safety_tables()`, with their
 CRC, so the node and the cabinet agree by construction; they carry the node's start-up
 timing too (startup_flash_ms, all_red_ms: node.json has no separate `startup` section any
 more, the firmware refuses one). Pins: output channels, lamp
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from protocols import safety_tables
 
-from .config.model import GroupConfig
-from .node_layout import ALL_RED_MARGIN_MS as ALL_RED_MARGIN_MS  # re-exported (was here)
-from .node_layout import NodeLayout, layouts
+from ..config.model import GroupConfig
+from .layout import NodeLayout, layouts
 
 MAX_PIN = 48                       # GPIO numbers the node accepts (ESP32-S3: 0..48)
 UART = {"uart": 2, "tx": 17, "rx": 16, "de": 4}
@@ -27,10 +26,10 @@ class ProvisionError(Exception):
     pass
 
 
-def node_document(layout: NodeLayout, config: GroupConfig, comm_timeout_ms: int = 1000) -> dict:
+def node_document(layout: NodeLayout, config: GroupConfig) -> dict:
     inter = layout.intersection
     node = layout.node
-    bus = next(b for b in config.buses if b.id == node.bus)
+    bus = config.bus(node.bus)
     pool = [p for p in range(MAX_PIN + 1) if p not in RESERVED]
     out_ch = sorted({c for g in layout.groups for c in g.channels})
     needed = len(out_ch) + len(layout.groups) + len(layout.detectors) + len(layout.bays)
@@ -58,7 +57,7 @@ def node_document(layout: NodeLayout, config: GroupConfig, comm_timeout_ms: int 
         "node_id": node.id,
         "intersection": inter.id,
         "modbus": {"address": node.address, "baud": bus.baud, "parity": bus.parity,
-                   **UART, "comm_timeout_ms": comm_timeout_ms},
+                   **UART, "comm_timeout_ms": config.comm_timeout_ms(node)},
         "scan_ms": 10,
         "maintenance": {"pin": MAINTENANCE_PIN, "active_low": True},
         "status_led": STATUS_LED,

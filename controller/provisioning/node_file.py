@@ -1,7 +1,7 @@
-"""`smartcross nodes provision`: one node's node.json from the group configuration.
+"""`smartcross nodes provision`: one node's node.json from the group configuration, as a file.
 
-The document comes from controller/provision.py (pins, bus settings, and the guard's safety
-tables with their CRC, from node_layout: the controller and the node agree by construction).
+The document comes from document.py (pins, bus settings, and the guard's safety tables with
+their CRC, from layout.py: the controller and the node agree by construction).
 Before anything is written it is read back through the node's own parser,
 firmware/node/config.py, run here on CPython: a file the node would refuse is never written.
 The same check guards `smartcross flash` against a hand-edited node.json.
@@ -20,8 +20,11 @@ from types import ModuleType
 from protocols import register_map as rm
 from protocols import safety_tables
 
-from . import INPUT, ToolError
-from .bundle import ROOT
+from ..errors import INPUT, ToolError
+from .document import ProvisionError, node_document
+from .layout import layouts
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 CFG_NAMES = dict(enumerate(rm.CFG_NAMES))
 _FW_PKG = "_smartcross_fw_node"
@@ -100,8 +103,6 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
 def provision(config_path: str, node_id: str) -> dict:
     """node.json for `node_id` of the group configuration (ConfigError if it is invalid)."""
     from ..config import load
-    from ..node_layout import layouts
-    from ..provision import ProvisionError, node_document
 
     config = load(config_path)
     lays = layouts(config)
