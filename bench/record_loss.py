@@ -160,10 +160,10 @@ def one_kill(r: Rig, n: int, rng: random.Random) -> Kill:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kills", type=int, default=12)
+    ap.add_argument("--kills", type=int, default=16)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--config", default="examples/astana_cis.toml")
-    ap.add_argument("--traffic", type=float, default=3.0,
+    ap.add_argument("--traffic", type=float, default=8.0,
                     help="arrival rates times this: more actuations to catch near a kill")
     args = ap.parse_args()
     rng = random.Random(args.seed)
