@@ -40,6 +40,7 @@ log = logging.getLogger("smartcross.runtime")
 IDENTITY_EVERY_S = 30.0
 DETECTOR_INTERVAL_S = 60.0
 STOP_LIMIT_S = 60.0          # a stop waits at most this long for the greens to clear
+RECORD_COMMIT_S = CYCLE_S    # the record commits every cycle (what a kill -9 may lose)
 
 
 def data_dir(config: GroupConfig, override: str | None = None) -> Path:
@@ -130,7 +131,7 @@ class Service:
         self.core = GroupCore(self.config, start=t0, weekday=midnight.weekday())
         scale = self.opts.time_scale
         k = 0
-        next_flush = next_identity = 0.0
+        next_status = next_identity = 0.0
         next_detectors = DETECTOR_INTERVAL_S
         end = None if self.opts.duration_s is None else t0 + self.opts.duration_s
         log.info("running %s: %d intersection(s), %d node(s)", self.config.name,
@@ -153,9 +154,9 @@ class Service:
             if elapsed >= next_detectors:
                 next_detectors = elapsed + DETECTOR_INTERVAL_S
                 await asyncio.gather(*(self._read_detectors(b, now) for b in self.links))
-            if elapsed >= next_flush:
-                next_flush = elapsed + 1.0
-                self.record.flush()
+            self.record.flush()               # every cycle: a kill -9 loses only the cycle under way
+            if elapsed >= next_status:
+                next_status = elapsed + 1.0
                 self._write_status(now)
             self.cycles += 1
             k += 1
