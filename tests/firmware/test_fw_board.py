@@ -14,6 +14,8 @@ from protocols.aspects import GREEN, RED, RED_AMBER
 from protocols.rtu import master
 from protocols.rtu.const import ILLEGAL_DATA_ADDRESS, ModbusError
 
+pytestmark = pytest.mark.micropython
+
 
 @pytest.fixture
 def board() -> Iterator[Board]:

@@ -31,7 +31,8 @@ from protocols.rtu.crc16 import check, crc16
 UNIT = 1
 SILENCE_MS = 3              # > 1.75 ms at 115200 baud: the node sees the frame end
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+              pytest.mark.micropython]
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,15 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from fw_nodes import GROUPS, V1, example
 
 from hil.emu import drive
 from hil.emu.host import Board
 from protocols import register_map as rm
 from protocols.aspects import RED
+
+pytestmark = pytest.mark.micropython
 
 
 def test_callback_sees_exactly_the_output_log() -> None:

@@ -15,6 +15,8 @@ from protocols import register_map as rm
 from protocols import safety_tables
 from protocols.rtu import master
 
+pytestmark = pytest.mark.micropython
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 EU = ROOT / "examples" / "eu_junction.toml"
 

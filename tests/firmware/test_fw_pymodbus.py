@@ -22,6 +22,8 @@ from protocols import register_map as rm
 from protocols.aspects import RED
 from protocols.rtu.const import ILLEGAL_DATA_ADDRESS, ILLEGAL_DATA_VALUE, ILLEGAL_FUNCTION
 
+pytestmark = [pytest.mark.micropython, pytest.mark.pty]
+
 UNIT = 1
 
 

@@ -15,6 +15,8 @@ from hil.emu import drive
 from hil.emu.host import WDT_RESET, Board
 from protocols import register_map as rm
 
+pytestmark = pytest.mark.micropython
+
 SCALE = 4.0
 
 

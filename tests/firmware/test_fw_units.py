@@ -3,6 +3,8 @@
 import pytest
 from fw_mpunit import MP, check, names_of
 
+pytestmark = pytest.mark.micropython
+
 MODULES = sorted(p.stem for p in MP.glob("mp_*.py"))
 CASES = [(m, n) for m in MODULES for n in names_of(m)]
 

@@ -19,6 +19,8 @@ from controller.config import load
 from controller.config.monitor_table import monitor_table
 from monitor import KINDS
 
+pytestmark = pytest.mark.micropython
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 

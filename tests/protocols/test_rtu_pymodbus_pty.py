@@ -28,6 +28,8 @@ from protocols.modbus_rtu import (
     SlaveProtocol,
 )
 
+pytestmark = pytest.mark.pty
+
 pymodbus_client = pytest.importorskip("pymodbus.client")
 
 UNIT = 5

@@ -17,7 +17,7 @@ from protocols import aspects as A
 
 from sc_paths import ROOT
 
-pytestmark = pytest.mark.hil
+pytestmark = [pytest.mark.hil, pytest.mark.micropython, pytest.mark.pty]
 ASTANA = "examples/astana_cis.toml"
 CORRIDOR = "examples/corridor.toml"
 

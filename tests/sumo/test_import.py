@@ -6,6 +6,8 @@ from sumo_helpers import KIT, generated_fixture, kit_fixture, smartcross  # noqa
 from controller.config import load
 from controller.sumo.network import read_network
 
+pytestmark = pytest.mark.sumo
+
 
 def _import(tmp_path, net, det, *extra):
     out = tmp_path / "group.toml"

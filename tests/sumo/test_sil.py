@@ -13,6 +13,8 @@ import pytest
 import sumo_nets
 from sumo_helpers import KIT, generated_fixture, kit_fixture, smartcross  # noqa: F401
 
+pytestmark = pytest.mark.sumo
+
 
 def _safety_log(tmp_path):
     log = tmp_path / "tlsstates.xml"

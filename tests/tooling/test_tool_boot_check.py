@@ -18,6 +18,8 @@ from controller.tooling.deploy import BoardPlan
 from hil.emu.host import micropython_executable
 from protocols import register_map as rm
 
+pytestmark = pytest.mark.micropython
+
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):

@@ -104,6 +104,7 @@ def test_every_example_node_is_provisioned_as_the_node_and_the_controller_agree(
             assert doc["modbus"]["address"] == lay.node.address
 
 
+@pytest.mark.micropython
 def test_provision_cli_writes_a_file_the_node_runs(tmp_path, capsys):
     out = tmp_path / "a1-n1.json"
     assert main(["nodes", "provision", str(CORRIDOR), "a1-n1", "-o", str(out)]) == 0

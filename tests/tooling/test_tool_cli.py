@@ -9,6 +9,8 @@ import sys
 import pytest
 from tool_helpers import ROOT
 
+pytestmark = [pytest.mark.micropython, pytest.mark.pty]
+
 
 def run(*args, **kw):
     return subprocess.run([sys.executable, "-m", "controller.cli", *args], capture_output=True,

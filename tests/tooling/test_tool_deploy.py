@@ -32,6 +32,8 @@ from controller.tooling.deploy import BoardPlan, Deployer
 from hil.repl import ReplBoard
 from protocols import register_map as rm
 
+pytestmark = [pytest.mark.micropython, pytest.mark.pty]
+
 CORRIDOR = ROOT / "examples" / "corridor.toml"
 
 

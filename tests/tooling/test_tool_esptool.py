@@ -15,6 +15,8 @@ from controller.cli import main
 from controller.tooling import ToolError, esp
 from hil.repl import ReplBoard
 
+pytestmark = [pytest.mark.micropython, pytest.mark.pty]
+
 PY = sys.executable
 
 

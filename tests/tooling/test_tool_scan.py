@@ -16,6 +16,8 @@ from hil.bus import RS485Bus
 from hil.emu.host import Board
 from protocols import safety_tables
 
+pytestmark = [pytest.mark.micropython, pytest.mark.pty]
+
 CORRIDOR_NODES = ("a1-n1", "a2-heads", "a2-det", "a3-n1")
 
 
