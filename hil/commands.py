@@ -110,6 +110,7 @@ def _scenario(shared: ModuleType, args: argparse.Namespace) -> int:
     from .runner import run_scenario
     from .scenario import ScenarioError, load_scenario
 
+    shared.require_plot(args)
     try:
         scn = load_scenario(args.target[0])
     except ScenarioError as e:
@@ -118,7 +119,6 @@ def _scenario(shared: ModuleType, args: argparse.Namespace) -> int:
     problem = environment_ok()
     if problem:
         raise shared.UsageError(f"the HIL rig cannot run here: {problem}")
-    shared.require_plot(args)
     verdict = run_scenario(scn, plot=args.plot)
     if args.json:
         print(json.dumps(verdict.to_json(), indent=1))

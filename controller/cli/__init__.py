@@ -60,7 +60,6 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as e:
         print_problems(e.problems)
-        print(f"{len(e.problems)} problem(s); nothing was changed.", file=sys.stderr)
         return 2
     except (UsageError, SumoError) as e:
         print(f"error: {e}", file=sys.stderr)

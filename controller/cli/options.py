@@ -77,12 +77,14 @@ SEED = Number(0, 2**31 - 1, integer=True)
 
 
 def print_problems(problems: Sequence[object], stream=None) -> None:
-    """`error: <problem>` for each, at most MAX_PROBLEMS of them, then how many more."""
+    """`error: <problem>` for each, at most MAX_PROBLEMS of them, then how many more, and
+    that nothing was changed."""
     stream = stream if stream is not None else sys.stderr
     for p in problems[:MAX_PROBLEMS]:
         print(f"error: {p}", file=stream)
     if len(problems) > MAX_PROBLEMS:
         print(f"error: ... and {len(problems) - MAX_PROBLEMS} more problems", file=stream)
+    print(f"{len(problems)} problem(s); nothing was changed.", file=stream)
 
 
 def add_config(p: argparse.ArgumentParser) -> None:

@@ -135,6 +135,7 @@ def cmd_log_export(args: argparse.Namespace) -> int:
     from ..runtime.service import data_dir
 
     cfg = load(args.file)
+    o.writable(args.output, "-o")
     db = data_dir(cfg, args.data) / "record.sqlite"
     if not db.exists():
         raise UsageError(f"no record for {args.file} at {db} (has `smartcross run` run?)")

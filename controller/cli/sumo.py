@@ -147,7 +147,7 @@ def cmd_sumo(args: argparse.Namespace) -> int:
     from ..sumo.importer import Options, import_network
     from ..sumo.network import loop_files_in, read_network
     from ..sumo.sil import run, warn
-    from ..sumo.sumocfg import last_departure, read_sumocfg
+    from ..sumo.sumocfg import check_xml, last_departure, read_sumocfg
 
     day, start_s, weekday = o.start_time(args.start)
     o.require_plot(args)
@@ -159,6 +159,8 @@ def cmd_sumo(args: argparse.Namespace) -> int:
     for path in [scfg.net, *(args.routes or scfg.routes), *adds]:
         if not os.path.exists(path):
             raise SumoError(f"{path}: no such file (named by {args.sumocfg} or the options)")
+    for path in args.additional or []:
+        check_xml(path, "additional file")
     net = read_network(scfg.net, loop_files_in(list(dict.fromkeys(adds))))
     if args.config:
         cfg = load(args.config)

@@ -232,9 +232,11 @@ def cmd_flash(args: argparse.Namespace) -> int:
 
     node_doc = provisioning.read_node_json(args.node)
     node_bytes = Path(args.node).read_bytes()
-    if not args.dry_run and not Path(args.port).exists():   # before building anything
-        raise ToolError(f"--port {args.port}: cannot open it (no such port; is the board "
-                        "plugged in?)", INPUT)
+    port = Path(args.port)
+    if not args.dry_run and (not port.exists() or port.is_dir()):   # before building anything
+        raise ToolError(f"--port {args.port}: cannot open it ("
+                        + ("a folder, not a serial port" if port.is_dir() else
+                           "no such port; is the board plugged in?") + ")", INPUT)
     esp_steps = esp.plan(args.base_image, args.chip, args.port, args.flash_baud) \
         if args.base_image else []
     tmp = None
