@@ -21,7 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("run", help="the cabinet service: poll the nodes, run the timing core",
                        description="Run the intersection group: poll every node over Modbus "
                        "RTU each 100 ms, run the timing core, keep the record. SIGTERM or "
-                       "SIGINT stops it cleanly (nodes commanded to flash, record closed).")
+                       "SIGINT stops it cleanly (nodes commanded to flash, record closed). "
+                       "Exit status 1 if no node ever answered (each bus is named, with its "
+                       "port and whether it opened), 2 for bad input.")
     o.add_config(r)
     r.add_argument("--port", action="append", metavar="BUS=PATH",
                    help="use PATH for bus BUS instead of the configured port (repeatable)")
