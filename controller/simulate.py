@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from monitor import SignalMonitor, Violation
@@ -63,20 +64,30 @@ HALF_FLASH = A.FLASH_ON_MS // 100          # lamps of flashing heads toggle ever
 
 def simulate(config: GroupConfig, duration_s: float, seed: int = 1, start_s: float = 7 * 3600,
              weekday: int = 0, scale: float = 1.0, trace: bool = False,
-             keep_events: bool = True, every_tick: bool = False) -> SimResult:
+             keep_events: bool = True, every_tick: bool = False,
+             on_progress: Callable[[float], None] | None = None) -> SimResult:
     """Run `duration_s` seconds from `start_s` (seconds after local midnight).
 
     Each intersection's core, traffic and lamps are stepped at every tick where anything
     can change (`next_deadline`, traffic events, flashing lamps); `every_tick` steps
     every 0.1 s instead and gives the same result, only slower. Intersections of a group
     share nothing but the clock and the schedule, so each runs on its own, and their
-    events are merged in time order.
+    events are merged in time order. `on_progress(s)` is told, now and then, how many of
+    the `duration_s` seconds are done (over all intersections).
     """
     k0 = int(round(start_s / STEP_S))
     k_end = k0 + int(round(duration_s / STEP_S))
     tr = Trace() if trace else None
-    runs = [_run_one(replace(config, intersections=(i,)), k0, k_end, seed, weekday, scale, tr,
-                     keep_events, every_tick) for i in config.intersections]
+    n = len(config.intersections)
+    runs = []
+    for idx, inter in enumerate(config.intersections):
+        told = None if on_progress is None else \
+            (lambda k, idx=idx: on_progress((idx + (k - k0) / max(k_end - k0, 1)) / n
+                                            * duration_s))
+        runs.append(_run_one(replace(config, intersections=(inter,)), k0, k_end, seed, weekday,
+                             scale, tr, keep_events, every_tick, told))
+    if on_progress is not None:
+        on_progress(duration_s)
     events = sorted((e for r in runs for e in r.events), key=lambda e: e.t) if keep_events else []
     return SimResult(config, start_s, (k_end - k0) * STEP_S, seed, events,
                      [v for r in runs for v in r.violations],
@@ -110,7 +121,8 @@ def _count_green(before: dict[str, int], after: dict[str, int], k: int, green: C
 
 
 def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, scale: float,
-             tr: Trace | None, keep_events: bool, every_tick: bool) -> _One:
+             tr: Trace | None, keep_events: bool, every_tick: bool,
+             told: Callable[[int], None] | None = None) -> _One:
     inter = config.intersections[0]
     iid = inter.id
     group = GroupCore(config, start=k0 * STEP_S, weekday=weekday)
@@ -132,7 +144,12 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, 
     changed = True
     inputs = Inputs()
     k = k0
+    tell_every = max((k_end - k0) // 200, 1)    # at most ~200 progress reports
+    tell_at = k0 + tell_every if told is not None else k_end + 1
     while True:
+        if k >= tell_at and told is not None:
+            told(k)
+            tell_at = k + tell_every
         now = k * STEP_S
         on = traffic.presence(k, aspects, changed)
         if on is not prev_on:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from functools import partial
 from pathlib import Path
 from types import ModuleType
@@ -25,7 +24,7 @@ def register(sub: argparse._SubParsersAction, shared: ModuleType) -> None:
                        "emulated ESP32 nodes with the real firmware, one emulated RS-485 "
                        "line and the real cabinet service; traffic on the loops, the "
                        "independent monitor on the lamps; live status, a verdict at the end.")
-    d.add_argument("--duration", type=float, default=60.0, help="seconds (60)")
+    shared.add_duration(d, 60.0, "seconds (60; at most a day)", hi=shared.DAY_S)
     shared.add_seed(d)
     shared.add_json(d)
     d.set_defaults(func=partial(cmd_demo, shared))
@@ -52,7 +51,6 @@ def cmd_demo(shared: ModuleType, args: argparse.Namespace) -> int:
 
     from .rig import environment_ok
 
-    shared.positive_duration(args.duration)
     cfg = load(DEMO_CONFIG)
     problem = environment_ok()
     if problem:
@@ -70,12 +68,23 @@ def cmd_hil(shared: ModuleType, args: argparse.Namespace) -> int:
     if args.target and args.target[0] == "repl-board":
         if len(args.target) != 2:
             raise shared.UsageError("usage: smartcross hil repl-board FS_DIR")
-        return _repl_board(args.target[1])
+        fs = Path(args.target[1])
+        try:
+            if fs.exists() and not fs.is_dir():
+                raise NotADirectoryError(0, "not a folder")
+            fs.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise shared.UsageError(f"{fs}: cannot be the emulated board's filesystem "
+                                    f"({e.strerror or e}; FS_DIR is a folder, made if "
+                                    "missing)") from None
+        return _repl_board(str(fs))
     if args.target and args.target[0] == "board":
         if len(args.target) != 2:
             raise shared.UsageError("usage: smartcross hil board NODE_CONFIG")
-        if not Path(args.target[1]).is_file():
-            raise shared.UsageError(f"{args.target[1]}: no such file")
+        # the node's own parser first: a file the node would refuse is never served
+        from controller.provisioning.node_file import read_node_json
+
+        read_node_json(args.target[1])
         return _board(args.target[1])
     if len(args.target) != 1:
         raise shared.UsageError("usage: smartcross hil SCENARIO [--json] [--plot OUT.png]")
@@ -86,7 +95,6 @@ def _repl_board(fs_dir: str) -> int:
     """An emulated ESP32 as mpremote sees it, its filesystem the folder `fs_dir`."""
     from .repl import main
 
-    Path(fs_dir).mkdir(parents=True, exist_ok=True)
     return main([fs_dir])
 
 
@@ -102,16 +110,15 @@ def _scenario(shared: ModuleType, args: argparse.Namespace) -> int:
     from .runner import run_scenario
     from .scenario import ScenarioError, load_scenario
 
+    shared.require_plot(args)
     try:
         scn = load_scenario(args.target[0])
     except ScenarioError as e:
-        for p in e.problems:
-            print(f"error: {p}", file=sys.stderr)
+        shared.print_problems(e.problems)
         return 2
     problem = environment_ok()
     if problem:
         raise shared.UsageError(f"the HIL rig cannot run here: {problem}")
-    shared.require_plot(args)
     verdict = run_scenario(scn, plot=args.plot)
     if args.json:
         print(json.dumps(verdict.to_json(), indent=1))

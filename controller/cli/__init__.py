@@ -13,8 +13,11 @@ module only assembles them:
 | `plugins.py` | commands of other packages (entry-point group `smartcross.commands`), |
 |              | e.g. `hil` and `demo` from hil/commands.py when the rig is installed |
 
-Bad input ends with a message that names what is wrong and where, and exit status 2;
-never a traceback.
+Exit status (README, "Exit status"): 0 done; 1 the run or the verdict failed (a monitor
+violation, a failed scenario, a service that never reached a node, a step on a board that
+failed, a service that is not running); 2 bad input (an option, a file, a configuration):
+a message that names what is wrong and where, nothing changed, never a traceback.
+Floods of problems are cut to the first `MAX_PROBLEMS` and a count of the rest.
 """
 
 from __future__ import annotations
@@ -27,15 +30,15 @@ from ..config import ConfigError
 from ..sumo import SumoError
 from ..tooling import ToolError
 from . import check, service, sumo, tooling
-from .options import UsageError
+from .options import Parser, UsageError, print_problems
 from .plugins import register_plugins
 
 __all__ = ["UsageError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="smartcross", description="Open firmware and control "
-                                "software for smart intersections.")
+    p = Parser(prog="smartcross", description="Open firmware and control "
+               "software for smart intersections.")
     p.add_argument("--version", action="version", version=f"smartcross {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check.register(sub)
@@ -49,13 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:            # --help (0), or an option refused (2, said once)
+        return e.code if isinstance(e.code, int) else 2
     try:
         return args.func(args)
     except ConfigError as e:
-        for problem in e.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(e.problems)} problem(s); nothing was changed.", file=sys.stderr)
+        print_problems(e.problems)
         return 2
     except (UsageError, SumoError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
+from collections.abc import Iterator
 
 from ..config import load
+from ..tooling.progress import Progress
 from . import options as o
 from .options import UsageError
+
+MAX_SCALE = 20.0           # traffic flows at most this many times the configured ones
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,10 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "and the independent signal monitor. Exit status 1 if the monitor saw "
                        "a violation.")
     o.add_config(s)
-    s.add_argument("--duration", type=float, default=3600.0, help="simulated seconds (3600)")
+    o.add_duration(s, 3600.0, "simulated seconds (3600; at most 31 days)")
     o.add_seed(s)
     o.add_start(s, "start time: HH:MM today, or YYYY-MM-DDTHH:MM (07:00)")
-    s.add_argument("--scale", type=float, default=1.0, help="multiply all traffic flows (1.0)")
+    s.add_argument("--scale", type=o.Number(0, MAX_SCALE), default=1.0,
+                   help=f"multiply all traffic flows (1.0; 0 to {MAX_SCALE:g})")
     o.add_events(s)
     o.add_plot(s, "draw a timing diagram", window=True)
     o.add_json(s)
@@ -58,11 +65,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from ..simulate import simulate, summary, write_events_csv
 
     cfg = load(args.file)
-    o.positive_duration(args.duration)
     day, start_s, weekday = o.start_time(args.start)
     o.require_plot(args)
-    result = simulate(cfg, args.duration, seed=args.seed, start_s=start_s, weekday=weekday,
-                      scale=args.scale, trace=bool(args.plot))
+    o.writable(args.events, "--events")
+    with _progress(args) as bar:
+        result = simulate(cfg, args.duration, seed=args.seed, start_s=start_s,
+                          weekday=weekday, scale=args.scale, trace=bool(args.plot),
+                          on_progress=bar.update if bar else None)
     if args.events:
         try:
             write_events_csv(result, args.events, day)
@@ -75,6 +84,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         print(summary(result))
     return 1 if result.violations else 0
+
+
+@contextlib.contextmanager
+def _progress(args: argparse.Namespace) -> Iterator[Progress | None]:
+    """A bar on stderr while the simulation runs, when stderr is a terminal and the output
+    is not --json; nothing otherwise (a log or a pipe stays as it was)."""
+    if args.json or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(f"simulating {args.duration:g} s", args.duration, "s") as bar:
+        yield bar
 
 
 def _plot(args: argparse.Namespace, name: str, trace, start_s: float) -> None:

@@ -2,7 +2,9 @@
 
 A command family (controller/cli/*.py, or a plugin such as hil/commands.py) adds these to
 its parsers instead of writing them again; `UsageError` is how any handler says "bad
-input": the program prints `error: <message>` and exits with status 2.
+input": the program prints `error: <message>` and exits with status 2. Every number an
+option takes is a `Number`: finite, within sane bounds, refused by the parser (status 2)
+before any work starts.
 """
 
 from __future__ import annotations
@@ -10,12 +12,79 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
 
 CONFIG_HELP = "intersection-group configuration (TOML)"
+DAY_S = 86400.0
+MAX_DURATION_S = 31 * DAY_S      # a month of simulated (or served) time at most
+MAX_PROBLEMS = 50                # error floods: this many, then a count of the rest
 
 
 class UsageError(Exception):
     """Bad input that is not a configuration file: a message for the user."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a refused argument is one line, `error: <command>: <what is wrong>`,
+    and exit status 2 (subcommand parsers inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+class Number:
+    """An argparse `type`: a finite number (a whole one if `integer`) in [lo, hi], or in
+    (lo, hi] if `above`. Anything else is refused with the range, in `unit`."""
+
+    def __init__(self, lo: float, hi: float, integer: bool = False, above: bool = False,
+                 unit: str = "") -> None:
+        self.lo, self.hi, self.integer, self.above, self.unit = lo, hi, integer, above, unit
+        self.__name__ = "whole number" if integer else "number"   # argparse's fallback text
+
+    def range_text(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        low = f"above {_num(self.lo)}" if self.above else f"from {_num(self.lo)}"
+        upto = "and at most" if self.above else "to"
+        unit = f" {self.unit}" if self.unit else ""
+        n_days = self.hi / DAY_S
+        days = f" ({_num(n_days)} day{'s' if n_days != 1 else ''})" \
+            if self.unit == "s" and self.hi >= DAY_S else ""
+        return f"{kind} {low} {upto} {_num(self.hi)}{unit}{days}"
+
+    def __call__(self, text: str) -> float:
+        try:
+            value: float = int(text) if self.integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {self.range_text()}, got {text!r}") \
+                from None
+        if not math.isfinite(value) or value > self.hi or value < self.lo \
+                or (self.above and value == self.lo):
+            raise argparse.ArgumentTypeError(f"must be {self.range_text()}, got {text!r}")
+        return value
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if v == int(v) else f"{v:g}"
+
+
+DURATION = Number(0, MAX_DURATION_S, above=True, unit="s")
+SEED = Number(0, 2**31 - 1, integer=True)
+
+
+def print_problems(problems: Sequence[object], stream=None) -> None:
+    """`error: <problem>` for each, at most MAX_PROBLEMS of them, then how many more, and
+    that nothing was changed."""
+    stream = stream if stream is not None else sys.stderr
+    for p in problems[:MAX_PROBLEMS]:
+        print(f"error: {p}", file=stream)
+    if len(problems) > MAX_PROBLEMS:
+        print(f"error: ... and {len(problems) - MAX_PROBLEMS} more problems", file=stream)
+    print(f"{len(problems)} problem(s); nothing was changed.", file=stream)
 
 
 def add_config(p: argparse.ArgumentParser) -> None:
@@ -40,7 +109,14 @@ def add_data(p: argparse.ArgumentParser, help: str = "the service's --data folde
 
 def add_seed(p: argparse.ArgumentParser, default: int | None = 1,
              help: str = "traffic seed (1)") -> None:
-    p.add_argument("--seed", type=int, default=default, help=help)
+    p.add_argument("--seed", type=SEED, default=default, help=help)
+
+
+def add_duration(p: argparse.ArgumentParser, default: float | None, help: str,
+                 hi: float = MAX_DURATION_S) -> None:
+    """--duration: seconds, above 0 and at most `hi` (a month unless the command says)."""
+    kind = DURATION if hi == MAX_DURATION_S else Number(0, hi, above=True, unit="s")
+    p.add_argument("--duration", type=kind, default=default, help=help)
 
 
 def add_start(p: argparse.ArgumentParser, help: str) -> None:
@@ -52,19 +128,48 @@ def add_events(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", metavar="OUT.csv", help="write Indiana events (ATSPM layout)")
 
 
+def writable(path: str | None, what: str) -> None:
+    """Before any work: an output file must be a file in a folder that exists."""
+    if not path:
+        return
+    target = Path(path)
+    parent = target.parent
+    if target.is_dir():
+        why = "it is a folder; name a file"
+    elif not parent.is_dir():
+        why = f"there is no folder {parent}"
+    elif not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        why = "permission denied"
+    else:
+        return
+    raise UsageError(f"{what}: cannot write {path}: {why}")
+
+
 def add_plot(p: argparse.ArgumentParser, help: str, window: bool = False) -> None:
     """--plot OUT.png (and, with `window`, --plot-window). Needs the `plot` extra."""
     p.add_argument("--plot", metavar="OUT.png", help=help)
     if window:
-        p.add_argument("--plot-window", type=float, default=300.0,
-                       help="seconds shown in the timing diagram (300)")
+        p.add_argument("--plot-window", type=Number(0, DAY_S, above=True, unit="s"),
+                       default=300.0, help="seconds shown in the timing diagram (300)")
 
 
 def require_plot(args: argparse.Namespace) -> None:
-    """Before any work: a --plot without matplotlib is bad input, said once, not a traceback."""
-    if getattr(args, "plot", None) and not matplotlib_available():
+    """Before any work: a --plot without matplotlib, to a file type matplotlib cannot draw
+    or where nothing can be written is bad input, said once, not a traceback."""
+    plot = getattr(args, "plot", None)
+    if not plot:
+        return
+    if not matplotlib_available():
         raise UsageError("--plot needs matplotlib, which is not installed here: "
                          "pip install 'smartcross[plot]'")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    kinds = sorted(FigureCanvasBase.get_supported_filetypes())
+    suffix = Path(plot).suffix.lower().lstrip(".")
+    if suffix not in kinds:
+        raise UsageError(f"--plot {plot}: name an image file ending in one of "
+                         f"{', '.join('.' + k for k in kinds)} (e.g. diagram.png)")
+    writable(plot, "--plot")
 
 
 def matplotlib_available() -> bool:
@@ -75,9 +180,11 @@ def matplotlib_available() -> bool:
     return True
 
 
-def positive_duration(value: float) -> float:
-    if value <= 0:
-        raise UsageError("--duration must be a positive number of seconds")
+def positive_duration(value: float, hi: float = MAX_DURATION_S) -> float:
+    """For a --duration not parsed as a `Number`: above 0, finite, at most `hi`."""
+    if not (math.isfinite(value) and 0 < value <= hi):
+        raise UsageError(f"--duration must be a positive number of seconds, at most {hi:g}; "
+                         f"got {value:g}")
     return value
 
 

@@ -10,9 +10,11 @@ and `register(sub, shared) -> None` adds its subcommands:
 - `sub` is the program's `argparse` subparsers object: `sub.add_parser(...)`, each parser
   with `set_defaults(func=handler)`; `handler(args) -> int` returns the exit status.
 - `shared` is controller.cli.options: `add_json`, `add_plot`, `add_output`, `add_seed`,
-  ... (the shared options, spelled as every other command spells them),
-  `require_plot(args)`, `positive_duration`, and `UsageError`: raised by a handler, it
-  becomes `error: <message>` and exit status 2, as for any built-in command.
+  `add_duration`, ... (the shared options, spelled as every other command spells them),
+  `Number` (the `type` of any other numeric option: finite, bounded, refused by the
+  parser with status 2), `require_plot(args)`, `writable(path, what)`, `print_problems`
+  (a capped list of problems), and `UsageError`: raised by a handler, it becomes
+  `error: <message>` and exit status 2, as for any built-in command.
 
 A plugin whose package is not installed (the entry point names a module that is absent,
 e.g. a cabinet install without the HIL rig) is skipped: its commands are simply not there.

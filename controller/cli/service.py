@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sqlite3
 import sys
 
 from ..config import load
@@ -20,21 +21,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("run", help="the cabinet service: poll the nodes, run the timing core",
                        description="Run the intersection group: poll every node over Modbus "
                        "RTU each 100 ms, run the timing core, keep the record. SIGTERM or "
-                       "SIGINT stops it cleanly (nodes commanded to flash, record closed).")
+                       "SIGINT stops it cleanly (nodes commanded to flash, record closed). "
+                       "Exit status 1 if no node ever answered (each bus is named, with its "
+                       "port and whether it opened), 2 for bad input.")
     o.add_config(r)
     r.add_argument("--port", action="append", metavar="BUS=PATH",
                    help="use PATH for bus BUS instead of the configured port (repeatable)")
     o.add_data(r, "record and status folder (default $SMARTCROSS_DATA/<config> or "
                "~/.local/state/smartcross/<config>)")
-    r.add_argument("--offline-cycles", type=int, default=3,
+    r.add_argument("--offline-cycles", type=o.Number(1, 600, integer=True), default=3,
                    help="missed polls before a node counts as silent (3)")
-    r.add_argument("--duration", type=float, help="stop after this many seconds")
-    r.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # HIL rig
+    o.add_duration(r, None, "stop after this many seconds (at most 31 days)")
+    r.add_argument("--time-scale", type=o.Number(0.1, 20), default=1.0,
+                   help=argparse.SUPPRESS)  # HIL rig
     r.set_defaults(func=cmd_run)
 
     st = sub.add_parser("status", help="what a running service sees, at a glance",
                         description="Each intersection's stage and aspects, node health, "
-                        "detectors, faults and free parking, from the running service.")
+                        "detectors, faults and free parking, from the running service. Exit "
+                        "status 1 if the service is not running (its last state is shown), 2 "
+                        "if it has never run with this --data folder.")
     o.add_config(st)
     o.add_data(st)
     o.add_json(st)
@@ -67,10 +73,22 @@ def _ports(values: list[str]) -> dict[str, str]:
     return ports
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    import logging
+def _data_folder(cfg, override: str | None):
+    """The service's --data folder, made if it is not there; a file there is bad input."""
+    from ..runtime.service import data_dir
 
-    from ..runtime.service import ServiceOptions, data_dir, run_service
+    folder = data_dir(cfg, override)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--data {folder}: cannot use it as the record folder "
+                         f"({e.strerror or e})") from None
+    return folder
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..runtime.logs import configure_logging
+    from ..runtime.service import ServiceOptions, run_service
 
     cfg = load(args.file)
     ports = _ports(args.port)
@@ -78,13 +96,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--port: no bus {', '.join(unknown)} in {args.file} "
                          f"(buses: {', '.join(b.id for b in cfg.buses)})")
-    if not 0.1 <= args.time_scale <= 20:
-        raise UsageError("--time-scale must be between 0.1 and 20")
-    if args.offline_cycles < 1:
-        raise UsageError("--offline-cycles must be at least 1")
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s")
-    opts = ServiceOptions(ports=ports, data=data_dir(cfg, args.data),
+    data = _data_folder(cfg, args.data)
+    configure_logging(sys.stderr)
+    opts = ServiceOptions(ports=ports, data=data,
                           offline_cycles=args.offline_cycles, duration_s=args.duration,
                           time_scale=args.time_scale)
     return run_service(cfg, opts)
@@ -96,14 +110,18 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     cfg = load(args.file)
     doc, problem = read_status(data_dir(cfg, args.data))
-    if doc is None:
+    if doc is None:                   # never ran with this folder: bad input, as `log export`
+        raise UsageError(str(problem))
+    try:
+        text = json.dumps(doc, indent=1) if args.json else render(doc)
+    except (KeyError, TypeError, AttributeError):
+        raise UsageError(f"{data_dir(cfg, args.data) / 'status.json'}: not a status written "
+                         "by `smartcross run`") from None
+    print(text)
+    if problem:                       # not running: the last state above, why on stderr
         print(f"error: {problem}", file=sys.stderr)
         return 1
-    if args.json:
-        print(json.dumps(doc, indent=1))
-    else:
-        print(render(doc))
-    return 1 if problem else 0
+    return 0
 
 
 def _when(value: str, what: str) -> float:
@@ -119,19 +137,23 @@ def cmd_log_export(args: argparse.Namespace) -> int:
     from ..runtime.service import data_dir
 
     cfg = load(args.file)
+    o.writable(args.output, "-o")
     db = data_dir(cfg, args.data) / "record.sqlite"
     if not db.exists():
         raise UsageError(f"no record for {args.file} at {db} (has `smartcross run` run?)")
     start, end = _when(args.start, "--from"), _when(args.end, "--to")
     if end <= start:
         raise UsageError("--to must be after --from")
-    if args.output:
-        try:
-            with open(args.output, "w", newline="") as f:
-                n = export_events(db, start, end, f, args.format)
-        except OSError as e:
-            raise UsageError(f"-o: cannot write {args.output}: {e.strerror or e}") from None
-        print(f"{n} events written to {args.output}", file=sys.stderr)
-    else:
-        export_events(db, start, end, sys.stdout, args.format)
+    try:
+        if args.output:
+            try:
+                with open(args.output, "w", newline="") as f:
+                    n = export_events(db, start, end, f, args.format)
+            except OSError as e:
+                raise UsageError(f"-o: cannot write {args.output}: {e.strerror or e}") from None
+            print(f"{n} events written to {args.output}", file=sys.stderr)
+        else:
+            export_events(db, start, end, sys.stdout, args.format)
+    except sqlite3.DatabaseError as e:
+        raise UsageError(f"{db}: not a record of `smartcross run` ({e})") from None
     return 0

@@ -34,14 +34,16 @@ def _import_sumo(sub: argparse._SubParsersAction) -> None:
     o.add_output(i, "GROUP.toml", "where to write the configuration", required=True)
     i.add_argument("--profile", default="US", choices=("US", "EU", "CIS"),
                    help="signal sequence profile (US: SUMO's green-yellow-red)")
-    i.add_argument("--amber", type=float, default=3.0, help="amber / yellow, s (3)")
-    i.add_argument("--all-red", type=float, default=2.0,
-                   help="minimum red clearance inside every intergreen, s (2)")
+    i.add_argument("--amber", type=o.Number(0, 10, unit="s"), default=3.0,
+                   help="amber / yellow, s (3; at least 3)")
+    i.add_argument("--all-red", type=o.Number(0, 6, unit="s"), default=2.0,
+                   help="minimum red clearance inside every intergreen, s (2; 0 to 6)")
     i.add_argument("--no-permissive", action="store_true",
                    help="no permissive left turns: every SUMO foe is a conflict")
     i.add_argument("--routes", action="append", metavar="R.rou.xml",
                    help="route file(s) whose flows size the coordinated plan (repeatable)")
-    i.add_argument("--cycle", type=float, help="common cycle of the coordinated plan, s "
+    i.add_argument("--cycle", type=o.Number(30, 180, unit="s"),
+                   help="common cycle of the coordinated plan, s, 30 to 180 "
                    "(default: Webster from --routes, else 60)")
     i.add_argument("--plan", default="auto",
                    choices=("auto", "coordinated", "adaptive", "actuated"),
@@ -69,8 +71,9 @@ def _sumo(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--statistics", metavar="OUT.xml", help="SUMO statistic output")
     m.add_argument("--plan", help="run this plan all the time instead of the schedule")
     o.add_start(m, "local time at SUMO time 0: HH:MM, or YYYY-MM-DDTHH:MM (07:00)")
-    m.add_argument("--end", type=float, help="stop at this SUMO time, s (default: the "
-                   "configuration's end, else when the demand is over and the network empty)")
+    m.add_argument("--end", type=o.DURATION, help="stop at this SUMO time, s, at most 31 days "
+                   "(default: the configuration's end, else when the demand is over and the "
+                   "network empty)")
     o.add_events(m)
     m.add_argument("--atspm", action="store_true", help="print ATSPM measures per phase")
     o.add_plot(m, "draw Purdue coordination diagrams")
@@ -88,10 +91,7 @@ def cmd_import_sumo(args: argparse.Namespace) -> int:
                    cycle_s=args.cycle)
     if opts.amber_s < 3.0:
         raise SumoError("--amber must be at least 3 s (NTCIP yellowChange)")
-    if not 0.0 <= opts.all_red_s <= 6.0:
-        raise SumoError("--all-red must be between 0 and 6 s")
-    if opts.cycle_s is not None and not 30.0 <= opts.cycle_s <= 180.0:
-        raise SumoError("--cycle must be between 30 and 180 s")
+    o.writable(args.output, "-o")
     net = read_network(args.net, args.detectors or [])
     demand = route_demand(args.routes) if args.routes else None
     try:
@@ -147,15 +147,20 @@ def cmd_sumo(args: argparse.Namespace) -> int:
     from ..sumo.importer import Options, import_network
     from ..sumo.network import loop_files_in, read_network
     from ..sumo.sil import run, warn
-    from ..sumo.sumocfg import last_departure, read_sumocfg
+    from ..sumo.sumocfg import check_xml, last_departure, read_sumocfg
 
     day, start_s, weekday = o.start_time(args.start)
     o.require_plot(args)
+    for path, what in ((args.tripinfo, "--tripinfo"), (args.statistics, "--statistics"),
+                       (args.events, "--events")):
+        o.writable(path, what)
     scfg = read_sumocfg(args.sumocfg)
     adds = scfg.additional + [os.path.abspath(a) for a in args.additional or []]
     for path in [scfg.net, *(args.routes or scfg.routes), *adds]:
         if not os.path.exists(path):
             raise SumoError(f"{path}: no such file (named by {args.sumocfg} or the options)")
+    for path in args.additional or []:
+        check_xml(path, "additional file")
     net = read_network(scfg.net, loop_files_in(list(dict.fromkeys(adds))))
     if args.config:
         cfg = load(args.config)

@@ -16,6 +16,8 @@ from ..tooling.progress import Progress
 from . import options as o
 
 DEFAULT_BUILD = Path("build") / "firmware"
+BAUD = o.Number(300, 4_000_000, integer=True)
+ADDRESS = o.Number(1, 247, integer=True)          # Modbus device addresses
 
 
 def plural(n: int, word: str) -> str:
@@ -67,12 +69,12 @@ def _nodes(sub: argparse._SubParsersAction) -> None:
                          "bus). Exit status 1 if no node answers, an answer is garbled, or "
                          "(with --config) a node differs from the configuration.")
     sc.add_argument("--port", required=True, help="serial port of the bus (e.g. /dev/ttyUSB0)")
-    sc.add_argument("--baud", type=int, default=115200, help="baud rate (115200)")
+    sc.add_argument("--baud", type=BAUD, default=115200, help="baud rate (115200)")
     sc.add_argument("--parity", choices=("N", "E", "O"), default="N", help="parity (N)")
-    sc.add_argument("--timeout-ms", type=float, default=20.0,
+    sc.add_argument("--timeout-ms", type=o.Number(1, 5000, unit="ms"), default=20.0,
                     help="wait for the first byte of an answer, per address (20)")
-    sc.add_argument("--first", type=int, default=1, help="first address (1)")
-    sc.add_argument("--last", type=int, default=247, help="last address (247)")
+    sc.add_argument("--first", type=ADDRESS, default=1, help="first address (1)")
+    sc.add_argument("--last", type=ADDRESS, default=247, help="last address (247)")
     sc.add_argument("--config", metavar="GROUP.toml",
                     help="compare with this configuration: addresses, node ids, safety CRCs")
     sc.add_argument("--bus", help="with --config: only the nodes of this bus")
@@ -96,14 +98,15 @@ def _flash(sub: argparse._SubParsersAction) -> None:
                     help="erase the flash and write this MicroPython 1.28 image first")
     fl.add_argument("--chip", default="esp32", choices=("esp32", "esp32s3"),
                     help="with --base-image: the chip (esp32)")
-    fl.add_argument("--flash-baud", type=int, default=460800,
+    fl.add_argument("--flash-baud", type=BAUD, default=460800,
                     help="with --base-image: esptool's baud rate (460800)")
     fl.add_argument("--bundle", metavar="DIR", help="a bundle from `smartcross firmware "
                     "build` (default: build one now from this checkout)")
-    fl.add_argument("--baud", type=int, default=115200, help="REPL baud rate (115200)")
+    fl.add_argument("--baud", type=BAUD, default=115200, help="REPL baud rate (115200)")
     fl.add_argument("--force", action="store_true",
                     help="write every file, even those the board already has")
-    fl.add_argument("--boot-timeout", type=float, default=10.0,
+    fl.add_argument("--boot-timeout", type=o.Number(0, 600, above=True, unit="s"),
+                    default=10.0,
                     help="seconds to wait for the node's boot check after the reset (10)")
     fl.add_argument("--dry-run", action="store_true",
                     help="print every step (with the exact esptool commands); touch nothing")
@@ -150,6 +153,9 @@ def cmd_nodes_scan(args: argparse.Namespace) -> int:
 
     if not 1 <= args.first <= args.last <= 247:
         raise ToolError("--first and --last: 1 <= first <= last <= 247", INPUT)
+    if args.bus and not args.config:
+        raise ToolError(f"--bus {args.bus}: only with --config (it picks that bus's nodes "
+                        "of the configuration)", INPUT)
     expected = _expected_nodes(args) if args.config else None
     res = scan.scan(args.port, args.baud, args.parity, args.timeout_ms,
                     range(args.first, args.last + 1), expected=expected or ())
@@ -226,6 +232,11 @@ def cmd_flash(args: argparse.Namespace) -> int:
 
     node_doc = provisioning.read_node_json(args.node)
     node_bytes = Path(args.node).read_bytes()
+    port = Path(args.port)
+    if not args.dry_run and (not port.exists() or port.is_dir()):   # before building anything
+        raise ToolError(f"--port {args.port}: cannot open it ("
+                        + ("a folder, not a serial port" if port.is_dir() else
+                           "no such port; is the board plugged in?") + ")", INPUT)
     esp_steps = esp.plan(args.base_image, args.chip, args.port, args.flash_baud) \
         if args.base_image else []
     tmp = None

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import termios
 import time
 from dataclasses import dataclass
 
+import serial
 from pymodbus.client import AsyncModbusSerialClient
 from pymodbus.exceptions import ModbusException
 
@@ -45,13 +48,49 @@ class BusLink:
             name=f"bus-{bus.id}")
         self.lock = asyncio.Lock()
         self._last_end = 0.0
+        self.opened = False              # the port has been open (connect() succeeded)
+
+    @property
+    def framing(self) -> str:
+        return f"{self.bus.baud} 8{self.bus.parity}{self.bus.stopbits}"
 
     async def connect(self) -> bool:
+        """Open the port; if it cannot be opened, say why (one line) and return False."""
+        problem = self._probe()
+        if problem is None:
+            try:
+                if await self.client.connect():
+                    self.opened = True
+                    return True
+                problem = "it could not be opened"
+            except (OSError, termios.error, ValueError) as e:
+                problem = self._why(e)
+        log.error("bus %s: cannot open %s at %s: %s; its nodes count as silent",
+                  self.bus.id, self.port, self.framing, problem)
+        return False
+
+    def _probe(self) -> str | None:
+        """Open and close the port with the bus's framing first: pymodbus reports a port it
+        cannot open only in its own log, and a framing the port refuses as a traceback."""
         try:
-            return bool(await self.client.connect())
-        except OSError as e:
-            log.error("bus %s: cannot open %s: %s", self.bus.id, self.port, e)
-            return False
+            serial.Serial(self.port, baudrate=self.bus.baud, bytesize=8, parity=self.bus.parity,
+                          stopbits=self.bus.stopbits, timeout=0).close()
+        except (OSError, termios.error, ValueError) as e:
+            return self._why(e)
+        return None
+
+    def _why(self, e: BaseException) -> str:
+        if isinstance(e, termios.error):      # tcsetattr refused the framing
+            code, text = (e.args + ("", ""))[:2]
+            why = f"the port refuses this framing (termios error {code}: {text})"
+            if self.bus.parity != "N" and os.path.realpath(self.port).startswith("/dev/pts/"):
+                why += ("; it is a pseudo-terminal (an emulated port), and ptys cannot do "
+                        "parity: give this bus parity = \"N\" for an emulated node, or use a "
+                        "real serial adapter")
+            return why
+        if isinstance(e, OSError) and isinstance(e.errno, int):
+            return os.strerror(e.errno)
+        return str(e)
 
     def close(self) -> None:
         self.client.close()

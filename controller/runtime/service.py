@@ -111,9 +111,8 @@ class Service:
         for bus in self.config.buses:
             self.links[bus.id] = BusLink(bus, self.ports[bus.id], self.opts.timeout_s / scale,
                                          self.opts.retries, scale)
-        for bid, link in self.links.items():
-            if not await link.connect():
-                log.error("bus %s: %s is not open; its nodes count as silent", bid, link.port)
+        for link in self.links.values():
+            await link.connect()            # a port that cannot be opened says why, once
 
     # -- the cycle ----------------------------------------------------------------------
     async def run(self) -> int:
@@ -173,7 +172,20 @@ class Service:
             except TimeoutError:
                 pass
         await self._shutdown()
-        return 0
+        return self._verdict()
+
+    def _verdict(self) -> int:
+        """0, or 1 with one message if the run never reached a single node."""
+        if not self.nodes or any(n.ever_answered for n in self.nodes.values()):
+            return 0
+        buses = "; ".join(
+            f"bus {bid} on {link.port}: "
+            + (f"{len(self.by_bus[bid])} node(s) polled at {link.framing}, none answered"
+               if link.opened else "the port never opened")
+            for bid, link in self.links.items())
+        log.error("no node ever answered (%s): check the port, the wiring, the baud rate and "
+                  "parity; `smartcross nodes scan --port PORT` lists what answers", buses)
+        return 1
 
     async def _bus_cycle(self, bus_id: str, identity: bool, now: float) -> None:
         link = self.links[bus_id]

@@ -22,6 +22,8 @@ def read_status(folder: Path) -> tuple[dict | None, str | None]:
         return None, f"no status at {path}: the service has not run with this --data folder"
     except (OSError, ValueError) as e:
         return None, f"cannot read {path}: {e}"
+    if not isinstance(doc, dict) or not isinstance(doc.get("updated", 0), int | float):
+        return None, f"{path}: not a status written by `smartcross run`"
     age = time.time() - doc.get("updated", 0)
     if doc.get("stopped"):
         return doc, f"the service stopped at {time.ctime(doc['stopped'])}; last state below"

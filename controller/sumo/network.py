@@ -316,4 +316,7 @@ def loop_files_in(paths: list[str]) -> list[str]:
                     break
         except ET.ParseError:
             continue
+        except OSError as e:
+            raise NetworkError(f"{p}: cannot read the additional file: {e.strerror or e}") \
+                from None
     return out

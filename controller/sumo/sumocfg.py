@@ -13,6 +13,17 @@ class SumoConfigError(SumoError):
     """A SUMO configuration or route file that cannot be used; the message says why."""
 
 
+def check_xml(path: str, what: str) -> None:
+    """Before SUMO starts: a file SUMO will be given is readable XML, else SumoConfigError
+    naming it (SUMO itself would only say "Process Error")."""
+    try:
+        for _ in ET.iterparse(path):
+            pass
+    except (OSError, ET.ParseError) as e:
+        raise SumoConfigError(f"{path}: cannot read the {what}: "
+                              f"{getattr(e, 'strerror', None) or e}") from None
+
+
 @dataclass
 class SumoConfig:
     path: str

@@ -46,7 +46,7 @@ def test_check_bad_file_names_file_key_and_problem(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["check", "/nonexistent.toml"], "cannot read the file"),
     (["simulate", ASTANA, "--start", "25:99"], "--start: expected HH:MM"),
-    (["simulate", ASTANA, "--duration", "-5"], "--duration must be a positive"),
+    (["simulate", ASTANA, "--duration", "-5"], "argument --duration: must be a number above 0"),
     (["simulate", ASTANA, "--duration", "10", "--events", "/nonexistent/dir/e.csv"],
      "--events: cannot write"),
 ])

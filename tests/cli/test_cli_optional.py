@@ -50,7 +50,7 @@ def test_the_cabinet_service_never_imports_matplotlib():
                 "print(code, sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split("\n")[0] == "2 []"
-    assert "--offline-cycles must be at least 1" in r.stderr
+    assert "argument --offline-cycles: must be a whole number from 1 to 600" in r.stderr
 
 
 def test_without_the_rig_there_is_no_hil_or_demo_command():
