@@ -657,3 +657,24 @@ def test_wind_down_red_amber_back_to_red_and_pending_dropped():
     g.tick(t(1001))
     eq(g.aspect[V1], RED)
     eq(g.cleared(t(1001)), True, "no end of green: nothing to clear")
+
+
+def test_green_after_a_pedestrian_clearance_in_one_frame_a_little_early():
+    """US, intergreen P1 -> V2 = the flashing don't walk (7000 ms from the end of walk):
+    the controller ends P1's clearance and starts V2's green in one poll, 10 ms early:
+    both held and applied in one tick, the red first."""
+    tb = tables("US")
+    tb["intergreen_ms"][3][2] = 7000                   # P1 -> V2
+    g = gm.Guard(tb, [False] * 3, t(0), 5, 10000, 250)
+    g.enter_all_red(t(0))
+    eq(g.command(P1, GREEN, t(0)), gm.OK)
+    eq(g.command(P1, FLASH_RED, t(5001)), gm.OK)      # end of walk: 5001
+    eq(g.command(V2, GREEN, t(11992)), gm.CONFLICT, "P1 clearing, its end not decided")
+    wants = bytearray((RED, GREEN, RED))
+    eq(g.command_all(wants, 0b111, t(11992)), 0, "nothing refused")
+    eq((g.pend[P1], g.pend[V2]), (RED, GREEN))
+    g.tick(t(12001))
+    eq((g.aspect[P1], g.aspect[V2]), (FLASH_RED, RED))
+    g.tick(t(12002))
+    eq((g.aspect[P1], g.aspect[V2]), (RED, GREEN), "the red first, then the green")
+    eq(g.refusals, 1)
