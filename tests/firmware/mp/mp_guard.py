@@ -83,6 +83,9 @@ def test_red_amber_is_right_of_way_about_to_begin():
     eq(g.command(P1, GREEN, t(20)), gm.OK, "P1 does not conflict with V1")
     eq(g.command(V2, RED_AMBER, t(30)), gm.CONFLICT, "P1 walks")
     eq(g.by_kind[gm.CONFLICT], 2)
+    g = make()
+    eq(g.command(V2, RED_AMBER, t(0)), gm.OK)
+    eq(g.command(P1, GREEN, t(10)), gm.CONFLICT, "no walk beside a conflicting red+amber")
 
 
 def test_red_amber_against_a_walk_is_refused():
