@@ -46,7 +46,7 @@ class Head:
         self.fdw_wait: list | None = None
         self.pend: list = []    # [lamp, rise, fall, "G"|"A", figure]: pulses to classify
         self.row: list | None = None  # right of way now: [start, end, sure]
-        self.iv: list = []      # right-of-way intervals still relevant to conflicts
+        self.iv: list = []      # right-of-way intervals [start, end, sure, firm] still relevant
 
 
 def flash_lamp(table: dict) -> int:

@@ -15,7 +15,7 @@ from protocols.aspects import LAMP_AMBER, LAMP_GREEN, LAMP_RED
 
 R, A, G = LAMP_RED, LAMP_AMBER, LAMP_GREEN
 
-CONFLICT_S = 0.3            # TS2: ignore < 0.2 s, must fault > 0.45 s
+CONFLICT_S = 0.3            # TS2: ignore < 0.2 s, must fault > 0.45 s (any non-red: G, A, R+A, FDW)
 DUAL_S = 0.3                # the MMU dual-indication timer, same window as conflicts
 RED_FAIL_S = 0.8            # TS2: ignore < 0.7 s, must fault > 1.0 s
 SHORT_AMBER_S = 2.7         # TS2 short yellow, whatever the configuration says

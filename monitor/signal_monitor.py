@@ -336,19 +336,23 @@ class SignalMonitor:
     # -- right of way and conflicts -----------------------------------------------------
 
     def _right_of_way(self, h: Head, t: float, bits: int) -> None:
-        """Green, walk, change amber, flashing don't walk; `sure` False while it may be flash."""
+        """Every non-red indication, as a TS2 MMU counts it: green, walk, change amber,
+        red+amber, flashing don't walk; `sure` False while it may be flash mode. An
+        interval is `firm` (iv[3]) once it shows what flash mode never shows (a green,
+        red+amber) or is right of way from its first sample (a change amber after green)."""
         sure = None
         if bits & G:
             sure = True
         elif h.ped:
             if h.fdw_pulse and bits & R and t - h.rise[R] <= STEADY_S + EPS:
                 sure = h.fdw_pulse == 2
-        elif bits & A and not bits & R:
-            sure = h.a_sure or t - h.rise[A] > STEADY_S + EPS
+        elif bits & A:
+            sure = bool(bits & R) or h.a_sure or t - h.rise[A] > STEADY_S + EPS
         cur = h.row
         if sure is not None:
+            firm = bool(bits & G) or bits & (R | A) == R | A
             if cur is None:
-                h.row = cur = [t, None, sure]
+                h.row = cur = [t, None, sure, sure or firm]
                 h.iv.append(cur)
                 w = h.fdw_wait
                 if w is not None and bits & R:
@@ -356,8 +360,11 @@ class SignalMonitor:
                     if t - w[1] <= FLASH_GAP_S + EPS:
                         w[2] = True
                     h.fdw_wait = None
-            elif sure:
-                cur[2] = True
+            else:
+                if sure:
+                    cur[2] = True
+                if firm:
+                    cur[3] = True
         elif cur is not None:
             cur[1], h.row = t, None
             if not cur[2]:
@@ -380,14 +387,13 @@ class SignalMonitor:
                     self._overlap(t, a, b)
 
     @staticmethod
-    def _window(a: Head, b: Head, start: float) -> float:
-        """How long an overlap must last to be a conflict. With a green (or walk) in it,
-        the TS2 window; amber against amber only when both are steady (> STEADY_S): the
-        first pulses of flash mode show every amber at once, and two conflicting change
-        ambers can never overlap in normal operation (every intergreen covers the amber)."""
-        for h in (a, b):
-            if h.bits & G or h.g_fall > start + EPS:     # (never green: NEVER)
-                return CONFLICT_S
+    def _window(ia: list, ib: list) -> float:
+        """How long an overlap must last to be a conflict: the TS2 window when either
+        interval is firm (a green, walk, red+amber, or right of way from its start); else
+        (ambers, pulses that only turned out to be right of way later) only when both are
+        steady (> STEADY_S): the first pulses of flash mode show every amber at once."""
+        if ia[3] or ib[3]:
+            return CONFLICT_S
         return STEADY_S + 2 * EPS
 
     def _overlap(self, t: float, a: Head, b: Head) -> None:
@@ -401,7 +407,7 @@ class SignalMonitor:
                 seen = self._latch.get(key)
                 if seen is not None and start <= seen + FLASH_GAP_S + EPS:
                     self._latch[key] = max(seen, end)   # the same episode, already reported
-                elif ia[2] and ib[2] and end - start >= self._window(a, b, start) - EPS:
+                elif ia[2] and ib[2] and end - start >= self._window(ia, ib) - EPS:
                     self._latch[key] = end
                     self._report(t, "conflict", key,
                                  f"{a.id} ({show(a.bits)}) and {b.id} ({show(b.bits)}) "

@@ -217,7 +217,7 @@ ASPECT_INVALID = 15         # lamp feedback that is no aspect (e.g. green and re
 
 # Fault flags (PI_FAULTS, FAULTS).
 FAULT_GUARD_REFUSED = 0x0001    # the guard refused a command since the last ACK_FAULTS
-FAULT_CONFLICT = 0x0002         # conflicting greens seen on the lamp feedback (latched)
+FAULT_CONFLICT = 0x0002         # conflicting non-red indications sensed on the lamps (latched)
 FAULT_RED_FAIL = 0x0004
 FAULT_LAMP_FAIL = 0x0008
 FAULT_COMM_LOSS = 0x0010        # heartbeat did not change within the node's timeout
@@ -227,8 +227,9 @@ FAULT_DETECTOR = 0x0080         # any bit in PI_DET_FAULT
 FAULT_BAY = 0x0100              # any bit in PI_BAY_FAULT
 FAULT_POWER = 0x0200            # supply low / brown-out seen
 FAULT_BOOT_LOOP = 0x0400        # boot-loop safe mode: flashing for good (until power cycle)
+FAULT_DUAL = 0x0800             # dual indication sensed on one head, e.g. green+red (latched)
 FAULT_NAMES = ("guard-refused", "conflict", "red-fail", "lamp-fail", "comm-loss", "config",
-               "watchdog", "detector", "bay", "power", "boot-loop")
+               "watchdog", "detector", "bay", "power", "boot-loop", "dual-indication")
 
 # Reset causes (RESET_CAUSE).
 RESET_UNKNOWN = 0

@@ -174,7 +174,10 @@ class Intersection:
         """Time from the end of green of stage `src` to the first green of `dst`.
 
         The largest intergreen from a group that leaves to a conflicting group that
-        enters; flashing green of the leaving groups counts as green (it ends first).
+        enters; flashing green of the leaving groups counts as green (it ends first). An
+        entering group's red+amber begins only once the leaving group's change interval
+        (amber, pedestrian clearance) is over (docs/CONTROL.md): where the intergreen is
+        shorter than both together, they set the time.
         """
         leaving = set(self.stage(src).groups) - set(self.stage(dst).groups)
         entering = set(self.stage(dst).groups) - set(self.stage(src).groups)
@@ -182,7 +185,9 @@ class Intersection:
         for a in leaving:
             for b in entering:
                 if (a, b) in self.conflicts:
-                    worst = max(worst, self.group(a).flash_green_s + self.intergreen[(a, b)])
+                    ga = self.group(a)
+                    gap = max(self.intergreen[(a, b)], ga.change_s + self.group(b).red_amber_s)
+                    worst = max(worst, ga.flash_green_s + gap)
         return worst
 
 

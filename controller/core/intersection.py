@@ -30,8 +30,9 @@ from .signal_group import INF, NEVER, GroupTimer, ds
 
 FLASH, ALL_RED, RUN, TO_FLASH = "flash", "all-red", "run", "to-flash"
 
-# Aspects a monitor treats as right of way: never on two conflicting groups at once.
-RIGHT_OF_WAY = (A.GREEN, A.FLASH_GREEN, A.AMBER)
+# Non-red aspects: a TS2 monitor counts each as right of way (green, walk, amber,
+# red+amber, pedestrian clearance); never on two conflicting groups at once.
+RIGHT_OF_WAY = (A.GREEN, A.FLASH_GREEN, A.AMBER, A.RED_AMBER, A.FLASH_RED)
 
 
 class Inputs(NamedTuple):
@@ -237,7 +238,7 @@ class IntersectionCore:
                 self._enter_flash(t, E.FLASH_MANUAL, out)
         elif self.in_transition:
             self._check_transition_done(t)
-        if not self._audit(t):
+        if self.mode != FLASH and not self._audit(t):
             self._enter_flash(t, E.FLASH_FAULT, out)
         self._due = min(g.deadline(t) for g in self.groups.values())
         held = self._held
@@ -415,6 +416,8 @@ class IntersectionCore:
 
     # -- the core's own safety check (the monitor and the node check again) -----------
     def _audit(self, t: int) -> bool:
+        """No two conflicting groups non-red at once (RIGHT_OF_WAY), and no green before
+        its intergreens: False sends the intersection to flash at once."""
         for g in self.groups.values():
             if g.aspect not in RIGHT_OF_WAY:
                 continue

@@ -4,6 +4,10 @@ A group is asked to start or to end; it decides when it may. It never turns gree
 while a conflicting group shows right of way or before every intergreen from the
 conflicting groups' end of green has run, and it never ends green before its minimum
 green nor shortens its flashing green, amber, red+amber or pedestrian clearance.
+Its red+amber (or its green, without one) begins only once every conflicting group is
+red: a TS2 monitor counts red+amber as a non-red indication, so it never overlaps a
+conflicting amber or pedestrian clearance, even where the intergreen is shorter than
+that amber plus this red+amber (the green then starts that much later; docs/CONTROL.md).
 Time is in integer tenths of a second (`t`), so that no rounding ever eats a step.
 """
 
@@ -18,6 +22,7 @@ NEVER = -(10**12)
 INF = 10**12
 
 ACTIVE = (A.GREEN, A.FLASH_GREEN, A.RED_AMBER)   # right of way now or about to
+CLEARING = (A.AMBER, A.FLASH_RED)                # change interval: right of way until it ends
 
 
 def ds(seconds: float) -> int:
@@ -74,6 +79,27 @@ class GroupTimer:
             at = max(at, other.green_end + ig_in)
         return at
 
+    def clear_end(self) -> int:
+        """When the change interval now shown ends (NEVER if none is shown)."""
+        if self.aspect == A.AMBER:
+            return self.since + self.amber
+        if self.aspect == A.FLASH_RED:
+            return self.since + self.ped_clear
+        return NEVER
+
+    def start_at(self) -> int:
+        """The first tenth at which this group may begin its red+amber (or its green,
+        without one), or INF while blocked: its green then starts at permit() at the
+        earliest, and every conflicting group is red when the red+amber begins."""
+        p = self.permit()
+        if p >= INF:
+            return INF
+        at = p - self.red_amber
+        for other, _, _ in self.conflicts:
+            if other.aspect in CLEARING:
+                at = max(at, other.clear_end())
+        return at
+
     def deadline(self, t: int) -> int:
         """The next tenth after `t` at which this group may change or log on its own."""
         a = self.aspect
@@ -95,9 +121,7 @@ class GroupTimer:
             if self.clear_until is not None:
                 nxt = self.clear_until
             if self.want_start:
-                p = self.permit()
-                if p < INF:
-                    nxt = min(nxt, p - self.red_amber)
+                nxt = min(nxt, self.start_at())
         return max(nxt, t + 1)
 
     # -- the state machine ------------------------------------------------------------
@@ -155,7 +179,7 @@ class GroupTimer:
                 self.clear_until = None
                 out.append((E.END_RED_CLEARANCE, self.number))
                 out.append((E.PHASE_INACTIVE, self.number))
-            if self.want_start and t >= self.permit() - self.red_amber:
+            if self.want_start and t >= self.start_at():
                 if self.red_amber:
                     self.set(A.RED_AMBER, t, out)
                 else:

@@ -12,7 +12,7 @@ from protocols import register_map as rm
 from ..provisioning import NodeLayout
 
 FLASH_MODES = (rm.MODE_BOOT_FLASH, rm.MODE_FLASH, rm.MODE_SAFE)
-BLOCKING_FAULTS = rm.FAULT_RED_FAIL | rm.FAULT_CONFLICT | rm.FAULT_CONFIG
+BLOCKING_FAULTS = rm.FAULT_RED_FAIL | rm.FAULT_CONFLICT | rm.FAULT_DUAL | rm.FAULT_CONFIG
 EXPECTED_FW_MAJOR = 1
 
 

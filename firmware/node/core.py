@@ -102,7 +102,7 @@ class Node:
             self.uptime_s += 1
         if self.guard is not None:
             self.guard.tick(now)
-        faults = self.feedback.scan(self.shown(), now)
+        faults = self.feedback.scan(self.shown(), self.heads.lit, now)
         self.modes.tick(now, faults)
         self.render()
 
@@ -141,6 +141,8 @@ class Node:
             f |= rm.FAULT_LAMP_FAIL
         if self.feedback.conflict:
             f |= rm.FAULT_CONFLICT
+        if self.feedback.dual:
+            f |= rm.FAULT_DUAL
         for d in self.detectors:
             if d.diag:
                 f |= rm.FAULT_DETECTOR

@@ -6,7 +6,10 @@ only when the change keeps the tables (protocols/safety_tables.py):
   SEQUENCE      only legal aspect sequences (sequences.py)
   MIN_*         green >= min_green_ms, flashing green >= flash_green_ms, amber >= amber_ms,
                 red+amber >= red_amber_ms, pedestrian flashing red >= clearance_ms
-  CONFLICT      never GREEN while a conflicting group shows GREEN, FLASH_GREEN or AMBER
+  CONFLICT      never RED_AMBER or GREEN while a conflicting group shows anything but RED or
+                DARK (green, flashing green, amber, red+amber, pedestrian clearance): a
+                TS2 monitor counts every non-red indication as right of way, so red+amber
+                waits until every conflicting group is red (docs/CONTROL.md)
   INTERGREEN    GREEN only when every group with an intergreen towards this one has been
                 out of green for that intergreen
   SKIPPED_CLEARANCE  a green commanded straight to RED/DARK: counted, and the node runs the
@@ -24,13 +27,20 @@ it is held as the group's pending command (not counted) and `tick` applies it at
 it becomes legal, after judging it afresh (`due_ms` says when, so the output task can wake
 up then). A newer, different command for the group replaces it; flash and all-red drop it;
 if at its time something else forbids it (say a conflicting green came meanwhile), it is
-refused and counted then. A conflicting group in AMBER counts as time only when its own
-end is decided (it holds a command to red, or the node clears it itself): red and green
-may then come in one frame a few ms early, the red is applied first. Everything else
-(sequence, a conflicting or intergreen-bound group still green, a conflicting amber whose
-end nobody has commanded, a green commanded straight to red, more than defer_ms early) is
-judged exactly as without deferral. The lamps never show an aspect for less
-than its minimum: a deferred change is applied only when `check` says OK.
+refused and counted then. A conflicting group in AMBER (or in a pedestrian clearance,
+FLASH_RED) counts as time only when its own end is decided (it holds a command to red, or
+the node clears it itself): red and red+amber (or green) may then come in one frame a few
+ms early, the red is applied first. Everything else (sequence, a conflicting or
+intergreen-bound group still green or in red+amber, a conflicting amber whose end nobody
+has commanded, a green commanded straight to red, more than defer_ms early) is judged
+exactly as without deferral. The lamps never show an aspect for less than its minimum: a
+deferred change is applied only when `check` says OK.
+
+Maintenance flash (`wind_down`, then `cleared`): every group ends through its own clearance
+(green -> [flashing green] -> amber / pedestrian clearance -> red, each for its minimum;
+red+amber -> red), and flash may follow only once every group is at rest and every
+intergreen from those ends of green has run: the all-red before flash. A fault flash
+(`enter_flash`) is immediate.
 Times are wrapping ms ticks from the board; nothing here reads a clock.
 """
 
@@ -192,6 +202,30 @@ class Guard:
         self.tripped = False
         self._wn = 0
 
+    def wind_down(self, now):
+        """A commanded flash begins: every group ends through its own clearance (the
+        node runs it, `tick` steps it at each minimum); pending commands are dropped."""
+        for g in range(self.n):
+            self._drop(g)
+            a = self.aspect[g]
+            if a == RED_AMBER:
+                self._set(g, RED, now)          # the red stays lit; no green follows
+                self.target[g] = NONE
+            elif a != RED and a != DARK:
+                self.target[g] = RED
+        self.tick(now)
+
+    def cleared(self, now):
+        """Every group at rest and every intergreen since the last ends of green run: the
+        all-red after which a commanded flash may begin."""
+        if not self.all_at_rest():
+            return False
+        for g in range(self.n):
+            for j, ms in self.into[g]:
+                if not self.eog_old[j] and diff(now, self.eog[j]) <= ms:
+                    return False
+        return True
+
     # ------------------------------------------------------------ commands (RUN)
     def check(self, g, want, now):
         """OK if group g may go from its present aspect to `want` now, else the refusal
@@ -216,18 +250,20 @@ class Guard:
         if left > 0:
             kind = self._min_kind(have)
             wait = left
-        if want == GREEN:
+        if want == GREEN or want == RED_AMBER:
+            # Right of way, or about to have it: every conflicting group must be at rest.
             for j in self.conflicts[g]:
                 a = self.aspect[j]
-                if a == GREEN or a == FLASH_GREEN or a == AMBER:
+                if a != RED and a != DARK:
                     if kind == OK:
                         kind = CONFLICT
-                    left = self._amber_left_ms(j, now) if a == AMBER else -1
+                    left = self._clear_left_ms(j, now) if a == AMBER or a == FLASH_RED else -1
                     if left < 0:
                         hard = True
                         break
                     if left > wait:
                         wait = left
+        if want == GREEN and not hard:
             for j, ms in self.into[g]:
                 if self.aspect[j] == GREEN or self.aspect[j] == FLASH_GREEN:
                     hard = True
@@ -245,15 +281,16 @@ class Guard:
             self._wait = wait
         return kind
 
-    def _amber_left_ms(self, j, now):
-        """A conflicting group j in AMBER keeps right of way until its amber ends. That
-        end is a matter of time only when j's end is already decided: j holds a command to
-        RED or DARK (the controller's red, a few ms early), or the node runs j's clearance
-        to rest itself. Then the ms until it ends (at least 1), else -1."""
+    def _clear_left_ms(self, j, now):
+        """A conflicting group j in AMBER (or a pedestrian clearance) keeps right of way
+        until it ends. That end is a matter of time only when j's end is already decided:
+        j holds a command to RED or DARK (the controller's red, a few ms early), or the node
+        runs j's clearance to rest itself. Then the ms until it ends (at least 1), else -1."""
         p = self.pend[j]
         if p == RED or p == DARK:
             d = diff(self.pend_at[j], now)
-        elif self.target[j] != NONE and sequences.clearance_step(self.rows[j], AMBER) < 0:
+        elif self.target[j] != NONE and sequences.clearance_step(
+                self.rows[j], self.aspect[j]) < 0:
             d = self._left_ms(j, now)
         else:
             return -1
@@ -298,11 +335,12 @@ class Guard:
 
     def command_all(self, wants, mask, now):
         """A frame's worth of commands (wants[g] for each g in bitmask `mask`): everything
-        that ends or keeps right of way first, then the greens. Returns the refusals."""
+        that ends or keeps right of way first, then red+amber and green. Returns the
+        refusals."""
         refused = 0
         for opening in (False, True):
             for g in range(self.n):
-                if mask & (1 << g) and (wants[g] == GREEN) == opening:
+                if mask & (1 << g) and _opens(wants[g]) == opening:
                     r = self.command(g, wants[g], now)
                     if r != OK and r != DEFERRED:
                         refused += 1
@@ -354,7 +392,7 @@ class Guard:
             for opening in (False, True):
                 for g in range(self.n):
                     p = self.pend[g]
-                    if p != NONE and (p == GREEN) == opening:
+                    if p != NONE and _opens(p) == opening:
                         self._run_pending(g, now)
         for g in range(self.n):
             t = self.target[g]
@@ -376,6 +414,11 @@ class Guard:
             if a != RED and a != DARK:
                 return False
         return True
+
+
+def _opens(a):
+    """A change towards right of way: judged after the changes that end it."""
+    return a == GREEN or a == RED_AMBER
 
 
 def _pairs(conflicts):

@@ -7,17 +7,27 @@
     - the flash has lasted startup_flash_ms (whatever made the node flash),
     - the link is alive: a valid frame addressed to this node AND a change of HEARTBEAT,
       each within comm_timeout_ms,
-    - no blocking fault is latched (red fail, conflict) and COIL_REQUEST_FLASH is 0,
+    - no blocking fault is latched (red fail, conflict, dual indication) and COIL_REQUEST_FLASH is 0,
     - COMMAND requests ALL_RED or RUN,
     - every group has been commanded RED since the flash began (SIGNAL_CMD written after
       the node entered flash; older commands do not count).
 * ALL_RED: every group steady red; any other command is refused (guard.STARTUP, counted).
   It lasts at least all_red_ms; then, if COMMAND requests RUN, the node goes to RUN.
 * RUN: lamps follow SIGNAL_CMD through the guard.
-* ALL_RED or RUN go to flash at once (greens end without waiting for min green):
-    FLASH when the controller asks (COMMAND mode FLASH, or COIL_REQUEST_FLASH),
-    SAFE  on comm loss (either timeout above), a latched red fail or conflict, or when the
-          guard trips (refusal_limit refusals within refusal_window_ms).
+* ALL_RED or RUN go to FLASH
+    at once when COMMAND requests MODE_FLASH: the controller's flash, either a fault flash
+      or the end of its own controlled entry (the cabinet's timing core ends every green
+      through its clearance and all red before it sends MODE_FLASH);
+    through the clearance on COIL_REQUEST_FLASH (a maintenance flash), as MUTCD and RiLSA
+      expect: the node stops taking signal commands, ends every group through its own
+      clearance (amber, pedestrian clearance; each for its minimum; red+amber back to red),
+      holds all red until every intergreen from those ends of green has run
+      (guard.wind_down / guard.cleared), then flashes. PI_MODE says RUN (or ALL_RED)
+      meanwhile; once begun, the entry into flash is finished even if the coil is cleared.
+* ALL_RED or RUN go to SAFE at once (greens end without waiting for min green), also
+  during that clearance: on comm loss (either timeout above), a latched red fail, conflict
+  or dual indication, or when the guard trips (refusal_limit refusals within
+  refusal_window_ms).
 Times are wrapping ms ticks from the board.
 """
 
@@ -30,7 +40,7 @@ from .board import diff
 FLASHING = (rm.MODE_BOOT_FLASH, rm.MODE_FLASH, rm.MODE_SAFE)
 
 # Faults that keep the node in flash until they are cleared.
-BLOCKING = rm.FAULT_RED_FAIL | rm.FAULT_CONFLICT
+BLOCKING = rm.FAULT_RED_FAIL | rm.FAULT_CONFLICT | rm.FAULT_DUAL
 # Faults that ACK_FAULTS clears (red fail only once the red lamp draws current again).
 ACKABLE = rm.FAULT_GUARD_REFUSED | rm.FAULT_LAMP_FAIL | rm.FAULT_COMM_LOSS | rm.FAULT_WATCHDOG
 
@@ -55,6 +65,7 @@ class Modes:
         self.have_hb = False
         self.faults = 0                     # latched FAULT_* bits
         self.acked_refusals = 0
+        self.winding = False                # a commanded flash is clearing the groups
 
     # ------------------------------------------------------------ link
     def frame_seen(self, now):
@@ -83,6 +94,8 @@ class Modes:
             if mask & (1 << g):
                 self.cmd[g] = wants[g]
         self.fresh |= mask
+        if self.winding:
+            return                          # the node clears on its own: nothing applies
         if self.mode == rm.MODE_RUN:
             self.guard.command_all(wants, mask, now)
         elif self.mode == rm.MODE_ALL_RED:
@@ -111,6 +124,7 @@ class Modes:
             self.fresh = 0
         elif mode == rm.MODE_ALL_RED:
             self.guard.enter_all_red(now)
+        self.winding = False
         self.mode = mode
         self.since = now
 
@@ -151,8 +165,14 @@ class Modes:
             self._enter(rm.MODE_SAFE, now)
         elif self.faults & BLOCKING or self.guard.tripped:
             self._enter(rm.MODE_SAFE, now)
-        elif self.req == rm.MODE_FLASH or self.flash_coil:
+        elif self.req == rm.MODE_FLASH:
             self._enter(rm.MODE_FLASH, now)
+        elif self.winding or self.flash_coil:
+            if not self.winding:
+                self.winding = True
+                self.guard.wind_down(now)
+            if self.guard.cleared(now):
+                self._enter(rm.MODE_FLASH, now)
         elif (mode == rm.MODE_ALL_RED and self.req == rm.MODE_RUN
               and diff(now, self.since) >= self.cfg.all_red_ms):
             self._enter(rm.MODE_RUN, now)

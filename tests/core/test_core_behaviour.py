@@ -1,5 +1,7 @@
 """What practitioners expect of the timing core, checked to the tenth of a second."""
 
+import dataclasses
+
 from controller.config import load
 from controller.core import events as E
 from controller.engine import Inputs, IntersectionCore
@@ -176,3 +178,22 @@ def test_events_of_a_green_period_in_indiana_order():
         E.END_YELLOW, E.BEGIN_RED_CLEARANCE, E.END_RED_CLEARANCE)]
     assert v1[:8] == [E.BEGIN_GREEN, E.MIN_COMPLETE, E.GAP_OUT, E.GREEN_TERMINATION,
                       E.BEGIN_YELLOW, E.END_YELLOW, E.BEGIN_RED_CLEARANCE, E.END_RED_CLEARANCE]
+
+
+def test_red_amber_begins_only_once_every_conflicting_group_is_red():
+    # An intergreen V1 -> V3 of 4 s is shorter than V1's amber (3 s) and V3's red+amber
+    # (2 s) together: a TS2 monitor counts red+amber as right of way, so V3's red+amber
+    # waits for V1's red and V3's green starts 5 s after V1's end of green, not 4 s.
+    ig = dict(ASTANA.intergreen)
+    ig[("V1", "V3")] = 4.0
+    inter = dataclasses.replace(ASTANA, intergreen=ig)
+    r = Run(inter, "day").step(300)
+    r.until(lambda r: r.last.get("V3") == A.GREEN, presence={"D-N1"})   # the side street calls
+    ra = r.first("V3", A.RED_AMBER)
+    v1_red = r.first("V1", A.RED, 30.0)
+    assert ra == v1_red, "red+amber starts with the conflicting red, not before"
+    v1_eog = r.first("V1", A.AMBER)                 # end of its (flashing) green
+    assert r.first("V3", A.GREEN, ra) - v1_eog == 5.0
+    for gid in ("V1", "V2", "V4", "P2"):            # V3's conflicts, at its red+amber
+        shown = [a for t, a in r.changes[gid] if t <= ra][-1]
+        assert shown in (A.RED, A.DARK), gid

@@ -57,12 +57,10 @@ def test_startup_sequence_then_guarded_run(board: Board) -> None:
     cab.poll(aspects=[GREEN, RED, RED])
     board.advance(10)
     assert board.output(V1["green"]) == 1 and board.output(V1["red"]) == 0
-    cab.poll(aspects=[GREEN, RED_AMBER, RED])
-    cab.run(2000)
-    cab.poll(aspects=[GREEN, GREEN, RED])                     # conflicting: refused
+    cab.poll(aspects=[GREEN, RED_AMBER, RED])                 # conflicting: refused
     assert cab.image["guard_refusals"] == 1
-    assert cab.image["aspects"][1] == RED_AMBER
-    assert board.output(V2["green"]) == 0
+    assert cab.image["aspects"][1] == RED                     # red+amber is right of way too
+    assert board.output(V2["amber"]) == 0 and board.output(V2["green"]) == 0
 
 
 def test_comm_loss_flashes(board: Board) -> None:
@@ -71,7 +69,9 @@ def test_comm_loss_flashes(board: Board) -> None:
     cab.poll(aspects=[RED_AMBER, RED, RED])
     cab.run(2000)
     cab.poll(aspects=[GREEN, RED, RED])
-    board.advance(900)
+    board.advance(10)
+    lamps_follow(board)               # a healthy red goes out (lit with the green: dual)
+    board.advance(890)
     assert board.output(V1["green"]) == 1
     board.advance(300)                                        # > 1000 ms without a frame
     assert board.output(V1["green"]) == 0

@@ -37,15 +37,17 @@ def cis():
 
 def s1_to_s3(v3_after_s: float = 5.0, v1_green_s: float = 20.0, v1_amber_s: float = 3.0):
     """S1 -> S3 done right (CIS) except for the figures given: V1 and P2 clear, V3 and P1
-    enter `v3_after_s` after the end of V1's flashing green."""
+    enter `v3_after_s` after the end of V1's flashing green. V3's red+amber (2 s, shorter
+    if the intergreen leaves less) begins once V1 is red, never with its amber."""
+    ra = min(2.0, v3_after_s - v1_amber_s)
     return timeline(
         (2, ALL_RED),
         (2, {"V1": "RA"}),
         (v1_green_s, {"V1": "G", "P2": "G"}),
         (3, {"V1": "g", "P2": "g"}),
         (v1_amber_s, {"V1": "A", "P2": "R"}),
-        (v3_after_s - v1_amber_s - 2, {"V1": "R"}),
-        (2, {"V3": "RA"}),
+        (v3_after_s - v1_amber_s - ra, {"V1": "R"}),
+        (ra, {"V3": "RA"}),
         (15, {"V3": "G", "P1": "G"}),
     )
 
@@ -99,6 +101,36 @@ def test_conflict_with_flashing_green_reported_once(cis):
 def test_change_amber_is_right_of_way(cis):
     tl = timeline((5, S1), (3, {"V1": "A", "V3": "G"}), (3, {"V1": "R"}))
     assert ("V1", "V3") in [v.groups for v in of(run(cis, samples(tl)), "conflict")]
+
+
+@pytest.mark.parametrize("ms, caught", [(150, False), (200, False), (250, False),
+                                        (300, True), (450, True)])
+def test_red_amber_against_a_conflicting_amber_is_a_conflict(cis, ms, caught):
+    # TS2 counts any non-red indication: V3's red+amber that begins `ms` before the end of
+    # V1's change amber is right of way shown together with it.
+    tl = timeline((5, S1), (3 - ms / 1000, {"V1": "A", "P2": "R"}), (ms / 1000, {"V3": "RA"}),
+                  (2, {"V1": "R"}), (5, {"V3": "G"}))
+    vs = of(run(cis, samples(tl, step_ms=50)), "conflict")
+    assert [v.groups for v in vs] == ([("V1", "V3")] if caught else [])
+    if caught:       # reported at the TS2 window, well before the 0.45 s it must fault by
+        assert "red+amber" in vs[0].detail
+        assert vs[0].t == pytest.approx(8.0 - ms / 1000 + 0.3)
+
+
+def test_red_amber_against_a_walk_is_a_conflict(cis):
+    # The issue's case: a node shows red+amber on V1 while the crossing P1 shows walk.
+    tl = timeline((2, ALL_RED), (6, {"P1": "G"}), (1.5, {"V1": "RA"}), (3, {"P1": "R",
+                                                                          "V1": "R"}))
+    vs = of(run(cis, samples(tl)), "conflict")
+    assert [v.groups for v in vs] == [("V1", "P1")]
+    assert vs[0].t == pytest.approx(8.3)
+
+
+def test_red_amber_once_the_conflicting_amber_has_ended_is_fine(cis):
+    # RiLSA: the entering red+amber lies inside the intergreen, after the clearing amber.
+    tl = timeline((5, S1), (3, {"V1": "A", "P2": "R"}), (2, {"V1": "R", "V3": "RA"}),
+                  (15, {"V3": "G", "P1": "G"}))
+    assert run(cis, samples(tl, step_ms=50)) == []
 
 
 def test_flash_mode_amber_everywhere_is_no_conflict(cis):

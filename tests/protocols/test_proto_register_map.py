@@ -142,8 +142,9 @@ def test_command_regs_and_process_image():
 
 def test_value_tables_are_consistent():
     assert len(rm.MODE_NAMES) == rm.MODE_SAFE + 1
-    assert len(rm.FAULT_NAMES) == 11 and rm.FAULT_POWER == 1 << 9
+    assert len(rm.FAULT_NAMES) == 12 and rm.FAULT_POWER == 1 << 9
     assert rm.FAULT_BOOT_LOOP == 1 << 10 and rm.FAULT_NAMES[10] == "boot-loop"
+    assert rm.FAULT_DUAL == 1 << 11 and rm.FAULT_NAMES[11] == "dual-indication"
     assert rm.CFG_NAMES[rm.CFG_UNREADABLE] == "unreadable" and rm.CFG_UNREADABLE == 6
     assert rm.CFG_NAMES[rm.CFG_FILES] == "files" and len(rm.CFG_NAMES) == rm.CFG_FILES + 1
     for m in rm.REQUESTABLE_MODES:

@@ -112,15 +112,37 @@ def test_a_node_with_the_wrong_safety_tables_keeps_its_junction_in_flash(rig):
     assert not any(b & A.LAMP_GREEN for _, b in r.trace.lamps.get("kb-turan/V1", []))
 
 
+def entered_flash_through_the_clearance(r, iid, since):
+    """A commanded flash (here the service's clean stop) as MUTCD and RiLSA expect: every
+    vehicle head ends its green through amber, shows steady red, and only then flashes."""
+    inter = r.config.intersection(iid)
+    assert inter.flash_aspect == "amber"
+    for g in inter.groups:
+        if g.is_pedestrian:
+            continue
+        changes = r.trace.lamps[f"{iid}/{g.id}"]
+        states = [b for t, b in changes if t <= since][-1:] + [b for t, b in changes if t > since]
+        last_red = max(i for i, b in enumerate(states) if b & A.LAMP_RED)
+        flash = states[last_red + 1:]
+        assert flash.count(A.LAMP_AMBER) >= 2 and set(flash) <= {0, A.LAMP_AMBER}, (g.id, flash)
+        before = states[:last_red + 1]
+        assert before[-1] == A.LAMP_RED, (g.id, before)
+        greens = [i for i, b in enumerate(before) if b & A.LAMP_GREEN]
+        if greens:
+            assert A.LAMP_AMBER in before[greens[-1]:], (g.id, "no amber after green", before)
+
+
 def test_restart_of_the_service(rig):
     r = rig(ASTANA, time_scale=2)
     r.wait_until(lambda: running(r, "kb-turan"), 30, "running")
     r.run_for(5)
+    t_ask = r.now()
     r.stop_controller()                         # SIGTERM: a clean stop
     st = r.status()
     assert st["stopped"] and st["intersections"]["kb-turan"]["mode"] == "flash"
     t_stop = r.now()
     r.wait_until(lambda: r.flashing("kb-turan", t_stop - 30) is not None, 5, "flash")
+    entered_flash_through_the_clearance(r, "kb-turan", t_ask)
     r.start_controller()                        # picks up without operator action
     r.wait_until(lambda: running(r, "kb-turan") and not r.status().get("stopped"), 40,
                  "running again")

@@ -64,19 +64,51 @@ def test_amber_cannot_go_back_to_green():
 
 
 def test_conflict_with_green():
+    g = make("US")                        # no red+amber: straight to green
+    go_green(g, V1, 0)
+    eq(g.command(V2, GREEN, t(4000)), gm.CONFLICT)
+    eq(g.aspect[V2], RED)
+
+
+def test_red_amber_is_right_of_way_about_to_begin():
+    # A TS2 monitor counts any non-red indication: red+amber waits, like green, until
+    # every conflicting group is red (RED or DARK).
     g = make()
     go_green(g, V1, 0)
-    eq(g.command(V2, RED_AMBER, t(2000)), gm.OK, "red+amber is no right of way")
-    eq(g.command(V2, GREEN, t(4000)), gm.CONFLICT)
-    eq(g.aspect[V2], RED_AMBER)
+    eq(g.command(V2, RED_AMBER, t(2000)), gm.CONFLICT, "V1 green")
+    eq(g.aspect[V2], RED)
+    g = make()
+    eq(g.command(V1, RED_AMBER, t(0)), gm.OK)
+    eq(g.command(V2, RED_AMBER, t(10)), gm.CONFLICT, "V1 red+amber")
+    eq(g.command(P1, GREEN, t(20)), gm.OK, "P1 does not conflict with V1")
+    eq(g.command(V2, RED_AMBER, t(30)), gm.CONFLICT, "P1 walks")
+    eq(g.by_kind[gm.CONFLICT], 2)
+    g = make()
+    eq(g.command(V2, RED_AMBER, t(0)), gm.OK)
+    eq(g.command(P1, GREEN, t(10)), gm.CONFLICT, "no walk beside a conflicting red+amber")
+
+
+def test_red_amber_against_a_walk_is_refused():
+    # The issue's case: red+amber on V2 while the crossing P1 shows walk, flashing green
+    # (CIS) or flashing don't walk (US).
+    for profile, clearance in (("EU", None), ("CIS", FLASH_GREEN), ("US", FLASH_RED)):
+        g = make(profile)
+        eq(g.command(P1, GREEN, t(0)), gm.OK)
+        want = GREEN if profile == "US" else RED_AMBER
+        eq(g.command(V2, want, t(100)), gm.CONFLICT, profile + ": walk")
+        if clearance is not None:
+            eq(g.command(P1, clearance, t(5001)), gm.OK)
+            eq(g.command(V2, want, t(5100)), gm.CONFLICT, profile + ": clearance")
+        eq(g.aspect[V2], RED, profile)
 
 
 def test_conflict_with_amber_that_has_right_of_way():
     g = make()
     at = go_green(g, V1, 0)
     eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
-    eq(g.command(V2, RED_AMBER, t(at + 5100)), gm.OK)
-    eq(g.command(V2, GREEN, t(at + 6200)), gm.CONFLICT)
+    eq(g.command(V2, RED_AMBER, t(at + 5100)), gm.CONFLICT)
+    eq(g.command(V1, RED, t(at + 8002)), gm.OK)
+    eq(g.command(V2, RED_AMBER, t(at + 8002)), gm.OK, "once V1 is red")
 
 
 def test_intergreen():
@@ -198,15 +230,17 @@ def test_green_to_red_before_min_green_keeps_green():
 def test_frame_closes_before_it_opens():
     g = make()
     at = go_green(g, V1, 0)
-    g.command(V2, RED_AMBER, t(at + 100))
     wants = bytearray(3)
     wants[V1] = AMBER
-    wants[V2] = GREEN
+    wants[V2] = RED_AMBER
     wants[P1] = RED
     eq(g.command_all(wants, 0b011, t(at + 5001)), 1)
     eq(g.aspect[V1], AMBER, "closing applied")
-    eq(g.aspect[V2], RED_AMBER, "opening refused: V1 amber has right of way")
+    eq(g.aspect[V2], RED, "opening refused: V1 amber has right of way")
     eq(g.last_refusal, gm.CONFLICT)
+    wants[V1] = RED
+    eq(g.command_all(wants, 0b011, t(at + 8002)), 0, "red first, then red+amber")
+    eq((g.aspect[V1], g.aspect[V2]), (RED, RED_AMBER))
 
 
 def test_refusal_limit_within_window_trips():
@@ -479,8 +513,7 @@ def test_defer_zero_disables_it():
 def test_only_time_is_deferred():
     g = deferring()
     at = go_green(g, V1, 0)
-    g.command(V2, RED_AMBER, t(at + 100))
-    eq(g.command(V2, GREEN, t(at + 1200)), gm.CONFLICT, "V1 green: no time ends that")
+    eq(g.command(V2, RED_AMBER, t(at + 4990)), gm.CONFLICT, "V1 green: no time ends that")
     eq(g.command(V1, RED, t(at + 4990)), gm.MIN_GREEN, "green to red is no deferral")
     eq(g.command(V1, RED_AMBER, t(at + 4990)), gm.SEQUENCE)
     eq(g.refusals, 3)
@@ -522,11 +555,13 @@ def test_flash_wins_over_a_pending_command():
 
 def test_pending_refused_when_its_time_comes_unsafe():
     g = deferring()
-    g.command(V2, RED_AMBER, t(0))
-    eq(g.command(V2, GREEN, t(995)), gm.DEFERRED)
-    eq(g.command(P1, GREEN, t(996)), gm.OK, "legal now: V2 is not green yet")
-    g.tick(t(1001))
-    eq(g.aspect[V2], RED_AMBER, "P1 green conflicts: refused at its time")
+    at = go_green(g, V1, 0)
+    eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
+    eq(g.command(V1, RED, t(at + 7995)), gm.DEFERRED, "amber ends at at + 8002")
+    eq(g.command(V2, RED_AMBER, t(at + 7996)), gm.DEFERRED, "V1's end is decided")
+    eq(g.command(V1, AMBER, t(at + 7997)), gm.OK, "newer: V1 stays amber")
+    g.tick(t(at + 8002))
+    eq(g.aspect[V2], RED, "V1 amber with no end in sight: refused at its time")
     eq(g.refusals, 1)
     eq(g.last_refusal, gm.CONFLICT)
     eq(g.npend, 0)
@@ -544,25 +579,25 @@ def test_pending_changes_close_before_they_open():
     eq(g.aspect[V1], AMBER)
 
 
-def test_red_and_green_in_one_frame_a_little_early():
+def test_red_and_red_amber_in_one_frame_a_little_early():
     """Intergreen = amber (no red clearance): the controller ends V1's amber and starts
-    V2's green in the same poll; 10 ms early, both are held and applied in one tick, the
-    red first."""
+    V2's red+amber in the same poll; 10 ms early, both are held and applied in one tick,
+    the red first. The green follows the red+amber: 4 s after V1's end of green."""
     tb = tables()
     tb["intergreen_ms"][0][2] = 3000                   # V1 -> V2: just the amber
     g = gm.Guard(tb, [False] * 3, t(0), 5, 10000, 250)
     g.enter_all_red(t(0))
     at = go_green(g, V1, 0)
     eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
-    g.command(V2, RED_AMBER, t(at + 6000))
-    wants = bytearray((RED, GREEN, RED))
+    wants = bytearray((RED, RED_AMBER, RED))
     eq(g.command_all(wants, 0b111, t(at + 5001 + 3000 - 10)), 0, "nothing refused")
-    eq((g.pend[V1], g.pend[V2]), (RED, GREEN))
+    eq((g.pend[V1], g.pend[V2]), (RED, RED_AMBER))
     eq(g.due_ms(t(at + 7991)), 11)
     g.tick(t(at + 8001))
-    eq((g.aspect[V1], g.aspect[V2]), (AMBER, RED_AMBER))
+    eq((g.aspect[V1], g.aspect[V2]), (AMBER, RED))
     g.tick(t(at + 8002))
-    eq((g.aspect[V1], g.aspect[V2]), (RED, GREEN))
+    eq((g.aspect[V1], g.aspect[V2]), (RED, RED_AMBER))
+    eq(g.command(V2, GREEN, t(at + 9003)), gm.OK)
     eq(g.refusals, 0)
 
 
@@ -570,6 +605,79 @@ def test_conflicting_amber_without_a_decided_end_is_no_deferral():
     g = deferring()
     at = go_green(g, V1, 0)
     eq(g.command(V1, AMBER, t(at + 5001)), gm.OK)
-    eq(g.command(V2, RED_AMBER, t(at + 5100)), gm.OK)
-    eq(g.command(V2, GREEN, t(at + 7990)), gm.CONFLICT, "V1's red is not commanded")
+    eq(g.command(V2, RED_AMBER, t(at + 7990)), gm.CONFLICT, "V1's red is not commanded")
     eq((g.refusals, g.npend), (1, 0))
+    eq(g.aspect[V2], RED)
+
+
+# ---------------------------------------------------------------- maintenance flash: wind down
+def test_wind_down_ends_greens_through_their_clearance_then_all_red():
+    g = make()
+    at = go_green(g, V1, 0)                # V1 green from `at`, min green 5000
+    g.wind_down(t(at + 1000))
+    eq(g.aspect[V1], GREEN, "min green first")
+    g.tick(t(at + 5000))
+    eq(g.aspect[V1], GREEN)
+    g.tick(t(at + 5001))
+    eq(g.aspect[V1], AMBER, "then amber")
+    eow = at + 5001                        # end of green
+    g.tick(t(eow + 3000))
+    eq(g.aspect[V1], AMBER, "its whole amber")
+    g.tick(t(eow + 3001))
+    eq(g.aspect[V1], RED)
+    eq(g.cleared(t(eow + 3001)), False, "all red: V1 -> V2 intergreen 5000 not run")
+    eq(g.cleared(t(eow + 5000)), False)
+    eq(g.cleared(t(eow + 5001)), True)
+    eq(g.refusals, 0)
+
+
+def test_wind_down_cis_flashing_green_and_pedestrian_clearance_us():
+    g = make("CIS")
+    at = go_green(g, V1, 0)
+    g.wind_down(t(at + 6000))
+    eq(g.aspect[V1], FLASH_GREEN)
+    g.tick(t(at + 9001))
+    eq(g.aspect[V1], AMBER)
+    g.tick(t(at + 12002))
+    eq(g.aspect[V1], RED)
+    g = make("US")
+    eq(g.command(P1, GREEN, t(0)), gm.OK)
+    g.wind_down(t(5001))
+    eq(g.aspect[P1], FLASH_RED, "flashing don't walk")
+    g.tick(t(12001))
+    eq(g.aspect[P1], FLASH_RED)
+    g.tick(t(12002))
+    eq(g.aspect[P1], RED)
+
+
+def test_wind_down_red_amber_back_to_red_and_pending_dropped():
+    g = deferring()
+    eq(g.command(V1, RED_AMBER, t(0)), gm.OK)
+    eq(g.command(V1, GREEN, t(990)), gm.DEFERRED)
+    g.wind_down(t(995))
+    eq(g.aspect[V1], RED, "no green follows")
+    eq(g.npend, 0)
+    g.tick(t(1001))
+    eq(g.aspect[V1], RED)
+    eq(g.cleared(t(1001)), True, "no end of green: nothing to clear")
+
+
+def test_green_after_a_pedestrian_clearance_in_one_frame_a_little_early():
+    """US, intergreen P1 -> V2 = the flashing don't walk (7000 ms from the end of walk):
+    the controller ends P1's clearance and starts V2's green in one poll, 10 ms early:
+    both held and applied in one tick, the red first."""
+    tb = tables("US")
+    tb["intergreen_ms"][3][2] = 7000                   # P1 -> V2
+    g = gm.Guard(tb, [False] * 3, t(0), 5, 10000, 250)
+    g.enter_all_red(t(0))
+    eq(g.command(P1, GREEN, t(0)), gm.OK)
+    eq(g.command(P1, FLASH_RED, t(5001)), gm.OK)      # end of walk: 5001
+    eq(g.command(V2, GREEN, t(11992)), gm.CONFLICT, "P1 clearing, its end not decided")
+    wants = bytearray((RED, GREEN, RED))
+    eq(g.command_all(wants, 0b111, t(11992)), 0, "nothing refused")
+    eq((g.pend[P1], g.pend[V2]), (RED, GREEN))
+    g.tick(t(12001))
+    eq((g.aspect[P1], g.aspect[V2]), (FLASH_RED, RED))
+    g.tick(t(12002))
+    eq((g.aspect[P1], g.aspect[V2]), (RED, GREEN), "the red first, then the green")
+    eq(g.refusals, 1)

@@ -125,13 +125,11 @@ def test_run_follows_commands_through_the_guard():
     r.run(10)
     eq(r.lamps(V1), (0, 0, 1))
     eq(r.read(rm.PI_LAMP_ASPECT) & 0xF, GREEN)
-    r.command(GREEN, RED_AMBER, R)
-    r.run(1000)
-    r.command(GREEN, GREEN, R)            # conflicting green: refused
-    eq(r.shown(V2), RED_AMBER)
+    r.command(GREEN, RED_AMBER, R)        # red+amber against a conflicting green: refused
+    eq(r.shown(V2), R)
+    r.command(GREEN, R, R)
     eq(r.read(rm.PI_GUARD_REFUSALS), 1)
     eq(r.read(rm.PI_FAULTS) & rm.FAULT_GUARD_REFUSED, rm.FAULT_GUARD_REFUSED)
-    r.command(GREEN, RED_AMBER, R)
     r.poll(mode=rm.MODE_RUN | rm.CMD_ACK_FAULTS)
     r.poll(mode=rm.MODE_RUN)
     eq(r.read(rm.PI_FAULTS) & rm.FAULT_GUARD_REFUSED, 0, "acknowledged")
