@@ -14,8 +14,8 @@ so one unlucky cycle does not switch it and the switch back needs a clear margin
 oscillation. While oversaturated:
 
 - **Throughput first.** Every stage runs while its queue discharges: a priority stream's
-  stop-bar loop sees a vehicle at least every `SAT_GAP` (saturated discharge), or its
-  advance loop within its passage time. The exact queue counting of the normal regime
+  stop-bar loop counts `SAT_COUNT` vehicles within `SAT_WINDOW` (saturated discharge, not
+  random arrivals), or its advance loop is within its passage time. The exact queue counting of the normal regime
   (which can end a green at its minimum when a lane change upsets the counts) is not used.
 - **Queue balancing.** Each stage has an oversaturated maximum that starts at its plan
   maximum; a split failure adds `GROW` to it, a green that ends by gap-out (its queue gone)
@@ -27,8 +27,8 @@ oscillation. While oversaturated:
   stop-bar loop for `BLOCK_HOLD` while green (the exit is full: spillback from the next
   junction) does not hold the green; a stage whose streams are all blocked or empty ends.
 - **Bounded waits.** Stages run in their cyclic order and a called stage is never skipped,
-  so every called movement waits at most the other stages' `max2_green_s` plus the
-  interstage times (`max_wait`), whatever the counts say.
+  so every called movement waits at most the other stages' `max2_green_s` plus a change
+  interval per stage (`max_wait`), whatever the counts say.
 - A coordinated plan leaves its cycle (its windows were sized for normal demand) and runs
   acyclic with these rules; back in the normal regime the cycle takes over again at the
   next main-stage green (its clock never stopped).
@@ -45,7 +45,8 @@ from ..core.signal_group import ds
 ENTER = 2                 # consecutive cycles with a split failure: oversaturated
 LEAVE = 3                 # consecutive cycles without one: normal again
 FAIL_STAND = 10           # tenths the advance loop must stay occupied in the red: queue left
-SAT_GAP = 30              # tenths: a gap this long over a stream's loops ends its discharge
+SAT_WINDOW = 60           # tenths over which a stop-bar loop's count tells saturated flow
+SAT_COUNT = 2             # vehicles over a stop-bar loop within SAT_WINDOW: the queue moves
 BLOCK_HOLD = 40           # tenths a vehicle stands over the stop bar in green: exit blocked
 BLOCK_AFTER = 40          # tenths into the green before a standing vehicle counts as blocked
 GROW = 50                 # tenths a split failure adds to the stage's oversaturated maximum
@@ -61,8 +62,12 @@ class Regime:
         self.failed = False           # a split failure in the running cycle
         self.streak = 0               # consecutive cycles that argue for the other regime
 
-    def failure(self) -> None:
-        self.failed = True
+    def failure(self, maxed: bool = True) -> None:
+        """A queue outlasted its green. Only a green that ran to its maximum argues for
+        the oversaturated regime; once in it, any green that leaves its queue standing
+        (a stalled stop line too) argues for staying."""
+        if maxed or self.overloaded:
+            self.failed = True
 
     def new_cycle(self) -> bool:
         """Close the running cycle; True if the regime changed."""
@@ -98,6 +103,7 @@ class Oversaturation:
         self.over_max = dict(self.max_green)
         self._ending: tuple[str, bool] | None = None   # (stage, maxed): a green to judge
         self._counted: dict[str, tuple[int, int]] = {}  # stop-bar loop: (count, since when)
+        self._passed: dict[str, list[tuple[int, int]]] = {}  # stop-bar loop: (t, vehicles)
 
     @property
     def overloaded(self) -> bool:
@@ -124,7 +130,7 @@ class Oversaturation:
             for did, _ in self.advance[g]:
                 since = view.present_since(did)
                 if since is not None and view.t - since >= FAIL_STAND:
-                    self.regime.failure()
+                    self.regime.failure(maxed)
                     if self.overloaded and maxed:
                         self.over_max[ended] = min(self.over_max[ended] + GROW, self.max2[ended])
                     return
@@ -147,6 +153,15 @@ class Oversaturation:
                 seen = self._counted.get(did)
                 if seen is None or seen[0] != n:
                     self._counted[did] = (n, view.t)
+                    recent = self._passed.setdefault(did, [])
+                    if seen is not None:
+                        recent.append((view.t, n - seen[0]))
+                    while recent and view.t - recent[0][0] >= SAT_WINDOW:
+                        recent.pop(0)
+
+    def _flow(self, did: str, t: int) -> int:
+        """Vehicles the stop-bar loop counted within the last SAT_WINDOW."""
+        return sum(n for at, n in self._passed.get(did, ()) if t - at < SAT_WINDOW)
 
     def blocked(self, group: str, view: StageView) -> bool:
         """Well into the group's green, every stop-bar loop of it is occupied and has not
@@ -165,12 +180,15 @@ class Oversaturation:
 
     def discharging(self, stage: str, view: StageView) -> bool:
         """Oversaturated extension: a priority stream that is not blocked still moves
-        (advance loop within its passage time, or saturated flow over its stop bar)."""
+        (advance loop within its passage time, or saturated flow over its stop bar: a
+        queue discharging, not random arrivals crossing it)."""
         t = view.t
         for g in self.priority[stage]:
             if self.blocked(g, view):
                 continue
-            if any(t - view.last_seen(d) < SAT_GAP for d, _ in self.advance[g] + self.stopbar[g]):
+            if any(t - view.last_seen(d) < p for d, p in self.advance[g]):
+                return True
+            if any(self._flow(d, t) >= SAT_COUNT for d, _ in self.stopbar[g]):
                 return True
         return False
 
@@ -181,9 +199,8 @@ class Oversaturation:
 
     def max_wait(self, stage: str) -> int:
         """Tenths a called stage waits at most while oversaturated: every other stage at
-        its Maximum 2, and every interstage time of the cycle."""
-        order = self.order
-        n = len(order)
-        inter = sum(ds(self.inter.interstage_s(order[i], order[(i + 1) % n]))
-                    for i in range(n)) if n > 1 else 0
-        return sum(self.max2[s] for s in order if s != stage) + inter
+        its Maximum 2, and a change interval before each stage of the cycle (at most the
+        longest intergreen: a leading protected turn also ends before its permissive
+        stage)."""
+        change = ds(max(self.inter.intergreen.values(), default=0.0))
+        return sum(self.max2[s] for s in self.order if s != stage) + len(self.order) * change
