@@ -42,7 +42,7 @@ from ..config.model import Intersection, Plan
 from ..core.policy import StageView
 from ..core.signal_group import ds
 
-ENTER = 2                 # consecutive cycles with a split failure: oversaturated
+ENTER = 3                 # consecutive cycles with a split failure: oversaturated
 LEAVE = 3                 # consecutive cycles without one: normal again
 FAIL_STAND = 10           # tenths the advance loop must stay occupied in the red: queue left
 SAT_WINDOW = 60           # tenths over which a stop-bar loop's count tells saturated flow
