@@ -29,6 +29,9 @@ MAX_SHIFT = 0.2              # of a cycle, per cycle, while moving to a new offs
 
 class Coordinated(Adaptive):
     max_reason = E.FORCE_OFF        # a side stage's green ends at its window's end
+    # fixed windows cannot follow demand: oversaturated after two failing cycles, not
+    # three; back to the windows after five clear ones (its cycles are short)
+    enter_cycles, leave_cycles = 2, 5
 
     def __init__(self, inter: Intersection, plan: Plan):
         super().__init__(inter, plan)

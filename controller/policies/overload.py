@@ -95,9 +95,11 @@ class Oversaturation:
     max_green: dict[str, int]
     inter: Intersection
     plan: Plan
+    enter_cycles = ENTER      # cycles with a split failure before the regime switches in
+    leave_cycles = LEAVE      # cycles without one before it switches back
 
     def init_overload(self, plan: Plan) -> None:
-        self.regime = Regime()
+        self.regime = Regime(self.enter_cycles, self.leave_cycles)
         self.max2 = {s: max(ds(p.max2_green_s or p.max_green_s), self.max_green[s])
                      for s, p in plan.stages.items()}
         self.over_max = dict(self.max_green)
