@@ -32,6 +32,9 @@ class Coordinated(Adaptive):
     # fixed windows cannot follow demand: oversaturated after two failing cycles, not
     # three; back to the windows after five clear ones (its cycles are short)
     enter_cycles, leave_cycles = 2, 5
+    # arrivals come in platoons from the neighbours: saturated flow is 3 vehicles over the
+    # stop bar within 8 s (0.4 veh/s), not 2 within 6 s (measured on the shared corridor)
+    sat_window, sat_count = 80, 3
 
     def __init__(self, inter: Intersection, plan: Plan):
         super().__init__(inter, plan)

@@ -97,6 +97,7 @@ class Oversaturation:
     plan: Plan
     enter_cycles = ENTER      # cycles with a split failure before the regime switches in
     leave_cycles = LEAVE      # cycles without one before it switches back
+    sat_window, sat_count = SAT_WINDOW, SAT_COUNT
 
     def init_overload(self, plan: Plan) -> None:
         self.regime = Regime(self.enter_cycles, self.leave_cycles)
@@ -158,12 +159,12 @@ class Oversaturation:
                     recent = self._passed.setdefault(did, [])
                     if seen is not None:
                         recent.append((view.t, n - seen[0]))
-                    while recent and view.t - recent[0][0] >= SAT_WINDOW:
+                    while recent and view.t - recent[0][0] >= self.sat_window:
                         recent.pop(0)
 
     def _flow(self, did: str, t: int) -> int:
-        """Vehicles the stop-bar loop counted within the last SAT_WINDOW."""
-        return sum(n for at, n in self._passed.get(did, ()) if t - at < SAT_WINDOW)
+        """Vehicles the stop-bar loop counted within the last `sat_window`."""
+        return sum(n for at, n in self._passed.get(did, ()) if t - at < self.sat_window)
 
     def blocked(self, group: str, view: StageView) -> bool:
         """Well into the group's green, every stop-bar loop of it is occupied and has not
@@ -190,7 +191,7 @@ class Oversaturation:
                 continue
             if any(t - view.last_seen(d) < p for d, p in self.advance[g]):
                 return True
-            if any(self._flow(d, t) >= SAT_COUNT for d, _ in self.stopbar[g]):
+            if any(self._flow(d, t) >= self.sat_count for d, _ in self.stopbar[g]):
                 return True
         return False
 
