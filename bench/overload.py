@@ -150,6 +150,10 @@ def summary(pairs: list[dict]) -> float:
              lambda s: st.mean(p["ours"] for p in s) / st.mean(p["nema"] for p in s) <= 0.55)
     goal("1.3x, never worse than NEMA", [p for p in pairs if p["scale"] == 1.3],
          lambda s: max(p["ratio"] for p in s) <= 1.0)
+    if pairs:
+        worst_dd = max(pairs, key=lambda p: p["dd"] / p["nema_dd"])
+        print(f"insertion delay, worst ratio to NEMA's: {worst_dd['dd'] / worst_dd['nema_dd']:.3f}"
+              f" ({worst_dd['case']} {worst_dd['scale']:g}x seed {worst_dd['seed']})")
     goal("insertion delay never above NEMA's + 10 %", pairs,
          lambda s: all(p["dd"] <= 1.1 * p["nema_dd"] for p in s))
     goal("normal demand, every public case <= 0.80",

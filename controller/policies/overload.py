@@ -7,25 +7,28 @@ point) while the queue still reaches back over the advance loop a few seconds in
 amber). The regime follows the failures with hysteresis, counted per cycle (from one
 start of the main stage to the next):
 
-    normal ──(ENTER consecutive cycles with a split failure)──> oversaturated
-    oversaturated ──(LEAVE consecutive cycles without one)──> normal
+    normal ──(ENTER consecutive cycles with a split failure at a maximum)──> oversaturated
+    oversaturated ──(LEAVE consecutive cycles without any split failure)──> normal
 
 so one unlucky cycle does not switch it and the switch back needs a clear margin: no
-oscillation. While oversaturated:
+oscillation. Coordinated plans switch in after 2 cycles and back after 5 (their fixed
+windows cannot follow demand, their cycles are short). While oversaturated:
 
 - **Throughput first.** Every stage runs while its queue discharges: a priority stream's
-  stop-bar loop counts `SAT_COUNT` vehicles within `SAT_WINDOW` (saturated discharge, not
-  random arrivals), or its advance loop is within its passage time. The exact queue counting of the normal regime
-  (which can end a green at its minimum when a lane change upsets the counts) is not used.
+  stop-bar loop counts `SAT_COUNT` vehicles within `SAT_WINDOW` (coordinated: 3 within
+  8 s; saturated discharge, not random arrivals), or its advance loop is within its
+  passage time. The exact queue counting of the normal regime (which can end a green at
+  its minimum when a lane change upsets the counts) is not used.
 - **Queue balancing.** Each stage has an oversaturated maximum that starts at its plan
   maximum; a split failure adds `GROW` to it, a green that ends by gap-out (its queue gone)
   takes `SHRINK` back; never beyond the plan's `max2_green_s` (NTCIP Maximum 2), never
   below its `max_green_s`. Stages whose queues outlast their green get the time of those
   whose queues clear, and the cycle grows only as far as the queues need: less time lost
   to stage changes, more vehicles per hour.
-- **No green into a blocked exit.** A priority stream whose vehicles stand over its
-  stop-bar loop for `BLOCK_HOLD` while green (the exit is full: spillback from the next
-  junction) does not hold the green; a stage whose streams are all blocked or empty ends.
+- **No green into a blocked exit.** A priority stream whose stop-bar loop stays occupied
+  without counting anybody for `BLOCK_HOLD`, `BLOCK_AFTER` or more into its green (the exit
+  is full: spillback from the next junction, or a vehicle blocks the lane) does not hold
+  the green; a stage whose streams are all blocked or empty ends.
 - **Bounded waits.** Stages run in their cyclic order and a called stage is never skipped,
   so every called movement waits at most the other stages' `max2_green_s` plus a change
   interval per stage (`max_wait`), whatever the counts say.
