@@ -92,6 +92,9 @@ class StagePlan:
     min_green_s: float           # actuated (and the floor of fixed-time greens)
     max_green_s: float           # actuated
     recall: str                  # none | min | max | ped
+    # adaptive, coordinated: the maximum while the intersection is oversaturated (NTCIP's
+    # Maximum 2); None: max_green_s
+    max2_green_s: float | None = None
 
 
 @dataclass(frozen=True)

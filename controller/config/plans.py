@@ -77,6 +77,7 @@ def _stage_plan(t: Table, sid: str, mode: str | None, inter: Intersection | None
     green = t.get_seconds("green_s", None, lo=1.0, hi=300.0)
     min_green = t.get_seconds("min_green_s", floor, lo=1.0, hi=300.0)
     max_green = t.get_seconds("max_green_s", None, lo=1.0, hi=300.0)
+    max2 = t.get_seconds("max2_green_s", None, lo=1.0, hi=300.0)
     recall = t.get_str("recall", "none", choices=RECALLS)
     if mode == FIXED:
         if green is None:
@@ -87,6 +88,8 @@ def _stage_plan(t: Table, sid: str, mode: str | None, inter: Intersection | None
                     f"({floor:g} s)")
         if max_green is not None:
             t.error("max_green_s", "belongs to actuated plans; a fixed-time stage has green_s")
+        if max2 is not None:
+            t.error("max2_green_s", "belongs to adaptive and coordinated plans")
     elif mode in GREEN_RANGE_MODES:
         if green is not None:
             t.error("green_s", f"belongs to fixed-time plans; an {mode} stage has "
@@ -98,10 +101,13 @@ def _stage_plan(t: Table, sid: str, mode: str | None, inter: Intersection | None
                     f"groups ({floor:g} s)")
         if min_green is not None and max_green is not None and max_green < min_green:
             t.error("max_green_s", f"is {max_green:g} s, shorter than min_green_s ({min_green:g} s)")
+        if max2 is not None and max_green is not None and max2 < max_green:
+            t.error("max2_green_s", f"is {max2:g} s, shorter than max_green_s ({max_green:g} s)")
     t.finish()
     if min_green is None or recall is None:
         return None
-    return StagePlan(green, max(min_green, floor), max_green or max(min_green, floor), recall)
+    return StagePlan(green, max(min_green, floor), max_green or max(min_green, floor), recall,
+                     max2)
 
 
 def _check_cycle(t: Table, plan: Plan, inter: Intersection) -> None:

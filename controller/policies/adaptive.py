@@ -26,6 +26,7 @@ from ..config.model import COUNTING, PRESENCE, Intersection, Plan
 from ..core.policy import StageView
 from ..core.signal_group import ds
 from .actuated import Actuated
+from .overload import Oversaturation
 
 STEP = 10                    # decide every second after the minimum green
 TURN_QUEUE = 4               # turners between the loops that call a protected stage
@@ -40,7 +41,7 @@ ZONE_STALE = 80              # tenths both loops of a group stay quiet: nobody i
 BONUS_STEP = 20              # tenths a max-out over a standing queue adds to the maximum
 
 
-class Adaptive(Actuated):
+class Adaptive(Oversaturation, Actuated):
     def __init__(self, inter: Intersection, plan: Plan):
         super().__init__(inter, plan)
         groups = {s: inter.stage(s).groups for s in self.order}
@@ -81,11 +82,14 @@ class Adaptive(Actuated):
         self.dyn_max = dict(self.max_green)
         self.bonus = {s: 0 for s in self.order}     # dynamic maximum (tenths)
         self._seen_stage = None
+        self.init_overload(plan)
 
     # -- what the loops say -------------------------------------------------------------
     def extending(self, stage: str, view: StageView) -> bool:
         """Streams with right of way extend: advance loops, stop-bar loops while the
-        standing queue discharges."""
+        standing queue discharges; oversaturated: while the queue discharges."""
+        if self.overloaded:
+            return self.discharging(stage, view)
         t = view.t
         for did, passage in self.hold_advance[stage]:
             if t - view.last_seen(did) < passage:
@@ -142,10 +146,12 @@ class Adaptive(Actuated):
         stage = view.stage
         self._seen_stage = (stage, view.stage_start)
         self.discharged_at = None
+        self.judge_ending(stage, view)
         if stage in self.served:
             self.served[stage] += 1
         if stage != self.plan.main_stage:
             return
+        self.close_cycle()
         self.cycles += 1
         now = {g: sum(view.count(d) for d in loops) for g, loops in self.flow_loops.items()}
         self.samples.append((view.t, now))
@@ -177,12 +183,16 @@ class Adaptive(Actuated):
 
     # -- the decision (gap-out and max-out: Actuated) ----------------------------------
     def decide(self, view: StageView) -> tuple[str, int] | None:
+        self.observe(view)
         if self._seen_stage != (view.stage, view.stage_start):
             self._new_stage(view)
         return super().decide(view)
 
     def max_out_at(self, stage: str, view: StageView) -> int | None:
-        """The maximum counts from the start of green: a cap from Webster's cycle."""
+        """The maximum counts from the start of green: a cap from Webster's cycle
+        (oversaturated: the queue-balanced maximum)."""
+        if self.overloaded:
+            return self.over_max_out_at(stage, view)
         if view.conflicting_call_since() is None:
             return None
         limit = min(self.max_green[stage], self.dyn_max[stage] + self.bonus[stage])
@@ -191,7 +201,12 @@ class Adaptive(Actuated):
     def ended(self, stage: str, maxed: bool, view: StageView) -> None:
         """Dynamic maximum: a max-out with the queue still over the advance loops adds to
         the stage's maximum (counts under-measure a queue longer than the loops reach);
-        a gap-out takes some back."""
+        a gap-out takes some back. Oversaturated: the queue-balanced maximum instead."""
+        self.green_end(stage, maxed)
+        if self.overloaded:
+            if not maxed:
+                self.gapped_out(stage)
+            return
         if maxed and any(view.present_since(d) is not None for d, _ in self.hold_advance[stage]):
             self.bonus[stage] = min(self.bonus[stage] + BONUS_STEP, self.max_green[stage])
         elif not maxed:

@@ -29,6 +29,12 @@ MAX_SHIFT = 0.2              # of a cycle, per cycle, while moving to a new offs
 
 class Coordinated(Adaptive):
     max_reason = E.FORCE_OFF        # a side stage's green ends at its window's end
+    # fixed windows cannot follow demand: oversaturated after two failing cycles, not
+    # three; back to the windows after five clear ones (its cycles are short)
+    enter_cycles, leave_cycles = 2, 5
+    # arrivals come in platoons from the neighbours: saturated flow is 3 vehicles over the
+    # stop bar within 8 s (0.4 veh/s), not 2 within 6 s (measured on the shared corridor)
+    sat_window, sat_count = 80, 3
 
     def __init__(self, inter: Intersection, plan: Plan):
         super().__init__(inter, plan)
@@ -91,7 +97,7 @@ class Coordinated(Adaptive):
 
     # -- the decision (gap-out and force-off: Actuated, with Adaptive's loops) -----------
     def end_of_green(self, stage: str, view: StageView) -> tuple[str, int] | None:
-        if stage != self.plan.main_stage:
+        if stage != self.plan.main_stage or self.overloaded:   # oversaturated: acyclic
             return super().end_of_green(stage, view)
         # the main stage holds its green to the yield point whatever the loops say
         if self._main_seen != view.stage_start:
@@ -102,22 +108,38 @@ class Coordinated(Adaptive):
         if view.t < self.main_until:
             return None
         nxt = self._next(stage, view)
-        return (nxt, E.FORCE_OFF) if nxt else None
+        if nxt is None:
+            return None
+        self.green_end(stage, True)          # the yield point is the main stage's maximum
+        return nxt, E.FORCE_OFF
 
     def maxed_out(self, stage: str, view: StageView) -> bool:
         """Forced off: the cycle is outside the stage's window."""
+        if self.overloaded:
+            return super().maxed_out(stage, view)
         return not (self.yield_point <= self.cycle_time(view.t) < self.window[stage][1])
 
     def extended(self, stage: str, view: StageView) -> bool:
+        if self.overloaded:
+            return super().extended(stage, view)
         return self.extending(stage, view)      # the window, not a recall, bounds it
 
     def successor(self, stage: str, view: StageView) -> str | None:
+        if self.overloaded:
+            return super().successor(stage, view)
         return self._next(stage, view) or self.plan.main_stage
 
     def ended(self, stage: str, maxed: bool, view: StageView) -> None:
-        """The window is the maximum: no dynamic maximum to adjust."""
+        """The window is the maximum: no dynamic maximum to adjust (oversaturated: the
+        queue-balanced maxima of `Adaptive`)."""
+        if self.overloaded:
+            super().ended(stage, maxed, view)
+        else:
+            self.green_end(stage, maxed)
 
     def deadline(self, view: StageView) -> int:
+        if self.overloaded:
+            return super().deadline(view)
         first = self.min_green_deadline(view)
         if first is not None:
             return first

@@ -24,6 +24,7 @@ HEADS_PER_NODE = 21      # three-lamp heads per node (64 outputs)
 INPUTS_PER_NODE = 64
 INDENT = 2               # sections of an intersection are indented under it
 COMMENT_WIDTH = 88
+MAX2_FACTOR = 1.6      # oversaturated maximum (max2_green_s) / green limit of the stage
 
 
 def _num(v: float) -> int | float:
@@ -220,6 +221,14 @@ def _detectors(j: Junction) -> list[Table]:
     return out
 
 
+def max2_green(max_green: float) -> float:
+    """The maximum while oversaturated (NTCIP Maximum 2): 1.6 × the stage's green limit,
+    in whole seconds. Beyond capacity a longer cycle loses less time to stage changes; the
+    policy only reaches it stage by stage, for queues that outlast their green
+    (docs/CONTROL.md, "Beyond capacity")."""
+    return float(round(MAX2_FACTOR * max_green))
+
+
 def _plans(j: Junction, coord: Coordination | None) -> list[Table]:
     limits = [stage_green_limits(j, st) for st in j.stages]
     peds = j.pedestrians
@@ -229,24 +238,30 @@ def _plans(j: Junction, coord: Coordination | None) -> list[Table]:
     if coord is not None:
         sid = j.signal.id
         stages = _table()
-        for k, (lo, _) in enumerate(limits):
-            s = _inline(min_green_s=_num(lo), max_green_s=_num(coord.splits[sid][f"S{k + 1}"]))
+        for k, (lo, hi) in enumerate(limits):
+            split = coord.splits[sid][f"S{k + 1}"]
+            s = _inline(min_green_s=_num(lo), max_green_s=_num(split),
+                        max2_green_s=_num(max(split, max2_green(hi))))
             if walks[k]:
                 s["recall"] = "ped"
             stages.add(f"S{k + 1}", s)
         out.append(_table(
             f"Coordinated: {coord.note}; offset for green waves; the other stages' "
-            "maxima are their splits (windows), the main stage keeps what they leave.",
+            "maxima are their splits (windows), the main stage keeps what they leave; "
+            "oversaturated: acyclic up to max2_green_s.",
             id="coordinated", mode="coordinated", cycle_s=_num(coord.cycle_s),
             offset_s=_num(coord.offsets[sid]), main_stage=main, stages=stages))
     for mode, note in (
             ("adaptive", "Adaptive: protected turns only when their queue needs them, greens "
-             "held by streams with right of way, maxima from measured flows."),
+             "held by streams with right of way, maxima from measured flows (max2_green_s "
+             "while oversaturated)."),
             ("actuated", "Fully actuated: stages nobody asks for are skipped, the major road "
              "rests.")):
         stages = _table()
         for k, (lo, hi) in enumerate(limits):
             s = _inline(min_green_s=_num(lo), max_green_s=_num(hi))
+            if mode == "adaptive":
+                s["max2_green_s"] = _num(max2_green(hi))
             if walks[k]:
                 s["recall"] = "ped"              # no push buttons in SUMO: walk every time
             elif f"S{k + 1}" == main and mode == "actuated":

@@ -49,6 +49,14 @@ def test_shared_scenarios(tmp_path, kit, scenario, signals):
         stages = [set(s.groups) for s in inter.stages]
         assert stages.index({"EB_L", "WB_L"}) == stages.index(
             {"EB_TR", "WB_TR", "EB_L", "WB_L"}) + 1
+        # beyond capacity the stages may grow to 1.6 x their green limit (Maximum 2);
+        # the actuated plan has none
+        for pid in [p for p in ("adaptive", "coordinated") if p in inter.plans]:
+            main = inter.plans[pid].main_stage
+            assert inter.plans[pid].stages[main].max2_green_s == 80
+            assert all(sp.max2_green_s >= sp.max_green_s
+                       for sp in inter.plans[pid].stages.values())
+        assert all(sp.max2_green_s is None for sp in inter.plans["actuated"].stages.values())
     if signals > 1:        # no counts given: the adaptive plan runs, a coordinated one waits
         assert cfg.plan_at(8 * 3600) == "adaptive"
         assert cfg.intersections[0].plans["coordinated"].cycle_s == 60
