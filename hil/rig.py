@@ -48,6 +48,14 @@ class Trace:
     markers: list[tuple[float, str]] = field(default_factory=list)
 
 
+# A scaled rig runs the nodes' comm watchdog on scaled clocks: a host that stalls the cabinet
+# process for comm_timeout_ms / time_scale of real time makes every node flash, a fault the
+# street never had. Stalls of a few hundred ms are normal on a loaded 2-core machine, so the
+# rig leaves the host at least this much real time per watchdog period (scenarios must say
+# so explicitly: hil/scenario.py refuses less).
+HOST_BUDGET_MS = 600
+
+
 class Rig:
     def __init__(self, config: GroupConfig, *, time_scale: float = 1.0, seed: int = 1,
                  traffic_scale: float = 1.0, comm_timeout_ms: int | None = None,
@@ -60,8 +68,11 @@ class Rig:
         self.dir = Path(workdir or tempfile.mkdtemp(prefix="smartcross-hil-"))
         self.docs = node_docs or node_documents(config)
         for doc in self.docs.values():
-            if comm_timeout_ms is not None:      # a scenario's own; else the configuration's
+            if comm_timeout_ms is not None:      # a scenario's own
                 doc["modbus"]["comm_timeout_ms"] = comm_timeout_ms
+            else:                                # the configuration's, with the host's budget
+                doc["modbus"]["comm_timeout_ms"] = max(doc["modbus"]["comm_timeout_ms"],
+                                                       int(HOST_BUDGET_MS * time_scale))
             if ultrasonic_bays:
                 _ultrasonic(doc)
         self.silent: set[tuple[str, str]] = set()          # bays whose sensor stopped

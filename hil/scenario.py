@@ -26,6 +26,8 @@ from controller.config import ConfigError, load
 from controller.config.model import COMM_TIMEOUT_RANGE_MS, GroupConfig
 from controller.config.reader import Problems, Table
 
+from .rig import HOST_BUDGET_MS
+
 # kind -> {key: (type, required)}; "intersection"/"group"/"node"/"detector" name things
 FAULTS = {
     "bus_cut": {"duration_s": (float, True)},
@@ -163,10 +165,25 @@ def load_scenario(path: str | Path) -> Scenario:
         t.error("time_scale", "must be between 0.5 and 10")
     if config is not None:
         _check_names(t, faults, config)
+        if scale is not None:
+            _check_host_budget(t, config, scale, comm)
     if problems.items or config is None:
         raise ScenarioError(problems.items)
     return Scenario(path, name, description, config, duration, scale, seed, traffic,
                     sorted(faults, key=lambda f: f.at_s), expect, tune, comm, ultrasonic)
+
+
+def _check_host_budget(t: Table, config: GroupConfig, scale: float, comm: int | None) -> None:
+    """The rig's HOST_BUDGET_MS, said in the scenario file rather than applied silently."""
+    nodes = [n for i in config.intersections for n in i.nodes]
+    shortest = comm if comm is not None else min(config.comm_timeout_ms(n) for n in nodes)
+    host_ms = shortest / scale
+    if host_ms < HOST_BUDGET_MS:
+        t.error("comm_timeout_ms",
+                f"{shortest} ms of street at time_scale {scale:g} is {host_ms:.0f} ms of real "
+                f"time, less than the {HOST_BUDGET_MS} ms a loaded machine needs between two "
+                f"polls; set comm_timeout_ms to at least {int(HOST_BUDGET_MS * scale)} or "
+                "lower time_scale")
 
 
 def _check_names(t: Table, faults: list[Fault], config: GroupConfig) -> None:

@@ -1,0 +1,37 @@
+"""A scenario file is checked before any board starts: what it asks of the host included."""
+
+from pathlib import Path
+
+import pytest
+
+from hil.rig import HOST_BUDGET_MS
+from hil.scenario import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CONFIG = ROOT / "examples" / "astana_cis.toml"
+
+
+def scenario(tmp_path: Path, body: str) -> Path:
+    p = tmp_path / "s.toml"
+    p.write_text(f'name = "s"\nconfig = "{CONFIG}"\nduration_s = 10\n{body}')
+    return p
+
+
+def test_a_scaled_watchdog_that_leaves_the_host_too_little_time_is_refused(tmp_path):
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(scenario(tmp_path, "time_scale = 4\n"))
+    text = str(e.value)
+    assert "comm_timeout_ms" in text and "250 ms of real time" in text
+    assert f"at least {4 * HOST_BUDGET_MS}" in text
+
+
+def test_enough_host_time_is_accepted(tmp_path):
+    s = load_scenario(scenario(tmp_path, f"time_scale = 4\ncomm_timeout_ms = {4 * HOST_BUDGET_MS}\n"))
+    assert s.comm_timeout_ms == 4 * HOST_BUDGET_MS
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "hil" / "scenarios").glob("*.toml")),
+                         ids=lambda p: p.stem)
+def test_every_shipped_scenario_loads(path):
+    s = load_scenario(path)
+    assert (s.comm_timeout_ms or 1000) / s.time_scale >= HOST_BUDGET_MS
