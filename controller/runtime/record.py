@@ -1,7 +1,8 @@
 """The record: an SQLite database (WAL) that engineers analyse with the tools they have.
 
 Indiana high-resolution events, detector counts and occupancy per interval, parking-area
-occupancy and node health. The service buffers a cycle's rows and commits them at the end
+occupancy, node health, and every plan change asked of the running service (who, when,
+the outcome, a unified diff of the plans: `plan_changes`, committed at once). The service buffers a cycle's rows and commits them at the end
 of that cycle (every 0.1 s), so a `kill -9` loses only the cycle under way: a detector
 actuation is in the record about 0.1-0.2 s after the loop saw it, a green before its lamps
 light (bench/record_loss.py measures it from the street). WAL with synchronous=NORMAL makes
@@ -33,7 +34,12 @@ CREATE TABLE IF NOT EXISTS parking (
 CREATE TABLE IF NOT EXISTS node_health (
     ts REAL NOT NULL, node TEXT NOT NULL, online INTEGER NOT NULL, mode TEXT NOT NULL,
     faults TEXT NOT NULL, message TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_changes (
+    ts REAL NOT NULL, request TEXT NOT NULL, by TEXT NOT NULL, source TEXT NOT NULL,
+    outcome TEXT NOT NULL, message TEXT NOT NULL, diff TEXT NOT NULL);
 """
+
+OUTCOMES = ("applied", "unchanged", "refused")
 
 
 class Record:
@@ -63,6 +69,15 @@ class Record:
     def node_health(self, ts: float, node: str, online: bool, mode: str, faults: str,
                     message: str) -> None:
         self._rows["node_health"].append((ts, node, int(online), mode, faults, message))
+
+    def plan_change(self, ts: float, request: str, by: str, source: str, outcome: str,
+                    message: str, diff: str) -> None:
+        """A plan change's outcome, committed now (with what is buffered before it)."""
+        assert outcome in OUTCOMES
+        self.flush()
+        with self.db:
+            self.db.execute("INSERT INTO plan_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (ts, request, by, source, outcome, message, diff))
 
     def flush(self) -> None:
         """Commit what is buffered, in one transaction (nothing to do: no transaction)."""
@@ -104,3 +119,21 @@ def export_events(db_path: Path, start: float, end: float, out: TextIO = sys.std
         return n
     finally:
         db.close()
+
+
+def plan_change_outcome(db_path: Path, request: str) -> tuple[str, str, str] | None:
+    """(outcome, message, diff) of the plan change asked as `request`, once recorded.
+
+    Read-only, next to the live service; None while there is no such row (or no record)."""
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = db.execute("SELECT outcome, message, diff FROM plan_changes WHERE request = ? "
+                         "ORDER BY rowid DESC LIMIT 1", (request,)).fetchone()
+    except sqlite3.Error:        # no such table yet, or the file is being created
+        return None
+    finally:
+        db.close()
+    return tuple(row) if row else None
