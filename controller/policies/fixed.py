@@ -15,7 +15,7 @@ class FixedTime(StagePolicy):
 
     The main stage's green starts at cycle time 0; slack in the cycle goes to it. When
     civil time moves (`resync`), the windows move at most a fifth of a cycle per cycle,
-    at the start of the main stage's green.
+    at the end of the main stage's window.
     """
 
     def __init__(self, inter: Intersection, plan: Plan):
@@ -48,27 +48,31 @@ class FixedTime(StagePolicy):
         super().resync(ref, view, smooth)
         self.clock.resync(ref, smooth)
 
-    def _cycle_begins(self, view: StageView) -> None:
-        """At the start of each main-stage green: absorb a part of a civil-time shift."""
-        if view.stage == self.plan.main_stage and self._main_seen != view.stage_start:
-            self._main_seen = view.stage_start
-            self.clock.absorb()
+    def _main_ends(self, view: StageView) -> bool:
+        """Once per main-stage green, when its window is over: absorb a part of a
+        civil-time shift there (a step back lengthens this green, a step forward
+        shortens the next one); True if the window goes on."""
+        if view.stage != self.plan.main_stage or self._main_seen == view.stage_start \
+                or not self.clock.shift:
+            return False
+        self._main_seen = view.stage_start
+        self.clock.absorb()
+        lo, hi = self.windows[view.stage]
+        return lo <= self.cycle_time(view.t) < hi
 
     def called(self, stage: str, view: StageView) -> bool:
         return True
 
     def decide(self, view: StageView) -> tuple[str, int] | None:
-        self._cycle_begins(view)
         if view.t - view.stage_start < self.min_green.get(view.stage, 0):
             return None
         lo, hi = self.windows.get(view.stage, (0, 0))
-        if lo <= self.cycle_time(view.t) < hi:
+        if lo <= self.cycle_time(view.t) < hi or self._main_ends(view):
             return None
         nxt = self.next_in_order(view.stage, view)
         return (nxt, E.FORCE_OFF) if nxt else None
 
     def deadline(self, view: StageView) -> int:
-        self._cycle_begins(view)
         min_end = view.stage_start + self.min_green.get(view.stage, 0)
         if view.t < min_end:
             return min_end
