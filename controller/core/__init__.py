@@ -7,10 +7,11 @@ policy.py) and imports none: `controller.engine` wires it to `controller.policie
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from ..config import civil
 from ..config.civil import DEFAULT_DAY
-from ..config.model import GroupConfig
+from ..config.model import GroupConfig, Intersection
 from .events import Event
 from .intersection import (
     ALL_RED,
@@ -49,6 +50,7 @@ class GroupCore:
         self.cores = {i.id: IntersectionCore(i, plan, start, policies=policies)
                       for i in config.intersections}
         self._plan = plan
+        self._incoming: dict[str, Intersection] = {}     # new plans, not yet taken up
         self._plan_from, self._boundary = float("inf"), 0.0
         self.plan_for(start)            # the cycles stand on civil time from the start
 
@@ -75,14 +77,21 @@ class GroupCore:
         self._plan_from, self._boundary = float("inf"), 0.0
 
     def reload(self, config: GroupConfig, now: float) -> None:
-        """New timing plans and schedule (nothing else may differ: runtime/plans.py): the
-        plan the new schedule runs at `now` takes over in every intersection, through the
-        plan-change path of a scheduled change."""
+        """New timing plans and schedule (nothing else may differ: runtime/plans.py). The
+        schedule switches now; each intersection keeps its running plan until `take_up`
+        finds it ready, then takes the new schedule's plan through the plan-change path
+        of a scheduled change."""
         self.config = config
         self._plan = config.plan_at(self.epoch + now)
         self._plan_from, self._boundary = now, self._next_boundary(now)
-        for iid, core in self.cores.items():
-            core.reload(config.intersection(iid), self._plan)
+        self._incoming = {iid: config.intersection(iid) for iid in self.cores}
+
+    def take_up(self, ready: Callable[[IntersectionCore], bool], force: bool = False) -> bool:
+        """Intersections waiting for new plans take them when `ready` (or `force`d);
+        True once none waits."""
+        for iid in [i for i in self._incoming if force or ready(self.cores[i])]:
+            self.cores[iid].reload(self._incoming.pop(iid), self._plan)
+        return not self._incoming
 
     @property
     def boundary(self) -> float:
@@ -109,7 +118,8 @@ class GroupCore:
     def step(self, now: float, inputs: dict[str, Inputs] | None = None) -> dict[str, Output]:
         plan = self.plan_for(now)
         inputs = inputs or {}
-        return {iid: core.step(now, inputs.get(iid, NO_INPUTS), plan)
+        return {iid: core.step(now, inputs.get(iid, NO_INPUTS),
+                               None if iid in self._incoming else plan)
                 for iid, core in self.cores.items()}
 
 

@@ -9,11 +9,11 @@ service:
 2. compares it with what it runs (runtime/plans.py): a change of safety-relevant parts is
    refused with a message to re-provision, a change of what is read only at start is
    refused with a message to restart; identical plans are "unchanged";
-3. waits for a cycle boundary: every intersection either runs no stages (start-up,
-   flash) or shows its main stage's green, or at most two of the longest cycles;
-4. applies the new plans and schedule through the core's plan-change path, as at a
-   scheduled plan change (the coordinated plan takes over the running cycle; events
-   131-133);
+3. switches to the new schedule, and each intersection takes up its new plans at its
+   own cycle boundary: when it runs no stages (start-up, flash) or shows its main
+   stage's green (at the latest after two of the longest cycles), through the core's
+   plan-change path, as at a scheduled plan change (the coordinated plan takes over the
+   running cycle; events 131-133);
 
 and records every outcome in the record's `plan_changes` table (when, the request id, who,
 the file, applied / unchanged / refused, why, a unified diff of the plans), committed at
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..config import ConfigError, load
 from ..config.model import GroupConfig
-from ..core import ALL_RED, FLASH
+from ..core import ALL_RED, FLASH, IntersectionCore
 from ..engine import GroupCore
 from .plans import differences, fingerprint, longest_cycle_s, plan_diff, refusal
 from .record import Record
@@ -93,23 +93,27 @@ class PlanChanges:
         Returns the configuration the service runs from now on."""
         if self.asked:
             self.asked = False
-            self._take(config, now, ts)
+            if self.pending is not None:    # a newer request: the one before is taken up now
+                core.take_up(at_cycle_boundary, force=True)
+                config = self._applied(ts)
+            self._take(config, core, now, ts)
         p = self.pending
-        if p is None or not (now >= p.deadline or at_cycle_boundary(core)):
+        if p is None or not core.take_up(at_cycle_boundary, force=now >= p.deadline):
             return config
+        return self._applied(ts)
+
+    def _applied(self, ts: float) -> GroupConfig:
+        p = self.pending
+        assert p is not None
         self.pending = None
-        core.reload(p.config, now)
         log.warning("plan change %s by %s applied from %s:\n%s", p.request.id[:8],
                     p.request.by, p.request.path, p.diff)
-        self._done(ts, p.request, "applied", "applied at a cycle boundary", p.diff)
+        self._done(ts, p.request, "applied", "applied at each intersection's cycle boundary",
+                   p.diff)
         return p.config
 
-    def _take(self, config: GroupConfig, now: float, ts: float) -> None:
+    def _take(self, config: GroupConfig, core: GroupCore, now: float, ts: float) -> None:
         req = take_request(self.data, config.source)
-        if self.pending is not None:
-            self._done(ts, self.pending.request, "refused", f"superseded by request "
-                       f"{req.id[:8]} of {req.by} before it was applied", self.pending.diff)
-            self.pending = None
         try:
             new = load(req.path)
         except ConfigError as e:
@@ -128,6 +132,7 @@ class PlanChanges:
         else:
             deadline = now + 2 * longest_cycle_s(config, new)
             self.pending = Pending(req, new, diff, deadline)
+            core.reload(new, now)
             log.info("plan change %s by %s accepted; applied at the next cycle boundary",
                      req.id[:8], req.by)
 
@@ -138,11 +143,8 @@ class PlanChanges:
         self.record.plan_change(ts, req.id, req.by, req.path, outcome, message, diff)
 
 
-def at_cycle_boundary(core: GroupCore) -> bool:
-    """Every intersection runs no stages, or shows its main stage's green."""
-    for c in core.cores.values():
-        if c.mode in (FLASH, ALL_RED):
-            continue
-        if c.in_transition or c.stage != c.plan.main_stage:
-            return False
-    return True
+def at_cycle_boundary(core: IntersectionCore) -> bool:
+    """The intersection runs no stages, or shows its main stage's green."""
+    if core.mode in (FLASH, ALL_RED):
+        return True
+    return not core.in_transition and core.stage == core.plan.main_stage

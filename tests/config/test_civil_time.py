@@ -16,7 +16,7 @@ from controller.simulate import simulate
 
 from sc_paths import ROOT
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 EU = (ROOT / "examples" / "eu_junction.toml").read_text()
 SCHEDULE = """
 [[schedule]]
