@@ -153,10 +153,10 @@ def test_a_clock_step_moves_a_running_cycle_smoothly():
     assert core.ref == 250
     assert policy.cycle_time(k) == before        # no jump: the shift is absorbed later
     assert policy.clock.shift == 250
-    for k in range(k, k + 3 * 800):              # three cycles of 80 s
-        core.step(k / 10)
+    for j in range(k, k + 3 * 800):              # three cycles of 80 s
+        core.step(j / 10)
     assert policy.clock.shift == 0
-    assert policy.cycle_time(k) == (k + 250 - policy.offset) % 800
+    assert policy.cycle_time(j) == (j + 250 - policy.offset) % 800
     assert core.cores[iid].mode == "run"
 
 
