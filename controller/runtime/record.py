@@ -9,7 +9,7 @@ light (bench/record_loss.py measures it from the street). WAL with synchronous=N
 a commit a write to the WAL file, no fsync (~0.01 ms median): it survives a killed process;
 only a power cut may lose the commits since the last checkpoint. WAL also keeps readers
 (export, status) off the writer's back.
-Timestamps are Unix seconds (UTC); exports convert them to the cabinet's local time.
+Timestamps are Unix seconds (UTC); exports convert them to the group's `timezone`.
 """
 
 from __future__ import annotations
@@ -101,8 +101,9 @@ class Record:
 
 
 def export_events(db_path: Path, start: float, end: float, out: TextIO = sys.stdout,
-                  fmt: str = "csv") -> int:
-    """Events in the ATSPM high-resolution layout: SignalID, Timestamp, EventCode, EventParam.
+                  fmt: str = "csv", zone=None) -> int:
+    """Events in the ATSPM high-resolution layout: SignalID, Timestamp, EventCode, EventParam,
+    the timestamps on the wall clock of `zone` (a config.civil.Zone; None: this computer's).
 
     Opens the database read-only, so it can run next to a live service."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -113,7 +114,8 @@ def export_events(db_path: Path, start: float, end: float, out: TextIO = sys.std
         w.writerow(["SignalID", "Timestamp", "EventCode", "EventParam"])
         n = 0
         for signal, ts, code, param in rows:
-            when = dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]
+            local = zone.local(ts) if zone is not None else dt.datetime.fromtimestamp(ts)
+            when = local.strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]
             w.writerow([signal, when, code, param])
             n += 1
         return n
