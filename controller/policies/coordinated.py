@@ -96,9 +96,13 @@ class Coordinated(Adaptive):
         # the main stage holds its green to the yield point whatever the loops say
         if self._main_seen != view.stage_start:
             self._main_seen = view.stage_start
+            # a shift is absorbed in the main stage's green, before its yield point: the
+            # side stages keep their windows (a step forward never costs them a cycle)
+            ct = self.cycle_time(view.stage_start)
+            room = (self.yield_point - ct) % self.cycle - self.min_green[stage]
+            self.clock.absorb(max_forward=max(room, 0))
             ct = self.cycle_time(view.stage_start)
             self.main_until = view.stage_start + (self.yield_point - ct) % self.cycle
-            self.clock.absorb()
         if view.t < self.main_until:
             return None
         nxt = self._next(stage, view)

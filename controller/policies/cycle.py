@@ -44,7 +44,12 @@ class CycleClock:
             self.shift = self._signed(self.shift + ref - self.ref)
         self.ref = ref
 
-    def absorb(self) -> None:
-        """Once a cycle: move towards the reference by at most MAX_SHIFT of a cycle."""
+    def absorb(self, max_forward: int | None = None) -> None:
+        """Once a cycle: move towards the reference by at most MAX_SHIFT of a cycle (and
+        the cycle time forward by at most `max_forward`)."""
         step = int(MAX_SHIFT * self.cycle)
-        self.shift = max(self.shift - step, 0) if self.shift > 0 else min(self.shift + step, 0)
+        if self.shift > 0:              # the cycle time jumps forward
+            ahead = step if max_forward is None else min(step, max_forward)
+            self.shift = max(self.shift - ahead, 0)
+        else:                           # back
+            self.shift = min(self.shift + step, 0)

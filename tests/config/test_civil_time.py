@@ -4,15 +4,19 @@ until 2024-03-01, UTC+5 since, no daylight saving); all in virtual time."""
 
 import datetime as dt
 import re
+import sys
 
 import pytest
 
 from controller.cli import main
 from controller.config import ConfigError, loads
 from controller.config.civil import DEFAULT_DAY, Zone, run_clock
+from controller.config.monitor_table import monitor_table
 from controller.core import events as E
-from controller.engine import GroupCore
+from controller.engine import GroupCore, Inputs
 from controller.simulate import simulate
+from monitor import SignalMonitor
+from protocols import aspects as A
 
 from sc_paths import ROOT
 
@@ -200,3 +204,43 @@ def test_event_stepping_equals_every_tick_across_a_daylight_saving_change():
     fast = simulate(cfg, 1800, seed=4, start=start)
     slow = simulate(cfg, 1800, seed=4, start=start, every_tick=True)
     assert fast.events == slow.events and fast.violations == slow.violations == []
+
+
+def test_a_coordinated_cycle_follows_the_spring_change_smoothly():
+    """Coordinated, cycle 70 s: the skipped hour moves civil time 3600 s = 51 cycles + 30 s
+    against the core's time; the cycle re-syncs within a few cycles, none cut short by
+    more than a fifth, and the monitor sees nothing wrong."""
+    sys.path.insert(0, str(ROOT / "tests" / "control"))
+    from control_junction import junction_toml
+
+    cfg = loads('timezone = "Europe/Berlin"\n' + junction_toml("coordinated"), "coord.toml")
+    inter = cfg.intersections[0]
+    epoch = cfg.zone.instant(dt.date(2026, 3, 29), 0.0)
+    change = utc(2026, 3, 29, 1).timestamp() - epoch              # 3600 s of core time
+    core = GroupCore(cfg, start=1800.0, epoch=epoch)
+    x = core.cores["X"]
+    monitor = SignalMonitor(monitor_table(inter))
+    loops = sorted(d.id for d in inter.detectors)
+    yields, served = [], []        # the main stage's ends (force-off); begin greens
+    for k in range(18000, 18000 + 2 * 36000):     # 00:30 CET to 03:30 CEST
+        t = k / 10
+        on = frozenset(loops) if k % 300 < 20 else frozenset()   # a platoon every 30 s
+        out = core.step(t, {"X": Inputs(on)})["X"]
+        monitor.feed(t, {g: A.lamps(a, k * 100) for g, a in out.aspects.items()})
+        if any(e.code == E.FORCE_OFF and e.param == inter.group("EB_TR").number
+               for e in out.events):
+            yields.append(t)
+        served += [(t, e.code, e.param) for e in out.events if e.code == E.BEGIN_GREEN]
+    monitor.finish(k / 10)
+    assert monitor.violations == []
+    clock = x.policy.clock
+    assert clock.ref == 36000 and clock.shift == 0            # on civil time again
+    wall = [epoch + t + cfg.zone.offset_s(epoch + t) for t in yields]
+    before = {round((w - 13) % 70, 1) for w, t in zip(wall, yields) if t < change}
+    after = {round((w - 13) % 70, 1) for w, t in zip(wall, yields) if t > change + 5 * 70}
+    assert len(before) == 1 and after == before   # the yield point, on the wall clock
+    gaps = [round(b - a, 1) for a, b in zip(yields, yields[1:])]
+    # 30 s forward, absorbed in the main stage's green: 14 + 14 + 2 s shorter cycles
+    assert sorted(g for g in gaps if g != 70.0) == [56.0, 56.0, 68.0]
+    side = [t for t, code, p in served if p == inter.group("NB_TR").number]
+    assert all(any(a < t < b for t in side) for a, b in zip(yields, yields[1:]))
