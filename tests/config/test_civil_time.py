@@ -3,7 +3,9 @@
 until 2024-03-01, UTC+5 since, no daylight saving); all in virtual time."""
 
 import datetime as dt
+import os
 import re
+import subprocess
 import sys
 
 import pytest
@@ -244,3 +246,14 @@ def test_a_coordinated_cycle_follows_the_spring_change_smoothly():
     assert sorted(g for g in gaps if g != 70.0) == [56.0, 56.0, 68.0]
     side = [t for t, code, p in served if p == inter.group("NB_TR").number]
     assert all(any(a < t < b for t in side) for a, b in zip(yields, yields[1:]))
+
+
+def test_without_the_key_the_computers_own_zone_with_its_daylight_saving(tmp_path):
+    path = tmp_path / "eu.toml"
+    path.write_text(EU.replace('timezone = "Europe/Berlin"\n', ""))
+    out = subprocess.run([sys.executable, "-m", "controller.cli", "simulate", str(path),
+                          "--duration", "60", "--start", "2026-03-29T07:00"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120,
+                         env={**os.environ, "TZ": "Europe/Berlin"})
+    assert out.returncode == 0, out.stderr
+    assert "from 2026-03-29 07:00:00 CEST (UTC+0200) [local], plan va running" in out.stdout
