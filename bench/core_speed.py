@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from controller.config import load  # noqa: E402
+from controller.config.civil import DEFAULT_DAY  # noqa: E402
 from controller.simulate import simulate  # noqa: E402
 
 CONFIG = Path(__file__).resolve().parent.parent / "examples" / "corridor.toml"
@@ -23,7 +24,8 @@ CONFIG = Path(__file__).resolve().parent.parent / "examples" / "corridor.toml"
 def run(hours: float, every_tick: bool) -> tuple[float, int]:
     cfg = load(CONFIG)
     t = time.perf_counter()
-    r = simulate(cfg, hours * 3600, seed=1, start_s=0.0, every_tick=every_tick,
+    r = simulate(cfg, hours * 3600, seed=1, start=cfg.zone.at(DEFAULT_DAY, 0.0),
+                 every_tick=every_tick,
                  keep_events=False)
     wall = time.perf_counter() - t
     assert not r.violations, r.violations[:3]

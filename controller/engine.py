@@ -23,9 +23,9 @@ class IntersectionCore(_IntersectionCore):
 
 
 class GroupCore(_GroupCore):
-    def __init__(self, config: GroupConfig, start: float = 0.0, weekday: int = 0, *,
-                 policies: PolicyFactory = make_policy):
-        super().__init__(config, start, weekday, policies=policies)
+    def __init__(self, config: GroupConfig, start: float = 0.0, epoch: float | None = None,
+                 *, policies: PolicyFactory = make_policy):
+        super().__init__(config, start, epoch, policies=policies)
 
 
 __all__ = ["IntersectionCore", "GroupCore", "Inputs", "Output", "STEP_S", "FLASH", "ALL_RED",

@@ -1,5 +1,10 @@
 """Run an intersection group in simulated time with seeded traffic and the monitor watching.
 
+The run starts at an aware local date-time (`start`, default 07:00 on a Monday in the
+group's zone); the core's time counts seconds from that day's local midnight and the
+schedule is read on the zone's wall clock (config/civil.py), so a run across a
+daylight-saving change switches plans at the right wall-clock times.
+
 The timing core is stepped every 0.1 s; its aspects become lamp states exactly as a
 node would light them (flashing included), and those lamps, not the core's intentions,
 are what the independent monitor judges.
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from monitor import SignalMonitor, Violation
 from protocols import aspects as A
 
+from .config import civil
 from .config.model import PARKING_BAY, GroupConfig
 from .config.monitor_table import monitor_table
 from .core import STEP_S, Inputs
@@ -35,7 +41,8 @@ class Trace:
 @dataclass
 class SimResult:
     config: GroupConfig
-    start_s: float
+    start_s: float               # the core's time at the start: s since `epoch`
+    epoch: float                 # Unix seconds of the local midnight the run's day began
     duration_s: float
     seed: int
     events: list[Event]
@@ -45,9 +52,21 @@ class SimResult:
     actuations: int
     trace: Trace | None
 
+    @property
+    def start(self) -> dt.datetime:
+        return self.config.zone.local(self.epoch + self.start_s)
+
+    @property
+    def start_plan(self) -> str:
+        """The plan the schedule runs at the start."""
+        return self.config.plan_at(self.epoch + self.start_s)
+
     def to_json(self) -> dict:
         return {
             "group": self.config.name,
+            "start": self.start.isoformat(),
+            "timezone": self.config.zone.key,
+            "plan_at_start": self.start_plan,
             "duration_s": self.duration_s,
             "seed": self.seed,
             "events": len(self.events),
@@ -62,11 +81,12 @@ FLASHING = (A.FLASH_GREEN, A.FLASH_AMBER, A.FLASH_RED)
 HALF_FLASH = A.FLASH_ON_MS // 100          # lamps of flashing heads toggle every 5 ticks
 
 
-def simulate(config: GroupConfig, duration_s: float, seed: int = 1, start_s: float = 7 * 3600,
-             weekday: int = 0, scale: float = 1.0, trace: bool = False,
+def simulate(config: GroupConfig, duration_s: float, seed: int = 1,
+             start: dt.datetime | None = None, scale: float = 1.0, trace: bool = False,
              keep_events: bool = True, every_tick: bool = False,
              on_progress: Callable[[float], None] | None = None) -> SimResult:
-    """Run `duration_s` seconds from `start_s` (seconds after local midnight).
+    """Run `duration_s` seconds from `start` (aware; naive is read in the group's zone;
+    None: 07:00 on civil.DEFAULT_DAY, a Monday).
 
     Each intersection's core, traffic and lamps are stepped at every tick where anything
     can change (`next_deadline`, traffic events, flashing lamps); `every_tick` steps
@@ -75,6 +95,12 @@ def simulate(config: GroupConfig, duration_s: float, seed: int = 1, start_s: flo
     events are merged in time order. `on_progress(s)` is told, now and then, how many of
     the `duration_s` seconds are done (over all intersections).
     """
+    zone = config.zone
+    if start is None:
+        start = zone.at(civil.DEFAULT_DAY, 7 * 3600.0)
+    elif start.tzinfo is None:
+        start = zone.attach(start)
+    epoch, start_s = civil.run_clock(zone, start)
     k0 = int(round(start_s / STEP_S))
     k_end = k0 + int(round(duration_s / STEP_S))
     tr = Trace() if trace else None
@@ -84,12 +110,12 @@ def simulate(config: GroupConfig, duration_s: float, seed: int = 1, start_s: flo
         told = None if on_progress is None else \
             (lambda k, idx=idx: on_progress((idx + (k - k0) / max(k_end - k0, 1)) / n
                                             * duration_s))
-        runs.append(_run_one(replace(config, intersections=(inter,)), k0, k_end, seed, weekday,
+        runs.append(_run_one(replace(config, intersections=(inter,)), k0, k_end, seed, epoch,
                              scale, tr, keep_events, every_tick, told))
     if on_progress is not None:
         on_progress(duration_s)
     events = sorted((e for r in runs for e in r.events), key=lambda e: e.t) if keep_events else []
-    return SimResult(config, start_s, (k_end - k0) * STEP_S, seed, events,
+    return SimResult(config, start_s, epoch, (k_end - k0) * STEP_S, seed, events,
                      [v for r in runs for v in r.violations],
                      {r.iid: r.green for r in runs}, {r.iid: r.served for r in runs},
                      sum(r.actuations for r in runs), tr)
@@ -120,12 +146,12 @@ def _count_green(before: dict[str, int], after: dict[str, int], k: int, green: C
             green[gid] += k - since.pop(gid, k)
 
 
-def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, scale: float,
+def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, epoch: float, scale: float,
              tr: Trace | None, keep_events: bool, every_tick: bool,
              told: Callable[[int], None] | None = None) -> _One:
     inter = config.intersections[0]
     iid = inter.id
-    group = GroupCore(config, start=k0 * STEP_S, weekday=weekday)
+    group = GroupCore(config, start=k0 * STEP_S, epoch=epoch)
     core = group.cores[iid]
     traffic = TrafficGenerator(inter, seed, 1.0 * scale, k0)
     monitor = SignalMonitor(monitor_table(inter))
@@ -202,19 +228,22 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, weekday: int, 
                 dict(served), actuations)
 
 
-def write_events_csv(result: SimResult, path: str, date: dt.date) -> None:
-    """Indiana high-resolution events in the ATSPM layout."""
-    base = dt.datetime.combine(date, dt.time())
+def write_events_csv(events: list[Event], path: str, zone: civil.Zone, epoch: float) -> None:
+    """Indiana high-resolution events in the ATSPM layout, stamped with the wall-clock
+    time of the group's zone (an event at core time t happened at instant epoch + t)."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["SignalID", "Timestamp", "EventCode", "EventParam"])
-        for e in result.events:
-            ts = base + dt.timedelta(seconds=e.t)
+        for e in events:
+            ts = zone.local(epoch + e.t)
             w.writerow([e.intersection, ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-5], e.code, e.param])
 
 
 def summary(result: SimResult) -> str:
-    lines = [f"{result.config.name}: {result.duration_s:g} s simulated, seed {result.seed}",
+    lines = [f"{result.config.name}: {result.duration_s:g} s simulated from "
+             f"{result.start.strftime('%Y-%m-%d %H:%M:%S %Z (UTC%z)')} "
+             f"[{result.config.zone.key}], plan {result.start_plan} running at the start, "
+             f"seed {result.seed}",
              f"  events {len(result.events)}, detector actuations {result.actuations}"]
     for i in result.config.intersections:
         served = ", ".join(f"{s} ×{n}" for s, n in result.stages_served[i.id].items()) or "none"

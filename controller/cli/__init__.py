@@ -7,6 +7,7 @@ module only assembles them:
 |---|---|
 | `check.py` | `check`, `simulate` |
 | `service.py` | `run`, `status`, `log export` (the cabinet service) |
+| `plan.py` | `plan apply` (new timing plans for the running service, no restart) |
 | `tooling.py` | `firmware build`, `nodes provision`, `nodes scan`, `flash` |
 | `sumo.py` | `import-sumo`, `sumo` |
 | `options.py` | the options several commands share; `UsageError` |
@@ -29,7 +30,7 @@ from .. import __version__
 from ..config import ConfigError
 from ..sumo import SumoError
 from ..tooling import ToolError
-from . import check, service, sumo, tooling
+from . import check, plan, service, sumo, tooling
 from .options import Parser, UsageError, print_problems
 from .plugins import register_plugins
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     service.register(sub)
     tooling.register(sub)
     service.register_log(sub)
+    plan.register(sub)
     sumo.register(sub)
     register_plugins(sub)
     return p

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_config(s)
     o.add_duration(s, 3600.0, "simulated seconds (3600; at most 31 days)")
     o.add_seed(s)
-    o.add_start(s, "start time: HH:MM today, or YYYY-MM-DDTHH:MM (07:00)")
+    o.add_start(s, "start time: HH:MM today, or an ISO date-time YYYY-MM-DDTHH:MM[:SS], "
+                "with an offset (+02:00, Z) or without (the group's timezone) (07:00)")
     s.add_argument("--scale", type=o.Number(0, MAX_SCALE), default=1.0,
                    help=f"multiply all traffic flows (1.0; 0 to {MAX_SCALE:g})")
     o.add_events(s)
@@ -42,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     cfg = load(args.file)
     print(f"{args.file}: OK — {cfg.name}")
+    print(f"  timezone {cfg.zone.key}" + (" (not set: this computer's own zone)"
+                                          if cfg.zone.key == "local" else "")
+          + f"; a clock step over {cfg.clock_step_alarm_s:g} s is an alarm")
     for i in cfg.intersections:
         print(f"  intersection {i.id} ({i.profile.name}): {len(i.groups)} signal groups, "
               f"{len(i.stages)} stages, {len(i.detectors)} detectors, {len(i.nodes)} node(s)")
@@ -65,20 +69,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from ..simulate import simulate, summary, write_events_csv
 
     cfg = load(args.file)
-    day, start_s, weekday = o.start_time(args.start)
+    start = o.start_time(args.start, cfg.zone)
     o.require_plot(args)
     o.writable(args.events, "--events")
     with _progress(args) as bar:
-        result = simulate(cfg, args.duration, seed=args.seed, start_s=start_s,
-                          weekday=weekday, scale=args.scale, trace=bool(args.plot),
+        result = simulate(cfg, args.duration, seed=args.seed, start=start,
+                          scale=args.scale, trace=bool(args.plot),
                           on_progress=bar.update if bar else None)
     if args.events:
         try:
-            write_events_csv(result, args.events, day)
+            write_events_csv(result.events, args.events, cfg.zone, result.epoch)
         except OSError as e:
             raise UsageError(f"--events: cannot write {args.events}: {e.strerror or e}") from None
     if args.plot:
-        _plot(args, cfg.name, result.trace, start_s)
+        _plot(args, cfg.name, result.trace, result.start_s)
     if args.json:
         print(json.dumps(result.to_json(), indent=1))
     else:

@@ -188,19 +188,21 @@ def positive_duration(value: float, hi: float = MAX_DURATION_S) -> float:
     return value
 
 
-def start_time(value: str) -> tuple[dt.date, float, int]:
-    """--start: HH:MM (today) or an ISO date-time → (date, seconds after midnight, weekday)."""
+def start_time(value: str, zone) -> dt.datetime:
+    """--start: HH:MM (today), or an ISO date-time with or without an offset
+    (2026-03-29T01:30+01:00, 2026-03-29T01:30): the aware start in the group's `zone`
+    (a config.civil.Zone); a naive time is that zone's wall-clock time."""
     try:
         if len(value) <= 5 and ":" in value:
             hh, mm = value.split(":")
-            day = dt.date.today()
-            secs = int(hh) * 3600 + int(mm) * 60
             if not (0 <= int(hh) < 24 and 0 <= int(mm) < 60):
                 raise ValueError
-        else:
-            when = dt.datetime.fromisoformat(value)
-            day = when.date()
-            secs = when.hour * 3600 + when.minute * 60 + when.second
-    except ValueError:
-        raise UsageError(f"--start: expected HH:MM or YYYY-MM-DDTHH:MM, got {value!r}") from None
-    return day, float(secs), day.weekday()
+            today = zone.local(dt.datetime.now(dt.UTC).timestamp()).date()
+            return zone.at(today, int(hh) * 3600.0 + int(mm) * 60.0)
+        when = dt.datetime.fromisoformat(value)
+        if when.tzinfo is None:
+            return zone.attach(when)
+        return zone.local(when.timestamp())
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f"--start: expected HH:MM or an ISO date-time such as "
+                         f"2026-03-29T07:00 or 2026-03-29T07:00+02:00, got {value!r}") from None

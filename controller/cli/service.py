@@ -52,7 +52,8 @@ def register_log(sub: argparse._SubParsersAction) -> None:
     lsub = lg.add_subparsers(dest="log_command", required=True, metavar="COMMAND")
     ex = lsub.add_parser("export", help="events in the ATSPM high-resolution layout",
                          description="Write Indiana high-resolution events between two "
-                         "local times as CSV (SignalID, Timestamp, EventCode, EventParam).")
+                         "local times (the group's timezone) as CSV (SignalID, Timestamp, "
+                         "EventCode, EventParam).")
     o.add_config(ex)
     ex.add_argument("--from", dest="start", required=True, metavar="T",
                     help="local date-time, e.g. 2026-11-26T07:00")
@@ -124,10 +125,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(value: str, what: str) -> float:
+def _when(value: str, what: str, zone) -> float:
+    """A date-time: with an offset, or without (the group's timezone)."""
     try:
-        return dt.datetime.fromisoformat(value).timestamp()
-    except ValueError:
+        when = dt.datetime.fromisoformat(value)
+        return (zone.attach(when) if when.tzinfo is None else when).timestamp()
+    except (ValueError, OverflowError, OSError):
         raise UsageError(f"{what}: expected a date-time like 2026-11-26T07:00, got {value!r}") \
             from None
 
@@ -141,19 +144,19 @@ def cmd_log_export(args: argparse.Namespace) -> int:
     db = data_dir(cfg, args.data) / "record.sqlite"
     if not db.exists():
         raise UsageError(f"no record for {args.file} at {db} (has `smartcross run` run?)")
-    start, end = _when(args.start, "--from"), _when(args.end, "--to")
+    start, end = _when(args.start, "--from", cfg.zone), _when(args.end, "--to", cfg.zone)
     if end <= start:
         raise UsageError("--to must be after --from")
     try:
         if args.output:
             try:
                 with open(args.output, "w", newline="") as f:
-                    n = export_events(db, start, end, f, args.format)
+                    n = export_events(db, start, end, f, args.format, cfg.zone)
             except OSError as e:
                 raise UsageError(f"-o: cannot write {args.output}: {e.strerror or e}") from None
             print(f"{n} events written to {args.output}", file=sys.stderr)
         else:
-            export_events(db, start, end, sys.stdout, args.format)
+            export_events(db, start, end, sys.stdout, args.format, cfg.zone)
     except sqlite3.DatabaseError as e:
         raise UsageError(f"{db}: not a record of `smartcross run` ({e})") from None
     return 0

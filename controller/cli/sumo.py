@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from ..config import ConfigError, load, loads
+from ..config import ConfigError, civil, load, loads
 from ..config.model import GroupConfig, ScheduleEntry
 from ..sumo import SumoError
 from . import options as o
@@ -149,7 +149,6 @@ def cmd_sumo(args: argparse.Namespace) -> int:
     from ..sumo.sil import run, warn
     from ..sumo.sumocfg import check_xml, last_departure, read_sumocfg
 
-    day, start_s, weekday = o.start_time(args.start)
     o.require_plot(args)
     for path, what in ((args.tripinfo, "--tripinfo"), (args.statistics, "--statistics"),
                        (args.events, "--events")):
@@ -168,11 +167,12 @@ def cmd_sumo(args: argparse.Namespace) -> int:
         text = import_network(net, Options(), os.path.basename(scfg.net))
         cfg = loads(text, f"<imported from {scfg.net}>")
     cfg = _with_plan(cfg, args.plan)
+    epoch, start_s = civil.run_clock(cfg.zone, o.start_time(args.start, cfg.zone))
     end = args.end if args.end is not None else (scfg.end if scfg.end is not None else 86400.0)
     last = last_departure(args.routes or scfg.routes)
     result = run(cfg, sumo_args(args, scfg.additional), net=net, start_s=start_s, end_s=end,
                  last_depart=last, keep_events=bool(args.events or args.plot or args.atspm),
-                 weekday=weekday)
+                 epoch=epoch)
     warn(result.warnings)
     measures = None
     if args.atspm or args.plot:
@@ -183,7 +183,7 @@ def cmd_sumo(args: argparse.Namespace) -> int:
         from ..simulate import write_events_csv
 
         try:
-            write_events_csv(result, args.events, day)
+            write_events_csv(result.events, args.events, cfg.zone, epoch)
         except OSError as e:
             raise SumoError(f"--events: cannot write {args.events}: {e.strerror or e}") from None
     if args.plot:

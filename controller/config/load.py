@@ -14,6 +14,7 @@ This module only orchestrates; each section has its reader:
 | `stages.py` | `[[intersection.stage]]` |
 | `detectors.py` | `[[parking_area]]`, `[[intersection.detector]]`, `[intersection.sumo]` |
 | `plans.py` | `[[intersection.plan]]`, `[[schedule]]` |
+| `civil.py` | `timezone`, `clock_step_alarm_s` (the zone and the schedule on aware instants) |
 | `common.py` | unique ids, declared references, the group × group table reader |
 """
 
@@ -23,6 +24,7 @@ import tomllib
 from pathlib import Path
 
 from .buses import check_addresses, check_comm_timeouts, read_bus
+from .civil import read_time
 from .common import unique
 from .detectors import read_parking_areas
 from .intersections import read_intersection
@@ -60,6 +62,7 @@ def loads(text: str, source: str = "<string>") -> GroupConfig:
 
 def _group(root: Table, source: str) -> GroupConfig | None:
     name = root.get_str("name")
+    zone, clock_alarm = read_time(root)
     bus_tables = unique(root.get_tables("bus", required=True), "bus")
     buses = [read_bus(t, i) for t, i in bus_tables]
     areas = read_parking_areas(root)
@@ -69,10 +72,11 @@ def _group(root: Table, source: str) -> GroupConfig | None:
               for t, i in unique(root.get_tables("intersection", required=True), "intersection")]
     schedule = read_schedule(root, [i for i in inters if i])
     root.finish()
-    if root.problems or None in buses or None in inters:
+    if root.problems or None in buses or None in inters or zone is None or clock_alarm is None:
         return None
     check_addresses(root, inters)
     check_comm_timeouts(root, buses, inters)
     if root.problems:
         return None
-    return GroupConfig(name, source, tuple(inters), tuple(buses), schedule, tuple(areas))
+    return GroupConfig(name, source, tuple(inters), tuple(buses), schedule, tuple(areas),
+                       zone, clock_alarm)

@@ -8,8 +8,10 @@ plain-data table made from it (monitor_table.py), never the model itself.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from . import civil
 from .profiles import Profile
 
 VEHICLE = "vehicle"
@@ -196,7 +198,7 @@ class Intersection:
 
 @dataclass(frozen=True)
 class ScheduleEntry:
-    at_s: float                  # seconds after local midnight
+    at_s: float                  # wall-clock seconds after local midnight (civil.py)
     plan: str
     days: tuple[int, ...]        # 0 = Monday; all days when empty
 
@@ -215,6 +217,8 @@ class GroupConfig:
     buses: tuple[Bus, ...]
     schedule: tuple[ScheduleEntry, ...]
     parking_areas: tuple[ParkingArea, ...]
+    zone: civil.Zone = field(default_factory=civil.Zone)   # `timezone`; the computer's own
+    clock_step_alarm_s: float = civil.CLOCK_STEP_ALARM_S
 
     def intersection(self, iid: str) -> Intersection:
         for i in self.intersections:
@@ -234,14 +238,7 @@ class GroupConfig:
             return node.comm_timeout_ms
         return self.bus(node.bus).comm_timeout_ms
 
-    def plan_at(self, now_s: float, weekday: int = 0) -> str:
-        """The plan the schedule selects at `now_s` seconds after local midnight."""
-        tod = now_s % 86400.0
-        entries = [e for e in self.schedule if not e.days or weekday in e.days]
-        chosen = None
-        for e in sorted(entries, key=lambda e: e.at_s):
-            if e.at_s <= tod:
-                chosen = e.plan
-        if chosen is None:      # before the first entry: yesterday's last one
-            chosen = max(entries, key=lambda e: e.at_s).plan
-        return chosen
+    def plan_at(self, when: dt.datetime | float) -> str:
+        """The plan the schedule selects at an instant (aware date-time or Unix seconds),
+        read on the wall clock of the group's zone (civil.py)."""
+        return civil.plan_at(self.schedule, self.zone, when)

@@ -106,7 +106,6 @@ class IntersectionCore:
         self._due = self.t          # earliest group deadline
         self._policy_due = self.t
         self._dirty = True          # requests were made: tick the groups now
-        self._aspects = {gid: g.aspect for gid, g in self.groups.items()}
         for g in self.groups.values():
             g.to_flash(self.t, self.flash_aspect)
         self._aspects = {gid: g.aspect for gid, g in self.groups.items()}
@@ -334,6 +333,19 @@ class IntersectionCore:
         if new.offset_s != old.offset_s:
             out.append((E.OFFSET_CHANGE, int(new.offset_s)))
 
+    def resync(self, ref: int) -> None:
+        """Civil time runs `ref` tenths ahead of t now: the policy moves its cycle smoothly."""
+        self.policy.resync(ref, self, smooth=self.mode in (RUN, TO_FLASH))
+        if self.mode == RUN and not self.in_transition:
+            self._policy_due = self.policy.deadline(self)
+
+    def reload(self, inter: Intersection, plan: str) -> None:
+        """New timing plans only: `plan` takes over as at a scheduled change (events 131-133)."""
+        same = inter.plans[plan] == self.plan
+        self.inter, self.plan = inter, inter.plans[plan] if same else self.plan
+        if not same:
+            self._change_plan(plan, self._pending)
+
     # -- stages -----------------------------------------------------------------------
     def _run(self, t: int, out: list) -> None:
         if self.in_transition:
@@ -439,5 +451,3 @@ class IntersectionCore:
                 "plan": self.plan.id, "in_transition": self.in_transition,
                 "calls": sorted(self.calls | self.ped_calls)}
 
-
-__all__ = ["IntersectionCore", "Inputs", "Output", "FLASH", "ALL_RED", "RUN", "TO_FLASH", "INF"]

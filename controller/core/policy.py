@@ -54,6 +54,7 @@ class StageView(Protocol):
 
 class Policy(Protocol):
     order: list[str]        # the stages the plan runs, in the order it runs them
+    ref: int                # tenths civil time runs ahead of the core's t
 
     def called(self, stage: str, view: StageView) -> bool:
         """Whether `stage` asks for the green (the core times the conflicting call by it)."""
@@ -69,6 +70,13 @@ class Policy(Protocol):
 
     def take_over(self, old: Policy, view: StageView) -> None:
         """Called once when this policy replaces `old` at a plan change."""
+        ...
+
+    def resync(self, ref: int, view: StageView, smooth: bool = True) -> None:
+        """Civil time now runs `ref` tenths ahead of the core's t (it moved: a
+        daylight-saving change, a step of the cabinet's clock). A policy with a cycle moves
+        its cycle to the new reference: `smooth`ly, through its normal stage changes, or
+        at once while the intersection runs no stages (start-up, flash)."""
         ...
 
 

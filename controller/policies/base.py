@@ -14,6 +14,8 @@ from ..core.signal_group import ds
 class StagePolicy:
     """The base of every policy here; it implements `controller.core.policy.Policy`."""
 
+    ref = 0         # tenths civil time runs ahead of the core's t (policies/cycle.py)
+
     def __init__(self, inter: Intersection, plan: Plan):
         self.inter = inter
         self.plan = plan
@@ -43,7 +45,14 @@ class StagePolicy:
         raise NotImplementedError
 
     def take_over(self, old: Policy, view: StageView) -> None:
-        """A plan change: this policy starts afresh (a coordinated one continues the cycle)."""
+        """A plan change: this policy starts afresh on the old one's civil reference (a
+        coordinated one also continues the cycle)."""
+        self.ref = old.ref
+
+    def resync(self, ref: int, view: StageView, smooth: bool = True) -> None:
+        """Civil time moved against the core's time (a DST change, a clock step); a policy
+        without a cycle only notes it."""
+        self.ref = ref
 
     def min_green_deadline(self, view: StageView) -> int | None:
         """What every policy's deadline starts with: the next tenth for a stage the plan

@@ -12,7 +12,8 @@ The main stage holds its green to its yield point whatever the detectors say.
 
 Changing plans is smooth: the new plan takes over the running cycle and moves to its
 own offset by lengthening or shortening each cycle by at most a fifth (the core logs the
-pattern, cycle and offset changes, events 131-133).
+pattern, cycle and offset changes, events 131-133). A move of civil time (a daylight-
+saving change, a step of the cabinet's clock) is absorbed the same way (cycle.py).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from ..core import events as E
 from ..core.policy import Policy, StageView
 from ..core.signal_group import ds
 from .adaptive import Adaptive
+from .cycle import CycleClock
 
 STEP = 10
-MAX_SHIFT = 0.2              # of a cycle, per cycle, while moving to a new offset
 
 
 class Coordinated(Adaptive):
@@ -40,7 +41,7 @@ class Coordinated(Adaptive):
         super().__init__(inter, plan)
         self.cycle = ds(plan.cycle_s)
         self.offset = ds(plan.offset_s)
-        self.shift = 0                      # tenths still to absorb after a plan change
+        self.clock = CycleClock(self.cycle, self.offset)
         order = self.order
         m = order.index(plan.main_stage)
         self.cycle_order = order[m:] + order[:m]
@@ -62,20 +63,19 @@ class Coordinated(Adaptive):
 
     # -- the cycle ------------------------------------------------------------------------
     def cycle_time(self, t: int) -> int:
-        return (t - self.offset - self.shift) % self.cycle
+        return self.clock.time(t)
 
     def take_over(self, old: Policy, view: StageView) -> None:
         """Continue the running cycle of the plan before (or where this one stands)."""
+        super().take_over(old, view)
+        self.clock.ref = self.ref
         if isinstance(old, Coordinated):
             # keep the old cycle's position, scaled to this cycle
-            pos = old.cycle_time(view.t) * self.cycle // old.cycle
-            self.shift = ((view.t - self.offset - pos) % self.cycle)
-            if self.shift > self.cycle // 2:
-                self.shift -= self.cycle
+            self.clock.stand_at(old.cycle_time(view.t) * self.cycle // old.cycle, view.t)
 
-    def _absorb_shift(self) -> None:
-        step = int(MAX_SHIFT * self.cycle)
-        self.shift = max(self.shift - step, 0) if self.shift > 0 else min(self.shift + step, 0)
+    def resync(self, ref: int, view: StageView, smooth: bool = True) -> None:
+        super().resync(ref, view, smooth)
+        self.clock.resync(ref, smooth)
 
     def _room(self, stage: str, frm: str, t: int) -> int:
         """Tenths of green `stage` would get if `frm` ended now; -1 before its window may
@@ -102,9 +102,13 @@ class Coordinated(Adaptive):
         # the main stage holds its green to the yield point whatever the loops say
         if self._main_seen != view.stage_start:
             self._main_seen = view.stage_start
+            # a shift is absorbed in the main stage's green, before its yield point: the
+            # side stages keep their windows (a step forward never costs them a cycle)
+            ct = self.cycle_time(view.stage_start)
+            room = (self.yield_point - ct) % self.cycle - self.min_green[stage]
+            self.clock.absorb(max_forward=max(room, 0))
             ct = self.cycle_time(view.stage_start)
             self.main_until = view.stage_start + (self.yield_point - ct) % self.cycle
-            self._absorb_shift()
         if view.t < self.main_until:
             return None
         nxt = self._next(stage, view)

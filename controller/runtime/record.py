@@ -1,14 +1,15 @@
 """The record: an SQLite database (WAL) that engineers analyse with the tools they have.
 
 Indiana high-resolution events, detector counts and occupancy per interval, parking-area
-occupancy and node health. The service buffers a cycle's rows and commits them at the end
+occupancy, node health, and every plan change asked of the running service (who, when,
+the outcome, a unified diff of the plans: `plan_changes`, committed at once). The service buffers a cycle's rows and commits them at the end
 of that cycle (every 0.1 s), so a `kill -9` loses only the cycle under way: a detector
 actuation is in the record about 0.1-0.2 s after the loop saw it, a green before its lamps
 light (bench/record_loss.py measures it from the street). WAL with synchronous=NORMAL makes
 a commit a write to the WAL file, no fsync (~0.01 ms median): it survives a killed process;
 only a power cut may lose the commits since the last checkpoint. WAL also keeps readers
 (export, status) off the writer's back.
-Timestamps are Unix seconds (UTC); exports convert them to the cabinet's local time.
+Timestamps are Unix seconds (UTC); exports convert them to the group's `timezone`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ CREATE TABLE IF NOT EXISTS parking (
 CREATE TABLE IF NOT EXISTS node_health (
     ts REAL NOT NULL, node TEXT NOT NULL, online INTEGER NOT NULL, mode TEXT NOT NULL,
     faults TEXT NOT NULL, message TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS plan_changes (
+    ts REAL NOT NULL, request TEXT NOT NULL, by TEXT NOT NULL, source TEXT NOT NULL,
+    outcome TEXT NOT NULL, message TEXT NOT NULL, diff TEXT NOT NULL);
 """
+
+OUTCOMES = ("applied", "unchanged", "refused")
 
 
 class Record:
@@ -64,6 +70,15 @@ class Record:
                     message: str) -> None:
         self._rows["node_health"].append((ts, node, int(online), mode, faults, message))
 
+    def plan_change(self, ts: float, request: str, by: str, source: str, outcome: str,
+                    message: str, diff: str) -> None:
+        """A plan change's outcome, committed now (with what is buffered before it)."""
+        assert outcome in OUTCOMES
+        self.flush()
+        with self.db:
+            self.db.execute("INSERT INTO plan_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (ts, request, by, source, outcome, message, diff))
+
     def flush(self) -> None:
         """Commit what is buffered, in one transaction (nothing to do: no transaction)."""
         if not self._events and not any(self._rows.values()):
@@ -86,8 +101,9 @@ class Record:
 
 
 def export_events(db_path: Path, start: float, end: float, out: TextIO = sys.stdout,
-                  fmt: str = "csv") -> int:
-    """Events in the ATSPM high-resolution layout: SignalID, Timestamp, EventCode, EventParam.
+                  fmt: str = "csv", zone=None) -> int:
+    """Events in the ATSPM high-resolution layout: SignalID, Timestamp, EventCode, EventParam,
+    the timestamps on the wall clock of `zone` (a config.civil.Zone; None: this computer's).
 
     Opens the database read-only, so it can run next to a live service."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -98,9 +114,28 @@ def export_events(db_path: Path, start: float, end: float, out: TextIO = sys.std
         w.writerow(["SignalID", "Timestamp", "EventCode", "EventParam"])
         n = 0
         for signal, ts, code, param in rows:
-            when = dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]
+            local = zone.local(ts) if zone is not None else dt.datetime.fromtimestamp(ts)
+            when = local.strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]
             w.writerow([signal, when, code, param])
             n += 1
         return n
     finally:
         db.close()
+
+
+def plan_change_outcome(db_path: Path, request: str) -> tuple[str, str, str] | None:
+    """(outcome, message, diff) of the plan change asked as `request`, once recorded.
+
+    Read-only, next to the live service; None while there is no such row (or no record)."""
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = db.execute("SELECT outcome, message, diff FROM plan_changes WHERE request = ? "
+                         "ORDER BY rowid DESC LIMIT 1", (request,)).fetchone()
+    except sqlite3.Error:        # no such table yet, or the file is being created
+        return None
+    finally:
+        db.close()
+    return tuple(row) if row else None

@@ -9,31 +9,45 @@ A node silent for `offline_cycles` polls, a node whose identity, firmware, regis
 layout or safety tables differ from the configuration, or a node that flashes on its own
 puts its intersection into flash; the other intersections keep running. When the node
 is back and right, the intersection returns through the start-up sequence.
+
+Time: the cycles are paced by the monotonic clock, and the timing core's time never
+jumps; the instant of core time `now` is `epoch + now`, where `epoch` is the local
+midnight (in the group's `timezone`) of the day the service started. Each cycle the
+service compares the wall clock with the monotonic clock (clock.py): a step moves
+`epoch`, is logged as Indiana event 181 and, beyond `clock_step_alarm_s`, is an alarm in
+the status; the schedule and the coordination follow the new civil time smoothly.
+
+SIGHUP re-reads the timing plans and the schedule without a restart (reload.py, and
+`smartcross plan apply`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from protocols import aspects as A
 from protocols import register_map as rm
 
+from ..config import civil
 from ..config.model import PARKING_BAY, GroupConfig
 from ..config.polling import CYCLE_S, bus_wire_s
 from ..core import ALL_RED, FLASH, Inputs
 from ..engine import GroupCore
 from ..provisioning import NodeLayout, layouts
+from .clock import CLOCK_EVENT, ClockStep, ClockWatch
 from .fieldbus import BusLink
 from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
+from .plans import fingerprint
 from .record import Record
+from .reload import PlanChanges
 
 log = logging.getLogger("smartcross.runtime")
 
@@ -62,6 +76,7 @@ class ServiceOptions:
     retries: int = 1
     duration_s: float | None = None     # run this long, then stop (tests, demos)
     time_scale: float = 1.0             # >1: the HIL rig runs the street faster than life
+    wall_clock: Callable[[], float] = time.time     # the cabinet's clock (tests inject one)
 
 
 class Service:
@@ -89,6 +104,10 @@ class Service:
         self.parking: dict[str, dict] = {}
         self.stopping: float | None = None     # when a stop was asked for (street time)
         self._last_health: dict[str, tuple] = {}
+        self.epoch = 0.0                       # the instant of core time 0 (run() sets it)
+        self.clock: ClockWatch | None = None
+        self.plan_changes = PlanChanges(self.record, opts.data)
+        self.fingerprint = fingerprint(config)
 
     # -- start-up -----------------------------------------------------------------------
     def budget_report(self) -> list[str]:
@@ -121,13 +140,12 @@ class Service:
         await self._open()
         # start on a tenth of a second of the cabinet's clock, so that every cycle's
         # street time is also its wall-clock time (the record's timestamps are exact)
-        await asyncio.sleep(CYCLE_S - time.time() % CYCLE_S)
+        wall = self.opts.wall_clock
+        await asyncio.sleep(CYCLE_S - wall() % CYCLE_S)
         m0 = time.monotonic()
-        now_wall = dt.datetime.now()
-        midnight = now_wall.replace(hour=0, minute=0, second=0, microsecond=0)
-        self.epoch0 = midnight.timestamp()
-        t0 = round((now_wall - midnight).total_seconds(), 1)
-        self.core = GroupCore(self.config, start=t0, weekday=midnight.weekday())
+        self.clock = ClockWatch(self.config.clock_step_alarm_s, wall)
+        self.epoch, t0 = civil.run_clock(self.config.zone, round(wall(), 1))
+        self.core = GroupCore(self.config, start=t0, epoch=self.epoch)
         scale = self.opts.time_scale
         k = 0
         next_status = next_identity = 0.0
@@ -149,6 +167,8 @@ class Service:
             if identity:
                 next_identity = elapsed + IDENTITY_EVERY_S
             await asyncio.gather(*(self._bus_cycle(b, identity, now) for b in self.links))
+            self._follow_clock(now)
+            self.config = self.plan_changes.cycle(self.config, self.core, now, self.epoch + now)
             self._step(now)
             if elapsed >= next_detectors:
                 next_detectors = elapsed + DETECTOR_INTERVAL_S
@@ -187,6 +207,25 @@ class Service:
                   "parity; `smartcross nodes scan --port PORT` lists what answers", buses)
         return 1
 
+    def _follow_clock(self, now: float) -> None:
+        """A step of the cabinet's clock: the instants of core time move with it."""
+        assert self.clock is not None and self.core is not None
+        st = self.clock.check()
+        if st is None:
+            return
+        self.clock_stepped(st, now)
+
+    def clock_stepped(self, st: ClockStep, now: float) -> None:
+        assert self.core is not None
+        self.epoch += st.step_s
+        self.core.set_epoch(self.epoch)
+        for inter in self.config.intersections:
+            self.record.event(self.epoch + now, inter.id, CLOCK_EVENT, round(st.step_s))
+        say = log.error if st.alarm else log.warning
+        say("the cabinet's clock stepped by %+.1f s%s; the schedule and coordination follow "
+            "it", st.step_s, f" (ALARM: more than {self.clock.alarm_s:g} s)"
+            if self.clock and st.alarm else "")
+
     async def _bus_cycle(self, bus_id: str, identity: bool, now: float) -> None:
         link = self.links[bus_id]
         t_start = time.perf_counter()
@@ -222,7 +261,7 @@ class Service:
                  ",".join(fault_names(img.get("faults", 0))), node.identity_msg)
         if self._last_health.get(node.id) != state:
             self._last_health[node.id] = state
-            self.record.node_health(self.epoch0 + now, node.id, *state)
+            self.record.node_health(self.epoch + now, node.id, *state)
 
     async def _read_detectors(self, bus_id: str, now: float) -> None:
         link = self.links[bus_id]
@@ -232,7 +271,7 @@ class Service:
             tx = await link.read_detectors(node.layout.node.address)
             if not tx.ok:
                 continue
-            ts = self.epoch0 + now
+            ts = self.epoch + now
             base = rm.DET_BLOCK
             for i, d in enumerate(node.layout.detectors):
                 self.record.detector_interval(
@@ -270,10 +309,10 @@ class Service:
                                       flash=self.stopping is not None,
                                       fault_flash=why is not None)
         outs = self.core.step(now, inputs)
-        ts = self.epoch0 + now
+        ts = self.epoch + now
         for iid, out in outs.items():
             for e in out.events:
-                self.record.event(self.epoch0 + e.t, e.intersection, e.code, e.param)
+                self.record.event(self.epoch + e.t, e.intersection, e.code, e.param)
             mode = self.core.cores[iid].mode
             for node in self.nodes.values():
                 lay = node.layout
@@ -332,9 +371,15 @@ class Service:
                           "faults": fault_names(img.get("faults", 0)),
                           "identity": n.identity_msg, "misses": n.misses,
                           "polls": n.polls, "failed_polls": n.failures, **n.status}
+        clock = self.clock.status() if self.clock else {}
         return {"group": self.config.name, "pid": os.getpid(), "updated": time.time(),
-                "local_time": (dt.datetime.fromtimestamp(self.epoch0 + now)
+                "config": str(Path(self.config.source).resolve()),
+                "timezone": self.config.zone.key, "time_scale": self.opts.time_scale,
+                "local_time": (self.config.zone.local(self.epoch + now)
                                .strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]),
+                "clock": clock, "alarms": [{"kind": "clock step", **a}
+                                           for a in clock.get("alarms", [])],
+                "fingerprint": self.fingerprint,
                 "cycles": self.cycles, "overruns": self.overruns,
                 "bus_ms": {b: round(s * 1000, 1) for b, s in self.bus_s.items()},
                 "intersections": inters, "nodes": nodes, "parking": self.parking}
@@ -370,6 +415,7 @@ def run_service(config: GroupConfig, opts: ServiceOptions) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, svc.stop.set)
+        loop.add_signal_handler(signal.SIGHUP, svc.plan_changes.ask)
         return await svc.run()
 
     return asyncio.run(main())

@@ -49,6 +49,12 @@ def render(doc: dict) -> str:
              f"overruns {doc['overruns']}, bus ms {doc['bus_ms']})"]
     if doc.get("stopped"):
         lines.append("  SERVICE STOPPED")
+    if doc.get("timezone"):
+        lines.append(f"  timezone {doc['timezone']}")
+    for a in doc.get("alarms", []):
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(a["at"]))
+        lines.append(f"  ALARM: the cabinet's clock stepped by {a['step_s']:+.1f} s at {when}"
+                     " (check its time source)")
     for iid, i in doc["intersections"].items():
         state = i["mode"] + (f" stage {i['stage']}" if i.get("stage") else "")
         lines.append(f"\n{iid} ({i['name']}): {state}, plan {i['plan']}")

@@ -176,9 +176,11 @@ def check_fit(config: GroupConfig, tls_links: dict[str, int], loops: set[str]) -
 
 def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None,
         start_s: float = 7 * 3600.0, end_s: float = 7200.0, last_depart: float = 0.0,
-        keep_events: bool = True, weekday: int = 0, on_step=None) -> SilResult:
+        keep_events: bool = True, epoch: float | None = None, on_step=None) -> SilResult:
     """Run SUMO (`sumo_args` without the binary) with the core driving every light.
 
+    The core's time is `start_s` + SUMO time, seconds since `epoch` (the Unix seconds of
+    the local midnight the run's day began: config.civil.run_clock; None: a Monday).
     Stops at `end_s` (SUMO time) or once the network is empty after `last_depart`.
     `on_step(t, libsumo, group_core)`, if given, is called after every step (diagnostics).
     """
@@ -194,7 +196,7 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
                      for t in ls.trafficlight.getIDList()}
         warnings = check_fit(config, tls_links, set(ls.inductionloop.getIDList()))
         t = ls.simulation.getTime()
-        group = GroupCore(config, start=start_s + t, weekday=weekday)
+        group = GroupCore(config, start=start_s + t, epoch=epoch)
         bridges = _bridges(config, net, tls_links, set(ls.inductionloop.getIDList()))
         events: list[Event] | None = [] if keep_events else None
         get_ids = ls.inductionloop.getLastStepVehicleIDs

@@ -16,6 +16,7 @@ from hypothesis.stateful import (
 )
 
 from controller.config import load, loads
+from controller.config.civil import DEFAULT_DAY
 from controller.config.model import PARKING_BAY, PED_BUTTON
 from controller.config.monitor_table import monitor_table
 from controller.core import events as E
@@ -36,7 +37,7 @@ class CoreUnderFire(RuleBasedStateMachine):
         inter = cfg.intersections[which % len(cfg.intersections)]
         self.inter = inter
         self.plans = list(inter.plans)
-        self.plan = cfg.plan_at(start_h * 3600.0)
+        self.plan = cfg.plan_at(cfg.zone.instant(DEFAULT_DAY, start_h * 3600.0))
         self.k = start_h * 36000
         self.core = IntersectionCore(inter, self.plan, start=self.k / 10)
         self.monitor = SignalMonitor(monitor_table(inter))

@@ -3,6 +3,7 @@
 import pytest
 
 from controller.config import load
+from controller.config.civil import DEFAULT_DAY
 from controller.simulate import simulate
 
 from sc_paths import EXAMPLES
@@ -12,8 +13,9 @@ from sc_paths import EXAMPLES
 @pytest.mark.parametrize("start_h", [0.0, 7.5, 16.9])
 def test_event_stepping_equals_every_tick(path, start_h):
     cfg = load(path)
-    fast = simulate(cfg, 1200, seed=5, start_s=start_h * 3600, scale=1.5)
-    slow = simulate(cfg, 1200, seed=5, start_s=start_h * 3600, scale=1.5, every_tick=True)
+    start = cfg.zone.at(DEFAULT_DAY, start_h * 3600)
+    fast = simulate(cfg, 1200, seed=5, start=start, scale=1.5)
+    slow = simulate(cfg, 1200, seed=5, start=start, scale=1.5, every_tick=True)
     assert fast.events == slow.events
     assert fast.green_s == slow.green_s
     assert fast.actuations == slow.actuations

@@ -57,8 +57,9 @@ def test_normal_operation_status_record_and_export(rig):
     assert mode == "wal"
     assert {1, 82, 173} <= codes              # begin green, detector on, flash status
     import datetime as dt
-    start = dt.datetime.fromtimestamp(first - 1).isoformat(timespec="seconds")
-    end = dt.datetime.fromtimestamp(last + 1).isoformat(timespec="seconds")
+    # naive times are the group's timezone (Asia/Almaty); these carry their offset
+    start = dt.datetime.fromtimestamp(first - 1, dt.UTC).isoformat(timespec="seconds")
+    end = dt.datetime.fromtimestamp(last + 1, dt.UTC).isoformat(timespec="seconds")
     exp = cli("log", "export", ASTANA, "--data", data, "--from", start, "--to", end)
     assert exp.returncode == 0, exp.stderr
     rows = list(csv.reader(io.StringIO(exp.stdout)))
