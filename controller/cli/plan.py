@@ -44,12 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "runs, and have the service apply its timing plans and schedule at a "
                         "cycle boundary, without a restart. Safety-relevant changes are "
                         "refused (re-provision). Exit status: 0 applied or unchanged, 2 bad "
-                        "or refused, 1 no service or no answer in time.")
+                        "or refused, 1 the service is not running or did not answer in time.")
     o.add_config(a)
     o.add_data(a)
     a.add_argument("--by", help="who makes the change, for the record (default: $SUDO_USER, "
                    "$USER, or the login name)")
-    a.add_argument("--timeout", type=float, metavar="S",
+    a.add_argument("--timeout", type=o.Number(0, 86400, above=True, unit="s"), metavar="S",
                    help="seconds to wait for the service (default: two of the longest "
                    "cycles + 30 s)")
     a.set_defaults(func=cmd_plan_apply)
@@ -75,11 +75,11 @@ def cmd_plan_apply(args: argparse.Namespace) -> int:
     from ..runtime.status import read_status
 
     cfg = load(args.file)
-    if args.timeout is not None and not (0 < args.timeout <= 86400):
-        raise UsageError("--timeout must be between 0 and 86400 seconds")
     data = data_dir(cfg, args.data)
     doc, problem = read_status(data)
-    if doc is None or problem:
+    if doc is None:                   # never ran with this folder: bad input, as `status`
+        raise UsageError(f"no service to apply to: {problem}")
+    if problem:
         print(f"error: no running service to apply to: {problem}", file=sys.stderr)
         return 1
     running = doc.get("fingerprint")

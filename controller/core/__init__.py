@@ -13,16 +13,8 @@ from ..config import civil
 from ..config.civil import DEFAULT_DAY
 from ..config.model import GroupConfig, Intersection
 from .events import Event
-from .intersection import (
-    ALL_RED,
-    FLASH,
-    NO_INPUTS,
-    RUN,
-    TO_FLASH,
-    Inputs,
-    IntersectionCore,
-    Output,
-)
+from .inputs import NO_INPUTS, Inputs, Output
+from .intersection import ALL_RED, FLASH, RUN, TO_FLASH, IntersectionCore
 from .policy import Policy, PolicyFactory, StageView
 
 STEP_S = 0.1

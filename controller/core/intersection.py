@@ -17,13 +17,11 @@ start and at every plan change; it imports no policy itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple
-
 from protocols import aspects as A
 
 from ..config.model import PARKING_BAY, PED_BUTTON, Intersection
 from . import events as E
+from .inputs import NO_INPUTS, Inputs, Output
 from .permissive import PermissivePairs
 from .policy import Policy, PolicyFactory
 from .signal_group import INF, NEVER, GroupTimer, ds
@@ -33,24 +31,6 @@ FLASH, ALL_RED, RUN, TO_FLASH = "flash", "all-red", "run", "to-flash"
 # Non-red aspects: a TS2 monitor counts each as right of way (green, walk, amber,
 # red+amber, pedestrian clearance); never on two conflicting groups at once.
 RIGHT_OF_WAY = (A.GREEN, A.FLASH_GREEN, A.AMBER, A.RED_AMBER, A.FLASH_RED)
-
-
-class Inputs(NamedTuple):
-    presence: frozenset[str] | set[str] = frozenset()   # detector ids reporting presence
-    faults: frozenset[str] | set[str] = frozenset()     # detector ids in fault
-    flash: bool = False          # flash on command (controlled entry)
-    fault_flash: bool = False    # flash now (a lost node, a fault elsewhere)
-    # vehicles each detector counted since the previous step (the node's DET_COUNT
-    # registers, differenced); detectors never given here are counted by their on-edges
-    counts: Mapping[str, int] | None = None
-
-
-NO_INPUTS = Inputs()
-
-
-class Output(NamedTuple):
-    aspects: dict[str, int]
-    events: list[E.Event]
 
 
 class IntersectionCore:

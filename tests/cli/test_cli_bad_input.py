@@ -38,7 +38,7 @@ KINDS = {
     "events": "output", "tripinfo": "output", "statistics": "output", "plot": "image",
     "data": "data folder", "start": "time", "end": "time", "node_id": "node id",
     "port": "serial port", "bus": "bus", "plan": "plan", "name": "any text",
-    "target": "hil target",
+    "target": "hil target", "by": "any text",
 }
 OVERRIDES = {
     (("firmware", "build"), "output"): "bundle output",
