@@ -14,6 +14,7 @@ This module only orchestrates; each section has its reader:
 | `stages.py` | `[[intersection.stage]]` |
 | `detectors.py` | `[[parking_area]]`, `[[intersection.detector]]`, `[intersection.sumo]` |
 | `plans.py` | `[[intersection.plan]]`, `[[schedule]]` |
+| `telemetry.py` | `[telemetry]` (the MQTT broker the cabinet publishes to) |
 | `common.py` | unique ids, declared references, the group × group table reader |
 """
 
@@ -29,6 +30,7 @@ from .intersections import read_intersection
 from .model import GroupConfig
 from .plans import read_schedule
 from .reader import ConfigError, Problems, Table
+from .telemetry import read_telemetry
 
 
 def load(path: str | Path) -> GroupConfig:
@@ -68,6 +70,7 @@ def _group(root: Table, source: str) -> GroupConfig | None:
     inters = [read_intersection(t, i, bus_ids, area_ids)
               for t, i in unique(root.get_tables("intersection", required=True), "intersection")]
     schedule = read_schedule(root, [i for i in inters if i])
+    telemetry = read_telemetry(root, source)
     root.finish()
     if root.problems or None in buses or None in inters:
         return None
@@ -75,4 +78,5 @@ def _group(root: Table, source: str) -> GroupConfig | None:
     check_comm_timeouts(root, buses, inters)
     if root.problems:
         return None
-    return GroupConfig(name, source, tuple(inters), tuple(buses), schedule, tuple(areas))
+    return GroupConfig(name, source, tuple(inters), tuple(buses), schedule, tuple(areas),
+                       telemetry)

@@ -26,13 +26,15 @@ from pathlib import Path
 from protocols import aspects as A
 from protocols import register_map as rm
 
-from ..config.model import PARKING_BAY, GroupConfig
+from ..config.model import PARKING_BAY, GroupConfig, TelemetryConfig
 from ..config.polling import CYCLE_S, bus_wire_s
 from ..core import ALL_RED, FLASH, Inputs
 from ..engine import GroupCore
 from ..provisioning import NodeLayout, layouts
+from ..telemetry import Message, Telemetry, intersection_alarms, node_alarms
 from .fieldbus import BusLink
 from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
+from .publisher import Publisher
 from .record import Record
 
 log = logging.getLogger("smartcross.runtime")
@@ -62,6 +64,7 @@ class ServiceOptions:
     retries: int = 1
     duration_s: float | None = None     # run this long, then stop (tests, demos)
     time_scale: float = 1.0             # >1: the HIL rig runs the street faster than life
+    telemetry: TelemetryConfig | None = None   # the broker to publish to (None: none)
 
 
 class Service:
@@ -89,6 +92,10 @@ class Service:
         self.parking: dict[str, dict] = {}
         self.stopping: float | None = None     # when a stop was asked for (street time)
         self._last_health: dict[str, tuple] = {}
+        tel = opts.telemetry
+        self.telemetry = Telemetry(config, tel.group) if tel else None
+        self._told = False
+        self.publisher = Publisher(tel, self.record) if tel else None
 
     # -- start-up -----------------------------------------------------------------------
     def budget_report(self) -> list[str]:
@@ -129,6 +136,9 @@ class Service:
         self.epoch0 = midnight.timestamp()
         t0 = round((now_wall - midnight).total_seconds(), 1)
         self.core = GroupCore(self.config, start=t0, weekday=midnight.weekday())
+        if self.telemetry and self.publisher:
+            self._tell(self.telemetry.info(self.epoch0 + t0))
+            self.publisher.start()
         scale = self.opts.time_scale
         k = 0
         next_status = next_identity = 0.0
@@ -155,6 +165,9 @@ class Service:
                 next_detectors = elapsed + DETECTOR_INTERVAL_S
                 await asyncio.gather(*(self._read_detectors(b, now) for b in self.links))
             self.record.flush()               # every cycle: a kill -9 loses only the cycle under way
+            if self.publisher and self._told:
+                self._told = False
+                self.publisher.wake.set()     # the publisher's task sends; the cycle never waits
             if elapsed >= next_status:
                 next_status = elapsed + 1.0
                 self._write_status(now)
@@ -211,6 +224,10 @@ class Service:
         if self._last_health.get(node.id) != state:
             self._last_health[node.id] = state
             self.record.node_health(self.epoch0 + now, node.id, *state)
+            if self.telemetry:
+                self._tell(self.telemetry.node(self.epoch0 + now, node.id,
+                                               node.layout.intersection.id, state[0], state[1],
+                                               fault_names(img.get("faults", 0)), state[3]))
 
     async def _read_detectors(self, bus_id: str, now: float) -> None:
         link = self.links[bus_id]
@@ -222,10 +239,14 @@ class Service:
                 continue
             ts = self.epoch0 + now
             base = rm.DET_BLOCK
-            for i, d in enumerate(node.layout.detectors):
-                self.record.detector_interval(
-                    ts, node.layout.intersection.id, d.id, tx.regs[rm.DET_COUNT - base + i],
-                    tx.regs[rm.DET_OCCUPANCY - base + i] / 10.0, tx.regs[rm.DET_DIAG - base + i])
+            rows = [(d.id, tx.regs[rm.DET_COUNT - base + i],
+                     tx.regs[rm.DET_OCCUPANCY - base + i] / 10.0, tx.regs[rm.DET_DIAG - base + i])
+                    for i, d in enumerate(node.layout.detectors)]
+            for row in rows:
+                self.record.detector_interval(ts, node.layout.intersection.id, *row)
+            if self.telemetry:
+                self._tell(self.telemetry.detectors(ts, node.layout.intersection.id,
+                                                    DETECTOR_INTERVAL_S, rows))
 
     def _step(self, now: float) -> None:
         assert self.core is not None
@@ -263,6 +284,8 @@ class Service:
             for e in out.events:
                 self.record.event(self.epoch0 + e.t, e.intersection, e.code, e.param)
             mode = self.core.cores[iid].mode
+            if self.telemetry:
+                self._tell_intersection(ts, iid, out)
             for node in self.nodes.values():
                 lay = node.layout
                 if lay.intersection.id != iid:
@@ -279,10 +302,39 @@ class Service:
                     cmd, asp = rm.MODE_RUN, [out.aspects[g.id] for g in lay.groups]
                 self.commands[node.id] = (cmd, asp)
         self._parking(ts)
+        if self.telemetry:
+            self._tell_alarms(ts)
+
+    # -- telemetry (queued in the record's outbox, sent by the publisher) ------------------
+    def _tell(self, messages: list[Message]) -> None:
+        self._told = self._told or bool(messages)
+        for m in messages:
+            self.record.outbox(m.payload["ts"], m.topic, m.payload, m.qos, m.retain)
+
+    def _tell_intersection(self, ts: float, iid: str, out) -> None:
+        assert self.core is not None and self.telemetry is not None
+        core = self.core.cores[iid]
+        self._tell(self.telemetry.events(
+            ts, iid, ((self.epoch0 + e.t, e.code, e.param) for e in out.events)))
+        self._tell(self.telemetry.intersection(ts, iid, core.state, out.aspects,
+                                               self.why_flash[iid]))
+
+    def _tell_alarms(self, ts: float) -> None:
+        assert self.core is not None and self.telemetry is not None
+        active = []
+        for iid, core in self.core.cores.items():
+            active += intersection_alarms(iid, core.mode, self.why_flash[iid], core.faulty)
+        for n in self.nodes.values():
+            img = n.image if n.online else None
+            active += node_alarms(n.id, n.layout.intersection.id, n.online,
+                                  fault_names(img.get("faults", 0)) if img else [],
+                                  n.identity_msg if n.identity_ok is False else None)
+        self._tell(self.telemetry.alarms(ts, dict(active)))
 
     def _parking(self, ts: float) -> None:
         areas = {a.id: {"name": a.name, "bays": 0, "occupied": 0, "faulty": 0}
                  for a in self.config.parking_areas}
+        bays: dict[str, dict[str, str]] = {a: {} for a in areas}
         for node in self.nodes.values():
             img = node.image if node.online else None
             for i, bay in enumerate(node.layout.bays):
@@ -290,13 +342,19 @@ class Service:
                 a["bays"] += 1
                 if img is None or img["bay_fault"] >> i & 1:
                     a["faulty"] += 1
+                    bays[bay.area][bay.id] = "fault"
                 elif img["bay_occupied"] >> i & 1:
                     a["occupied"] += 1
+                    bays[bay.area][bay.id] = "occupied"
+                else:
+                    bays[bay.area][bay.id] = "free"
         for aid, a in areas.items():
             a["free"] = a["bays"] - a["occupied"] - a["faulty"]
             old = self.parking.get(aid)
             if old is None or (old["occupied"], old["faulty"]) != (a["occupied"], a["faulty"]):
                 self.record.parking(ts, aid, a["bays"], a["occupied"], a["faulty"])
+            if self.telemetry:
+                self._tell(self.telemetry.parking(ts, aid, a["name"], bays[aid]))
         self.parking = areas
 
     # -- status -------------------------------------------------------------------------
@@ -324,6 +382,7 @@ class Service:
                 "local_time": (dt.datetime.fromtimestamp(self.epoch0 + now)
                                .strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]),
                 "cycles": self.cycles, "overruns": self.overruns,
+                "telemetry": self.publisher.snapshot() if self.publisher else None,
                 "bus_ms": {b: round(s * 1000, 1) for b, s in self.bus_s.items()},
                 "intersections": inters, "nodes": nodes, "parking": self.parking}
 
@@ -344,6 +403,8 @@ class Service:
                                 [A.RED] * len(node.layout.groups))
         for link in self.links.values():
             link.close()
+        if self.publisher:
+            await self.publisher.close()    # a last drain (bounded), then `offline`
         self.record.close()
         if self.status_path.exists():
             doc = json.loads(self.status_path.read_text())
