@@ -36,13 +36,14 @@ def _line(rig: Rig) -> str:
 
 
 def run_demo(config: GroupConfig, duration_s: float, seed: int, quiet: bool,
-             time_scale: float = 1.0) -> dict:
+             time_scale: float = 1.0, broker: str | None = None) -> dict:
     out = sys.stderr if quiet else sys.stdout
     print(f"smartcross demo: {config.name} — {len(config.intersections)} intersections, "
           f"{sum(len(i.nodes) for i in config.intersections)} emulated nodes on one RS-485 "
           f"line, {duration_s:g} s", file=out, flush=True)
-    with Rig(config, seed=seed, time_scale=time_scale) as rig:
-        print(f"  line: {rig.bus.port}   cabinet data: {rig.data_dir}", file=out, flush=True)
+    with Rig(config, seed=seed, time_scale=time_scale, broker=broker) as rig:
+        print(f"  line: {rig.bus.port}   cabinet data: {rig.data_dir}"
+              + (f"   telemetry: {broker}" if broker else ""), file=out, flush=True)
         t = 0.0
         while t < duration_s:
             step = min(LIVE_EVERY_S, duration_s - t)

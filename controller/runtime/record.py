@@ -22,13 +22,13 @@ OUTBOX_LIMIT messages (about 2 days of a 3-intersection group at its usual 0.5 m
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import json
 import sqlite3
 import sys
 from pathlib import Path
 from typing import TextIO
+
+from ..eventlog import write_events
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -153,13 +153,6 @@ def export_events(db_path: Path, start: float, end: float, out: TextIO = sys.std
     try:
         rows = db.execute("SELECT signal, ts, code, param FROM events WHERE ts >= ? AND ts < ? "
                           "ORDER BY ts, rowid", (start, end))
-        w = csv.writer(out, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
-        w.writerow(["SignalID", "Timestamp", "EventCode", "EventParam"])
-        n = 0
-        for signal, ts, code, param in rows:
-            when = dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]
-            w.writerow([signal, when, code, param])
-            n += 1
-        return n
+        return write_events(rows, out, fmt)
     finally:
         db.close()
