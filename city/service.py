@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -50,6 +51,10 @@ def run_city(broker: str, sock: socket.socket, data: Path, *, closed: set[str],
                             lifespan="on")
     server = uvicorn.Server(config)
     print(f"city: http://{host}:{port}/  (broker {broker}, data {data})", flush=True)
+    # uvicorn stops gracefully on SIGTERM / SIGINT, then raises the signal again for the
+    # handler that was there before: let that one be a no-op, so the stop is a clean exit 0
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         asyncio.run(server.serve(sockets=[sock]))
     finally:
