@@ -25,9 +25,9 @@ $(STUBS_STAMP):
 	touch $@
 
 # Debian packages the tests and the demo use: a real MQTT broker (Mosquitto) for the city
-# layer. Installed with apt-get when missing and make runs as root; otherwise this says
+# layer, and Debian's chromium for the city's web page (driven by Playwright). Installed with apt-get when missing and make runs as root; otherwise this says
 # exactly what is missing, and the tests that need it are skipped with that reason.
-SYSTEM_PKGS := mosquitto
+SYSTEM_PKGS := mosquitto chromium
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PKGS); do \
