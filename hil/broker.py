@@ -54,6 +54,7 @@ class Mosquitto:
             raise RuntimeError(missing())
         self.binary = binary
         self.dir = Path(workdir or tempfile.mkdtemp(prefix="smartcross-broker-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
         self.dir.chmod(0o755)            # run as root, mosquitto may read as another user
         self.port = free_port()
         self.url = f"mqtt://127.0.0.1:{self.port}"

@@ -120,3 +120,17 @@ def test_live_stream(rig, broker, city):
             if line.startswith("event: "):
                 kinds.add(line[7:].strip())
     assert {"intersection", "parking"} <= kinds
+
+
+def test_demo_brings_its_broker_and_the_city():
+    """`smartcross demo`: an embedded Mosquitto, the corridor, the city with its page."""
+    if missing():
+        pytest.skip(missing())
+    r = subprocess.run([sys.executable, "-m", "controller.cli", "demo", "--duration", "20",
+                        "--json"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    doc = __import__("json").loads(r.stdout)
+    assert "city page: http://127.0.0.1:" in r.stderr
+    assert doc["city"]["broker"].startswith("mqtt://127.0.0.1:")
+    assert set(doc["city"]["intersections"]) == {"corridor.a1", "corridor.a2", "corridor.a3"}
+    assert doc["city"]["parking"]["corridor.abay-south-a2"].endswith(("FREE", "FULL"))
