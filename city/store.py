@@ -71,5 +71,10 @@ class Store:
         write_events(rows, out)
         return out.getvalue()
 
+    def event_rows(self, signal: str, start: float, end: float) -> list[tuple[float, int, int]]:
+        return self.db.execute("SELECT ts, code, param FROM events WHERE signal = ? AND "
+                               "ts >= ? AND ts < ? ORDER BY ts, rowid",
+                               (signal, start, end)).fetchall()
+
     def close(self) -> None:
         self.db.close()

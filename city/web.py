@@ -7,6 +7,7 @@ for the live page, and the page itself (city/static: plain HTML and JS, no build
 | `GET /api/intersections` | every intersection: id, name, group, mode, stage, aspects, alarms, updated |
 | `GET /api/intersections/{id}` | one of them (404 if unknown) |
 | `GET /api/intersections/{id}/events?from=&to=` | its Indiana events, ATSPM CSV as `log export` writes it |
+| `GET /api/intersections/{id}/measures?from=&to=&phase=` | ATSPM measures per phase (split monitor, arrivals on green, split failures) and one phase's Purdue coordination diagram points |
 | `GET /api/parking` | areas: id, name, free, capacity, updated, state and the sign text |
 | `GET /api/signs` | the sign messages (the JSON feed for apps) |
 | `GET /api/alarms` | active alarms, and the last raised/cleared ones |
@@ -31,6 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .hub import Hub
+from .measures import intersection_measures
 
 STATIC = Path(__file__).resolve().parent / "static"
 KEEPALIVE_S = 15.0
@@ -54,6 +56,21 @@ def _when(value: str | None, name: str) -> float:
                          f"seconds, got {value!r}") from None
 
 
+def _window(request: Request, known: dict) -> tuple[str, tuple[float, float] | Response]:
+    """The intersection id and the from/to window of a request, or the error to answer."""
+    iid = request.path_params["id"]
+    if iid not in known:
+        return iid, _error(404, f"no intersection {iid!r} (ids are GROUP.INTERSECTION)")
+    try:
+        start = _when(request.query_params.get("from"), "from")
+        end = _when(request.query_params.get("to"), "to")
+    except ValueError as e:
+        return iid, _error(400, str(e))
+    if end <= start:
+        return iid, _error(400, "to must be after from")
+    return iid, (start, end)
+
+
 def make_app(hub: Hub, lifespan=None) -> Starlette:
     city = hub.city
 
@@ -67,17 +84,18 @@ def make_app(hub: Hub, lifespan=None) -> Starlette:
         return JSONResponse(city.intersection_view(iid))
 
     async def events(request: Request) -> Response:
-        iid = request.path_params["id"]
-        if iid not in city.intersections:
-            return _error(404, f"no intersection {iid!r} (ids are GROUP.INTERSECTION)")
-        try:
-            start = _when(request.query_params.get("from"), "from")
-            end = _when(request.query_params.get("to"), "to")
-        except ValueError as e:
-            return _error(400, str(e))
-        if end <= start:
-            return _error(400, "to must be after from")
-        return Response(hub.store.events_csv(iid, start, end), media_type="text/csv")
+        iid, window = _window(request, city.intersections)
+        if isinstance(window, Response):
+            return window
+        return Response(hub.store.events_csv(iid, *window), media_type="text/csv")
+
+    async def atspm(request: Request) -> Response:
+        iid, window = _window(request, city.intersections)
+        if isinstance(window, Response):
+            return window
+        rows = hub.store.event_rows(iid, *window)
+        return JSONResponse(intersection_measures(iid, city.intersections[iid], rows,
+                                                  request.query_params.get("phase")))
 
     async def parking(request: Request) -> Response:
         return JSONResponse([city.area_view(a) for a in sorted(city.parking)])
@@ -118,6 +136,7 @@ def make_app(hub: Hub, lifespan=None) -> Starlette:
         Route("/api/intersections", intersections),
         Route("/api/intersections/{id}", intersection),
         Route("/api/intersections/{id}/events", events),
+        Route("/api/intersections/{id}/measures", atspm),
         Route("/api/parking", parking),
         Route("/api/signs", signs),
         Route("/api/alarms", alarms),

@@ -21,11 +21,54 @@ function intersectionRow(i) {
   const alarms = (i.alarms || []).map(a => a.text).join("; ");
   const hour = Math.floor(Date.now() / 1000);
   const link = el("a", { href: `/api/intersections/${encodeURIComponent(i.id)}/events?from=${hour - 3600}&to=${hour + 60}` }, "CSV");
+  const atspm = el("button", { class: "atspm", "data-id": i.id }, "ATSPM");
+  atspm.onclick = () => showMeasures(i.id);
   return el("tr", { id: `i-${i.id}`, class: i.online ? "" : "offline" },
     el("td", {}, `${i.name} (${i.intersection})`), el("td", {}, i.group),
     el("td", { class: `mode mode-${i.mode}` }, mode), aspects,
     el("td", { class: "alarm critical" }, alarms), el("td", {}, when(i.updated)),
-    el("td", {}, link));
+    el("td", {}, link), el("td", {}, atspm));
+}
+
+async function showMeasures(id) {
+  const now = Math.floor(Date.now() / 1000);
+  const r = await fetch(`/api/intersections/${encodeURIComponent(id)}/measures?from=${now - 3600}&to=${now + 3600}`);
+  const m = await r.json();
+  document.getElementById("atspm").hidden = false;
+  document.getElementById("atspm-name").textContent = id;
+  const dash = v => (v === undefined || v === null ? "—" : v);
+  document.querySelector("#measures tbody").replaceChildren(...Object.entries(m.measures).map(
+    ([g, x]) => el("tr", { "data-phase": g }, el("td", {}, g), el("td", {}, x.cycles),
+      el("td", {}, x.mean_green_s), el("td", {}, x.mean_cycle_s),
+      el("td", {}, `${x.gap_out}/${x.max_out}/${x.force_off}`),
+      el("td", { class: "aog" }, dash(x.arrivals_on_green_pct)), el("td", {}, dash(x.platoon_ratio)),
+      el("td", {}, dash(x.split_failures)), el("td", {}, dash(x.green_occupancy_pct)))));
+  drawPcd(m.pcd);
+}
+
+function drawPcd(pcd) {
+  const c = document.getElementById("pcd"), g = c.getContext("2d");
+  g.clearRect(0, 0, c.width, c.height);
+  document.getElementById("pcd-phase").textContent = pcd ? `${pcd.phase} (${pcd.number})` : "—";
+  c.dataset.points = pcd ? pcd.arrivals.length : 0;
+  if (!pcd) return;
+  const all = [...pcd.arrivals, ...pcd.green, ...pcd.yellow];
+  if (!all.length) return;
+  const t0 = Math.min(...all.map(p => p[0])), t1 = Math.max(...all.map(p => p[0])) + 1;
+  const ymax = Math.max(...all.map(p => p[1]), 1);
+  const x = t => 40 + (c.width - 50) * (t - t0) / (t1 - t0);
+  const y = v => c.height - 20 - (c.height - 30) * v / ymax;
+  g.fillStyle = "#222";
+  g.fillText(`${ymax.toFixed(0)} s`, 2, 12);
+  g.fillText("0", 2, c.height - 20);
+  for (const [t, v] of pcd.arrivals) g.fillRect(x(t) - 1, y(v) - 1, 3, 3);
+  for (const [key, colour] of [["green", "#2e7d32"], ["yellow", "#e0a100"]]) {
+    g.strokeStyle = colour; g.lineWidth = 2; g.beginPath();
+    pcd[key].forEach(([t, v], i) => (i ? g.lineTo(x(t), y(v)) : g.moveTo(x(t), y(v))));
+    g.stroke();
+    g.fillStyle = colour;
+    for (const [t, v] of pcd[key]) g.fillRect(x(t) - 2, y(v) - 2, 5, 5);
+  }
 }
 
 function parkingRow(a) {

@@ -121,3 +121,33 @@ def test_alarms_reach_the_intersection_and_the_log(hub, tel):
     assert [a["id"] for a in hub.city.intersection_view("abay.a2")["alarms"]] == ["flash/a2"]
     assert hub.city.intersection_view("abay.a1")["alarms"] == []
     assert hub.store.alarm_log()[0]["state"] == "raised"
+
+
+def test_atspm_at_the_city_is_the_cabinets_own(tmp_path):
+    """Measures from field data: the events the city keeps, with only the cabinet's `info`
+    for a configuration, give what controller/control/atspm.py gives on the full one."""
+    from city.measures import intersection_measures
+    from controller.control.atspm import advance_detectors, coordination_points, measures
+    from controller.simulate import simulate
+
+    cfg = load(ROOT / "examples" / "astana_cis.toml")
+    inter = cfg.intersections[0]
+    events = simulate(cfg, 1800, seed=3).events
+    expected = measures(cfg, events)[inter.id]
+    hub = Hub(tmp_path)
+    tel = Telemetry(cfg, "ast")
+    feed(hub, tel.info(1.0))
+    cid = f"ast.{inter.id}"
+    rows = [(e.t, e.code, e.param) for e in events if e.intersection == inter.id]
+    hub.store.events(cid, rows)
+    got = intersection_measures(cid, hub.city.intersections[cid],
+                                hub.store.event_rows(cid, 0, 1e9))
+    assert got["measures"] == expected
+    assert any("arrivals_on_green_pct" in m for m in got["measures"].values())
+    pcd = got["pcd"]
+    adv = advance_detectors(inter)[pcd["number"]]
+    assert adv and pcd["arrivals"]
+    want = coordination_points([e for e in events if e.intersection == inter.id],
+                               pcd["number"], adv)
+    assert pcd["arrivals"] == want["arrivals"] and pcd["green"] == want["green"]
+    hub.store.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -104,6 +105,18 @@ def test_the_page_follows_the_city_live(browser, tmp_path):
             page.wait_for_selector('li.alarm[data-id="offline/abay"]', timeout=WAIT_MS)
             page.wait_for_selector('tr[id="p-abay.abay-south-a2"] .sign.unknown',
                                    timeout=WAIT_MS)
+
+            # ATSPM from field data: two cycles of V1 (phase 1) in the last hour
+            t = time.time() - 300
+            cab.send(cab.tel.events(t + 80, "a1", [
+                (t, 1, 1), (t + 20, 8, 1), (t + 23, 10, 1),
+                (t + 60, 1, 1), (t + 80, 8, 1), (t + 83, 10, 1)]))
+            city.wait_for(lambda: city.get(f"/api/intersections/abay.a1/measures?from={t - 1}"
+                                           f"&to={t + 100}")["measures"], 30, "measures")
+            page.click('button.atspm[data-id="abay.a1"]')
+            page.wait_for_selector('#measures tr[data-phase="V1"]', timeout=WAIT_MS)
+            cells = page.inner_text('#measures tr[data-phase="V1"]').split("\t")
+            assert cells[1:4] == ["2", "20", "60"]       # cycles, mean green, mean cycle
             page.screenshot(path=str(tmp_path / "city.png"), full_page=True)
         finally:
             cab.close()
