@@ -16,8 +16,9 @@ record's, so a broker outage (or a restart of the service) loses nothing. Each m
 numbered (`seq`, in its payload too; AUTOINCREMENT never reuses a number, even after the
 rows are pruned), so a message sent twice — acknowledged by the broker but the
 acknowledgement lost with the connection — is recognisable. The outbox is bounded:
-OUTBOX_LIMIT messages (about 2 days of a 3-intersection group at its usual 0.5 message/s,
-2.7 h at 10 messages/s); past that the oldest are dropped and counted (`outbox_dropped`).
+OUTBOX_LIMIT messages (a junction with traffic makes about 1.6 messages/s, measured by
+bench/city_load.py: 5.8 h of outage for the 3-junction corridor, 17 h for one junction);
+past that the oldest are dropped and counted (`outbox_dropped`).
 """
 
 from __future__ import annotations
