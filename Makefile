@@ -8,7 +8,7 @@ STUBS_STAMP := $(STUBS)/.installed
 ESP32_STUBS := micropython-esp32-stubs==1.28.0.post4
 MPY_FILES = $(shell git ls-files 'firmware/*.py' 'protocols/*.py' 'monitor/*.py' 2>/dev/null || find firmware protocols monitor -name '*.py')
 
-.PHONY: setup demo test lint firmware-check pytest-sim pytest-hil bench clean
+.PHONY: setup system-deps demo test lint firmware-check pytest-sim pytest-hil bench clean
 
 setup: $(STAMP) $(STUBS_STAMP)
 
@@ -23,6 +23,24 @@ $(STUBS_STAMP):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --no-deps --target $(STUBS) $(ESP32_STUBS)
 	touch $@
+
+# Debian packages the tests and the demo use: a real MQTT broker (Mosquitto) for the city
+# layer, and Debian's chromium for the city's web page (driven by Playwright). Installed with apt-get when missing and make runs as root; otherwise this says
+# exactly what is missing, and the tests that need it are skipped with that reason.
+SYSTEM_PKGS := mosquitto chromium
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends $$missing) >/dev/null \
+	      || echo "apt-get could not install:$$missing; the tests that need it are skipped"; \
+	  else echo "missing Debian packages:$$missing (sudo apt-get install$$missing);" \
+	    "the tests that need them are skipped"; fi; \
+	fi
 
 demo: setup
 	$(BIN)/smartcross demo
@@ -47,7 +65,7 @@ firmware-check: setup
 # real time, three at a time so that their clocks keep time).
 ROUNDS = lint firmware-check pytest-sim pytest-hil
 
-test: setup
+test: setup system-deps
 	@rm -f build/test-*.xml; failed=""; for r in $(ROUNDS); do \
 	  echo "== $$r"; $(MAKE) --no-print-directory $$r || failed="$$failed $$r"; \
 	done; \

@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction, shared: ModuleType) -> None:
     shared.add_duration(d, 60.0, "seconds (60; at most a day)", hi=shared.DAY_S)
     shared.add_seed(d)
     shared.add_json(d)
+    shared.add_broker(d)
     d.set_defaults(func=partial(cmd_demo, shared))
 
     h = sub.add_parser("hil", help="run a HIL scenario, or serve one emulated node on a pty",
@@ -48,9 +49,15 @@ def register(sub: argparse._SubParsersAction, shared: ModuleType) -> None:
 def cmd_demo(shared: ModuleType, args: argparse.Namespace) -> int:
     """The main job on its embedded default: the corridor on emulated boards."""
     from controller.config import load
+    from controller.config.telemetry import parse_broker
 
     from .rig import environment_ok
 
+    if args.broker:
+        try:
+            parse_broker(args.broker)
+        except ValueError as e:
+            raise shared.UsageError(f"--broker: {e}") from None
     cfg = load(DEMO_CONFIG)
     problem = environment_ok()
     if problem:
@@ -58,7 +65,7 @@ def cmd_demo(shared: ModuleType, args: argparse.Namespace) -> int:
                          "`smartcross simulate examples/corridor.toml` runs without it")
     from .demo import run_demo
 
-    result = run_demo(cfg, args.duration, args.seed, quiet=args.json)
+    result = run_demo(cfg, args.duration, args.seed, quiet=args.json, broker=args.broker)
     if args.json:
         print(json.dumps(result, indent=1))
     return 0 if result["verdict"] == "pass" else 1

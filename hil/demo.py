@@ -14,6 +14,7 @@ from pathlib import Path
 from controller.config.model import GroupConfig
 from controller.runtime.status import GLYPH
 
+from .city_demo import CityDemo
 from .rig import Rig
 
 LIVE_EVERY_S = 5.0
@@ -36,12 +37,35 @@ def _line(rig: Rig) -> str:
 
 
 def run_demo(config: GroupConfig, duration_s: float, seed: int, quiet: bool,
-             time_scale: float = 1.0) -> dict:
+             time_scale: float = 1.0, broker: str | None = None) -> dict:
     out = sys.stderr if quiet else sys.stdout
     print(f"smartcross demo: {config.name} — {len(config.intersections)} intersections, "
           f"{sum(len(i.nodes) for i in config.intersections)} emulated nodes on one RS-485 "
           f"line, {duration_s:g} s", file=out, flush=True)
-    with Rig(config, seed=seed, time_scale=time_scale) as rig:
+    rig = Rig(config, seed=seed, time_scale=time_scale)
+    city = CityDemo(rig.dir, broker)
+    rig.broker = city.start()
+    if rig.broker:
+        print(f"  city page: {city.url}   (broker {rig.broker})", file=out, flush=True)
+    if city.note:
+        print(f"  {city.note}", file=out, flush=True)
+    try:
+        result = _run(rig, city, config, duration_s, out)
+    finally:
+        city.close()
+    ok = not result["violations"] and result["nodes_online"] == result["nodes"]
+    result["verdict"] = "pass" if ok else "fail"
+    print(f"verdict: {'PASS' if ok else 'FAIL'} — {len(result['violations'])} monitor "
+          f"violation(s), {result['nodes_online']}/{result['nodes']} nodes online, "
+          f"{result['detector_actuations']} detector actuations", file=out, flush=True)
+    for v in result["violations"][:10]:
+        print(f"  t={v['t']:.1f} {v['intersection']} {v['kind']} {'/'.join(v['groups'])}: "
+              f"{v['detail']}", file=out)
+    return result
+
+
+def _run(rig: Rig, city: CityDemo, config: GroupConfig, duration_s: float, out) -> dict:
+    with rig:
         print(f"  line: {rig.bus.port}   cabinet data: {rig.data_dir}", file=out, flush=True)
         t = 0.0
         while t < duration_s:
@@ -63,13 +87,15 @@ def run_demo(config: GroupConfig, duration_s: float, seed: int, quiet: bool,
             "parking_free": {a: p["free"] for a, p in status.get("parking", {}).items()},
             "bus": rig.bus.stats.__dict__,
             "log": str(Path(rig.dir) / "controller.log"),
+            "city": _city_result(city, rig.broker),
         }
-    ok = not violations and result["nodes_online"] == result["nodes"]
-    result["verdict"] = "pass" if ok else "fail"
-    print(f"verdict: {'PASS' if ok else 'FAIL'} — {len(violations)} monitor violation(s), "
-          f"{result['nodes_online']}/{result['nodes']} nodes online, "
-          f"{result['detector_actuations']} detector actuations", file=out, flush=True)
-    for v in violations[:10]:
-        print(f"  t={v.t:.1f} {v.intersection} {v.kind} {'/'.join(v.groups)}: {v.detail}",
-              file=out)
     return result
+
+
+def _city_result(city: CityDemo, broker: str | None) -> dict | None:
+    if not broker:
+        return None
+    inters = city.get("/api/intersections") or []
+    return {"page": city.url, "broker": broker,
+            "intersections": {i["id"]: i["mode"] for i in inters},
+            "parking": {a["id"]: a["sign"] for a in city.get("/api/parking") or []}}

@@ -61,7 +61,7 @@ class Rig:
                  traffic_scale: float = 1.0, comm_timeout_ms: int | None = None,
                  monitor_tolerance_s: float = 0.25, controller: bool = True,
                  workdir: str | None = None, node_docs: dict[str, dict] | None = None,
-                 ultrasonic_bays: bool = False):
+                 ultrasonic_bays: bool = False, broker: str | None = None):
         self.config = config
         self.scale = time_scale
         self.seed = seed
@@ -85,6 +85,7 @@ class Rig:
         self.traffic = {i.id: TrafficGenerator(i, seed, traffic_scale) for i in
                         config.intersections} if traffic_scale > 0 else {}
         self.want_controller = controller
+        self.broker = broker                 # the cabinet publishes telemetry here
         self.controller: subprocess.Popen | None = None
         self.trace = Trace()
         self.actuations = 0
@@ -157,6 +158,8 @@ class Rig:
         cmd = [sys.executable, "-m", "controller.cli", "run", self.config.source,
                "--port", f"{self.config.buses[0].id}={self.bus.port}",
                "--data", str(self.data_dir), "--time-scale", str(self.scale)]
+        if self.broker:
+            cmd += ["--broker", self.broker]
         log = open(self.dir / "controller.log", "ab")
         self.controller = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=ROOT)
         self.mark("controller started")

@@ -107,6 +107,13 @@ def add_data(p: argparse.ArgumentParser, help: str = "the service's --data folde
     p.add_argument("--data", metavar="DIR", help=help)
 
 
+def add_broker(p: argparse.ArgumentParser) -> None:
+    """--broker: the MQTT broker the cabinet publishes its telemetry to."""
+    p.add_argument("--broker", metavar="mqtt://HOST:PORT",
+                   help="publish telemetry to this MQTT broker (overrides [telemetry] "
+                   "broker; docs/TELEMETRY.md)")
+
+
 def add_seed(p: argparse.ArgumentParser, default: int | None = 1,
              help: str = "traffic seed (1)") -> None:
     p.add_argument("--seed", type=SEED, default=default, help=help)

@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--offline-cycles", type=o.Number(1, 600, integer=True), default=3,
                    help="missed polls before a node counts as silent (3)")
     o.add_duration(r, None, "stop after this many seconds (at most 31 days)")
+    o.add_broker(r)
     r.add_argument("--time-scale", type=o.Number(0.1, 20), default=1.0,
                    help=argparse.SUPPRESS)  # HIL rig
     r.set_defaults(func=cmd_run)
@@ -101,8 +102,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(sys.stderr)
     opts = ServiceOptions(ports=ports, data=data,
                           offline_cycles=args.offline_cycles, duration_s=args.duration,
-                          time_scale=args.time_scale)
+                          time_scale=args.time_scale, telemetry=_telemetry(cfg, args.broker))
     return run_service(cfg, opts)
+
+
+def _telemetry(cfg, broker: str | None):
+    """[telemetry] of the file, its broker replaced by --broker; its files readable."""
+    import dataclasses
+
+    from ..config.telemetry import parse_broker, telemetry_config
+    from ..runtime.publisher import CredentialsError, check_files
+
+    tel = cfg.telemetry
+    if broker:
+        try:
+            host, port, tls = parse_broker(broker)
+        except ValueError as e:
+            raise UsageError(f"--broker: {e}") from None
+        tel = (dataclasses.replace(tel, broker=broker, host=host, port=port, tls=tls) if tel
+               else telemetry_config(cfg.source, broker))
+    if tel is not None:
+        try:
+            check_files(tel)
+        except CredentialsError as e:
+            raise UsageError(str(e)) from None
+    return tel
 
 
 def cmd_status(args: argparse.Namespace) -> int:

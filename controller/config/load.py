@@ -15,6 +15,7 @@ This module only orchestrates; each section has its reader:
 | `detectors.py` | `[[parking_area]]`, `[[intersection.detector]]`, `[intersection.sumo]` |
 | `plans.py` | `[[intersection.plan]]`, `[[schedule]]` |
 | `civil.py` | `timezone`, `clock_step_alarm_s` (the zone and the schedule on aware instants) |
+| `telemetry.py` | `[telemetry]` (the MQTT broker the cabinet publishes to) |
 | `common.py` | unique ids, declared references, the group × group table reader |
 """
 
@@ -31,6 +32,7 @@ from .intersections import read_intersection
 from .model import GroupConfig
 from .plans import read_schedule
 from .reader import ConfigError, Problems, Table
+from .telemetry import read_telemetry
 
 
 def load(path: str | Path) -> GroupConfig:
@@ -71,6 +73,7 @@ def _group(root: Table, source: str) -> GroupConfig | None:
     inters = [read_intersection(t, i, bus_ids, area_ids)
               for t, i in unique(root.get_tables("intersection", required=True), "intersection")]
     schedule = read_schedule(root, [i for i in inters if i])
+    telemetry = read_telemetry(root, source)
     root.finish()
     if root.problems or None in buses or None in inters or zone is None or clock_alarm is None:
         return None
@@ -79,4 +82,4 @@ def _group(root: Table, source: str) -> GroupConfig | None:
     if root.problems:
         return None
     return GroupConfig(name, source, tuple(inters), tuple(buses), schedule, tuple(areas),
-                       zone, clock_alarm)
+                       zone, clock_alarm, telemetry)

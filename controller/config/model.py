@@ -210,6 +210,19 @@ class ParkingArea:
 
 
 @dataclass(frozen=True)
+class TelemetryConfig:
+    """[telemetry]: where the cabinet publishes to the city (docs/TELEMETRY.md)."""
+    broker: str                  # mqtt://HOST:PORT or mqtts://HOST:PORT, as written
+    host: str
+    port: int
+    tls: bool                    # mqtts://
+    group: str                   # the <group> of smartcross/<group>/... topics
+    client_id: str
+    credentials: str | None = None   # file: one line username:password
+    tls_ca: str | None = None        # CA certificate file (PEM) for mqtts://
+
+
+@dataclass(frozen=True)
 class GroupConfig:
     name: str
     source: str                  # the file it was read from
@@ -219,6 +232,7 @@ class GroupConfig:
     parking_areas: tuple[ParkingArea, ...]
     zone: civil.Zone = field(default_factory=civil.Zone)   # `timezone`; the computer's own
     clock_step_alarm_s: float = civil.CLOCK_STEP_ALARM_S
+    telemetry: TelemetryConfig | None = None     # None: the cabinet publishes nothing
 
     def intersection(self, iid: str) -> Intersection:
         for i in self.intersections:

@@ -19,6 +19,7 @@ Detectors map to phases through the configuration (`calls` / `extends`); advance
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..config.model import COUNTING, PRESENCE, GroupConfig, Intersection
@@ -183,6 +184,35 @@ def _f(v, w: int = 5) -> str:
     return f"{'-':>{w}}" if v is None else f"{v:>{w}}"
 
 
+def coordination_points(evs, number: int, advance: Iterable[int]) -> dict:
+    """The Purdue coordination diagram of one phase as data: `arrivals` (advance-loop
+    actuations), `green` and `yellow` onsets, each (time s, seconds since the cycle began,
+    cycles beginning when the phase turns red). The plot below and the city's page draw it."""
+    ph, det = _split(evs)
+    p = ph.get(number, _Phase())
+    reds = sorted(p.reds)
+    arrivals = sorted(t for d in advance for t, c in det.get(d, ()) if c == E.DETECTOR_ON)
+    out: dict[str, list[tuple[float, float]]] = {"arrivals": [], "green": [], "yellow": []}
+    k = 0
+    for t in arrivals:
+        while k + 1 < len(reds) and reds[k + 1] <= t:
+            k += 1
+        if reds and reds[k] <= t:
+            out["arrivals"].append((t, round(t - reds[k], 1)))
+    for i, r in enumerate(reds[:-1]):
+        nxt = reds[i + 1]
+        for a, y in p.greens:
+            if r <= a < nxt:
+                out["green"].append((a, round(a - r, 1)))
+                out["yellow"].append((y, round(y - r, 1)))
+    return out
+
+
+def advance_detectors(inter) -> dict[int, list[int]]:
+    """Per phase number, its advance (counting) detector numbers."""
+    return _detectors(inter)[0]
+
+
 def coordination_diagram(cfg: GroupConfig, events, path: str, start_s: float = 0.0,
                          phases: dict[str, str] | None = None) -> None:
     """Purdue coordination diagrams, one panel per intersection: its main stage's first
@@ -206,27 +236,14 @@ def coordination_diagram(cfg: GroupConfig, events, path: str, start_s: float = 0
         panels.append((inter, inter.group(gid)))
     fig, axes = plt.subplots(len(panels), 1, figsize=(11, 3.2 * len(panels)), squeeze=False)
     for ax, (inter, g) in zip(axes[:, 0], panels):
-        ph, det = _split(by_inter.get(inter.id, []))
-        p = ph.get(g.number, _Phase())
-        reds = sorted(p.reds)
-        arrivals = sorted(t for d in adv.get(g.number, ()) for t, c in det.get(d, ())
-                          if c == E.DETECTOR_ON)
-        xs, ys, gx, gy, yx, yy = [], [], [], [], [], []
-        k = 0
-        for t in arrivals:
-            while k + 1 < len(reds) and reds[k + 1] <= t:
-                k += 1
-            if reds and reds[k] <= t:
-                xs.append((t - start_s) / 60.0)
-                ys.append(t - reds[k])
-        for i, r in enumerate(reds[:-1]):
-            nxt = reds[i + 1]
-            for a, y in p.greens:
-                if r <= a < nxt:
-                    gx.append((a - start_s) / 60.0)
-                    gy.append(a - r)
-                    yx.append((y - start_s) / 60.0)
-                    yy.append(y - r)
+        pts = coordination_points(by_inter.get(inter.id, []), g.number,
+                                  advance_detectors(inter).get(g.number, ()))
+        xs = [(t - start_s) / 60.0 for t, _ in pts["arrivals"]]
+        ys = [c for _, c in pts["arrivals"]]
+        gx = [(t - start_s) / 60.0 for t, _ in pts["green"]]
+        gy = [c for _, c in pts["green"]]
+        yx = [(t - start_s) / 60.0 for t, _ in pts["yellow"]]
+        yy = [c for _, c in pts["yellow"]]
         aog = measures(_only(cfg, inter), [e for e in by_inter.get(inter.id, [])]
                        ).get(inter.id, {}).get(g.id, {}).get("arrivals_on_green_pct")
         ax.scatter(xs, ys, s=3, c="k", label="arrivals (advance loops)")

@@ -37,17 +37,20 @@ from protocols import aspects as A
 from protocols import register_map as rm
 
 from ..config import civil
-from ..config.model import PARKING_BAY, GroupConfig
+from ..config.model import GroupConfig, TelemetryConfig
 from ..config.polling import CYCLE_S, bus_wire_s
 from ..core import ALL_RED, FLASH, Inputs
 from ..engine import GroupCore
 from ..provisioning import NodeLayout, layouts
+from ..telemetry import Telemetry
 from .clock import CLOCK_EVENT, ClockStep, ClockWatch
 from .fieldbus import BusLink
 from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
 from .plans import fingerprint
+from .publisher import Publisher
 from .record import Record
 from .reload import PlanChanges
+from .reporting import Reporting
 
 log = logging.getLogger("smartcross.runtime")
 
@@ -77,9 +80,10 @@ class ServiceOptions:
     duration_s: float | None = None     # run this long, then stop (tests, demos)
     time_scale: float = 1.0             # >1: the HIL rig runs the street faster than life
     wall_clock: Callable[[], float] = time.time     # the cabinet's clock (tests inject one)
+    telemetry: TelemetryConfig | None = None   # the broker to publish to (None: none)
 
 
-class Service:
+class Service(Reporting):
     def __init__(self, config: GroupConfig, opts: ServiceOptions):
         self.config = config
         self.opts = opts
@@ -108,6 +112,10 @@ class Service:
         self.clock: ClockWatch | None = None
         self.plan_changes = PlanChanges(self.record, opts.data)
         self.fingerprint = fingerprint(config)
+        tel = opts.telemetry
+        self.telemetry = Telemetry(config, tel.group) if tel else None
+        self._told = False
+        self.publisher = Publisher(tel, self.record) if tel else None
 
     # -- start-up -----------------------------------------------------------------------
     def budget_report(self) -> list[str]:
@@ -146,6 +154,9 @@ class Service:
         self.clock = ClockWatch(self.config.clock_step_alarm_s, wall)
         self.epoch, t0 = civil.run_clock(self.config.zone, round(wall(), 1))
         self.core = GroupCore(self.config, start=t0, epoch=self.epoch)
+        if self.telemetry and self.publisher:
+            self._tell(self.telemetry.info(self.epoch + t0))
+            self.publisher.start()
         scale = self.opts.time_scale
         k = 0
         next_status = next_identity = 0.0
@@ -174,6 +185,9 @@ class Service:
                 next_detectors = elapsed + DETECTOR_INTERVAL_S
                 await asyncio.gather(*(self._read_detectors(b, now) for b in self.links))
             self.record.flush()               # every cycle: a kill -9 loses only the cycle under way
+            if self.publisher and self._told:
+                self._told = False
+                self.publisher.wake.set()     # the publisher's task sends; the cycle never waits
             if elapsed >= next_status:
                 next_status = elapsed + 1.0
                 self._write_status(now)
@@ -262,6 +276,10 @@ class Service:
         if self._last_health.get(node.id) != state:
             self._last_health[node.id] = state
             self.record.node_health(self.epoch + now, node.id, *state)
+            if self.telemetry:
+                self._tell(self.telemetry.node(self.epoch + now, node.id,
+                                               node.layout.intersection.id, state[0], state[1],
+                                               fault_names(img.get("faults", 0)), state[3]))
 
     async def _read_detectors(self, bus_id: str, now: float) -> None:
         link = self.links[bus_id]
@@ -273,10 +291,14 @@ class Service:
                 continue
             ts = self.epoch + now
             base = rm.DET_BLOCK
-            for i, d in enumerate(node.layout.detectors):
-                self.record.detector_interval(
-                    ts, node.layout.intersection.id, d.id, tx.regs[rm.DET_COUNT - base + i],
-                    tx.regs[rm.DET_OCCUPANCY - base + i] / 10.0, tx.regs[rm.DET_DIAG - base + i])
+            rows = [(d.id, tx.regs[rm.DET_COUNT - base + i],
+                     tx.regs[rm.DET_OCCUPANCY - base + i] / 10.0, tx.regs[rm.DET_DIAG - base + i])
+                    for i, d in enumerate(node.layout.detectors)]
+            for row in rows:
+                self.record.detector_interval(ts, node.layout.intersection.id, *row)
+            if self.telemetry:
+                self._tell(self.telemetry.detectors(ts, node.layout.intersection.id,
+                                                    DETECTOR_INTERVAL_S, rows))
 
     def _step(self, now: float) -> None:
         assert self.core is not None
@@ -314,6 +336,8 @@ class Service:
             for e in out.events:
                 self.record.event(self.epoch + e.t, e.intersection, e.code, e.param)
             mode = self.core.cores[iid].mode
+            if self.telemetry:
+                self._tell_intersection(ts, iid, out)
             for node in self.nodes.values():
                 lay = node.layout
                 if lay.intersection.id != iid:
@@ -330,10 +354,13 @@ class Service:
                     cmd, asp = rm.MODE_RUN, [out.aspects[g.id] for g in lay.groups]
                 self.commands[node.id] = (cmd, asp)
         self._parking(ts)
+        if self.telemetry:
+            self._tell_alarms(ts)
 
     def _parking(self, ts: float) -> None:
         areas = {a.id: {"name": a.name, "bays": 0, "occupied": 0, "faulty": 0}
                  for a in self.config.parking_areas}
+        bays: dict[str, dict[str, str]] = {a: {} for a in areas}
         for node in self.nodes.values():
             img = node.image if node.online else None
             for i, bay in enumerate(node.layout.bays):
@@ -341,54 +368,22 @@ class Service:
                 a["bays"] += 1
                 if img is None or img["bay_fault"] >> i & 1:
                     a["faulty"] += 1
+                    bays[bay.area][bay.id] = "fault"
                 elif img["bay_occupied"] >> i & 1:
                     a["occupied"] += 1
+                    bays[bay.area][bay.id] = "occupied"
+                else:
+                    bays[bay.area][bay.id] = "free"
         for aid, a in areas.items():
             a["free"] = a["bays"] - a["occupied"] - a["faulty"]
             old = self.parking.get(aid)
             if old is None or (old["occupied"], old["faulty"]) != (a["occupied"], a["faulty"]):
                 self.record.parking(ts, aid, a["bays"], a["occupied"], a["faulty"])
+            if self.telemetry:
+                self._tell(self.telemetry.parking(ts, aid, a["name"], bays[aid]))
         self.parking = areas
 
     # -- status -------------------------------------------------------------------------
-    def snapshot(self, now: float) -> dict:
-        assert self.core is not None
-        inters = {}
-        for inter in self.config.intersections:
-            core = self.core.cores[inter.id]
-            inters[inter.id] = {
-                "name": inter.name, **core.state, "flash_reason": self.why_flash[inter.id],
-                "aspects": {g: A.name(a) for g, a in core.aspects.items()},
-                "detectors": {d.id: {"on": d.id in core.present, "fault": d.id in core.faulty}
-                              for d in inter.detectors if d.kind != PARKING_BAY},
-            }
-        nodes = {}
-        for nid, n in self.nodes.items():
-            img = n.image or {}
-            nodes[nid] = {"intersection": n.layout.intersection.id,
-                          "bus": n.layout.node.bus, "address": n.layout.node.address,
-                          "online": n.online, "mode": mode_name(img.get("mode")),
-                          "faults": fault_names(img.get("faults", 0)),
-                          "identity": n.identity_msg, "misses": n.misses,
-                          "polls": n.polls, "failed_polls": n.failures, **n.status}
-        clock = self.clock.status() if self.clock else {}
-        return {"group": self.config.name, "pid": os.getpid(), "updated": time.time(),
-                "config": str(Path(self.config.source).resolve()),
-                "timezone": self.config.zone.key, "time_scale": self.opts.time_scale,
-                "local_time": (self.config.zone.local(self.epoch + now)
-                               .strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]),
-                "clock": clock, "alarms": [{"kind": "clock step", **a}
-                                           for a in clock.get("alarms", [])],
-                "fingerprint": self.fingerprint,
-                "cycles": self.cycles, "overruns": self.overruns,
-                "bus_ms": {b: round(s * 1000, 1) for b, s in self.bus_s.items()},
-                "intersections": inters, "nodes": nodes, "parking": self.parking}
-
-    def _write_status(self, now: float) -> None:
-        tmp = self.status_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.snapshot(now), indent=1))
-        os.replace(tmp, self.status_path)
-
     # -- stop -----------------------------------------------------------------------------
     async def _shutdown(self) -> None:
         """Every intersection has wound down into flash (or the limit passed): command every
@@ -401,6 +396,8 @@ class Service:
                                 [A.RED] * len(node.layout.groups))
         for link in self.links.values():
             link.close()
+        if self.publisher:
+            await self.publisher.close()    # a last drain (bounded), then `offline`
         self.record.close()
         if self.status_path.exists():
             doc = json.loads(self.status_path.read_text())

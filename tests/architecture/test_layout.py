@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("controller", "hil", "firmware", "protocols", "monitor")
+PRODUCT = ("controller", "city", "hil", "firmware", "protocols", "monitor")
 MAX_FILE_LINES = 450
 MAX_FUNCTION_LINES = 80
 

@@ -1,0 +1,70 @@
+"""`smartcross city`: the central service, a plugin of the `smartcross` program (the
+entry point `city` in the group `smartcross.commands`). The cabinet software never imports
+it; an install without the `city` extra (Starlette, uvicorn) says so when it is run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from functools import partial
+from pathlib import Path
+from types import ModuleType
+
+
+def register(sub: argparse._SubParsersAction, shared: ModuleType) -> None:
+    c = sub.add_parser("city", help="the central service: every cabinet, a web page, signs",
+                       description="Subscribe to every cabinet's telemetry on the broker, "
+                       "keep history in SQLite (--data), serve a read-only JSON API and a "
+                       "live web page on --http, and publish parking guidance to the signs "
+                       "(smartcross/signs/<area>). docs/TELEMETRY.md lists the topics.")
+    c.add_argument("--broker", required=True, metavar="mqtt://HOST:PORT")
+    c.add_argument("--http", default="127.0.0.1:8080", metavar="HOST:PORT",
+                   help="where the API and the page listen (127.0.0.1:8080)")
+    shared.add_data(c, "history folder (city.sqlite)")
+    c.add_argument("--credentials", metavar="FILE",
+                   help="broker username:password (first line of FILE)")
+    c.add_argument("--closed", action="append", default=[], metavar="GROUP.AREA",
+                   help="a parking area closed by the city: its signs show CLOSED "
+                   "(repeatable)")
+    c.set_defaults(func=partial(cmd_city, shared))
+
+
+def _http(value: str, shared: ModuleType) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise shared.UsageError(f"--http: expected HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def cmd_city(shared: ModuleType, args: argparse.Namespace) -> int:
+    from controller.config.telemetry import parse_broker
+
+    try:
+        parse_broker(args.broker)
+    except ValueError as e:
+        raise shared.UsageError(f"--broker: {e}") from None
+    host, port = _http(args.http, shared)
+    user = password = None
+    if args.credentials:
+        try:
+            line = Path(args.credentials).read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, IndexError, UnicodeDecodeError) as e:
+            raise shared.UsageError(f"--credentials {args.credentials}: cannot read a "
+                                    f"username:password line ({e})") from None
+        user, _, password = line.partition(":")
+    try:
+        from .service import listen, run_city
+    except ImportError as e:
+        raise shared.UsageError(f"smartcross city needs {e.name}: pip install "
+                                "'smartcross[city]'") from None
+    data = Path(args.data or Path.home() / ".local" / "state" / "smartcross" / "city")
+    try:
+        sock = listen(host, port)
+    except OSError as e:
+        raise shared.UsageError(f"--http: cannot listen on {host}:{port}: "
+                                f"{e.strerror or e}") from None
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    return run_city(args.broker, sock, data, closed=set(args.closed), username=user,
+                    password=password)

@@ -1,0 +1,147 @@
+"""The central service's HTTP edge (Starlette): a read-only JSON API, server-sent events
+for the live page, and the page itself (city/static: plain HTML and JS, no build step).
+
+| route | what |
+|---|---|
+| `GET /` | the page |
+| `GET /api/intersections` | every intersection: id, name, group, mode, stage, aspects, alarms, updated |
+| `GET /api/intersections/{id}` | one of them (404 if unknown) |
+| `GET /api/intersections/{id}/events?from=&to=` | its Indiana events, ATSPM CSV as `log export` writes it |
+| `GET /api/intersections/{id}/measures?from=&to=&phase=` | ATSPM measures per phase (split monitor, arrivals on green, split failures) and one phase's Purdue coordination diagram points |
+| `GET /api/parking` | areas: id, name, free, capacity, updated, state and the sign text |
+| `GET /api/signs` | the sign messages (the JSON feed for apps) |
+| `GET /api/alarms` | active alarms, and the last raised/cleared ones |
+| `GET /api/health` | what the service received, rejected and why |
+| `GET /api/stream` | server-sent events: `intersection`, `parking`, `alarms`, `sign` |
+
+Nothing here changes anything: there is no command path (no POST, PUT or DELETE route;
+they answer 405). `from` and `to` are local date-times (2026-11-26T07:00) or Unix seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .hub import Hub
+from .measures import intersection_measures
+
+STATIC = Path(__file__).resolve().parent / "static"
+KEEPALIVE_S = 15.0
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _when(value: str | None, name: str) -> float:
+    if value is None:
+        raise ValueError(f"{name} is required (a local date-time like 2026-11-26T07:00)")
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise ValueError(f"{name}: expected a date-time like 2026-11-26T07:00 or Unix "
+                         f"seconds, got {value!r}") from None
+
+
+def _window(request: Request, known: dict) -> tuple[str, tuple[float, float] | Response]:
+    """The intersection id and the from/to window of a request, or the error to answer."""
+    iid = request.path_params["id"]
+    if iid not in known:
+        return iid, _error(404, f"no intersection {iid!r} (ids are GROUP.INTERSECTION)")
+    try:
+        start = _when(request.query_params.get("from"), "from")
+        end = _when(request.query_params.get("to"), "to")
+    except ValueError as e:
+        return iid, _error(400, str(e))
+    if end <= start:
+        return iid, _error(400, "to must be after from")
+    return iid, (start, end)
+
+
+def make_app(hub: Hub, lifespan=None) -> Starlette:
+    city = hub.city
+
+    async def intersections(request: Request) -> Response:
+        return JSONResponse([city.intersection_view(i) for i in sorted(city.intersections)])
+
+    async def intersection(request: Request) -> Response:
+        iid = request.path_params["id"]
+        if iid not in city.intersections:
+            return _error(404, f"no intersection {iid!r} (ids are GROUP.INTERSECTION)")
+        return JSONResponse(city.intersection_view(iid))
+
+    async def events(request: Request) -> Response:
+        iid, window = _window(request, city.intersections)
+        if isinstance(window, Response):
+            return window
+        return Response(hub.store.events_csv(iid, *window), media_type="text/csv")
+
+    async def atspm(request: Request) -> Response:
+        iid, window = _window(request, city.intersections)
+        if isinstance(window, Response):
+            return window
+        rows = hub.store.event_rows(iid, *window)
+        return JSONResponse(intersection_measures(iid, city.intersections[iid], rows,
+                                                  request.query_params.get("phase")))
+
+    async def parking(request: Request) -> Response:
+        return JSONResponse([city.area_view(a) for a in sorted(city.parking)])
+
+    async def signs(request: Request) -> Response:
+        return JSONResponse([hub.signs[s] for s in sorted(hub.signs)])
+
+    async def alarms(request: Request) -> Response:
+        return JSONResponse({"active": city.all_alarms(), "log": hub.store.alarm_log()})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(hub.stats())
+
+    async def stream(request: Request) -> Response:
+        q = hub.listen()
+
+        async def feed():
+            try:
+                yield "retry: 1000\n\n"
+                while q in hub.listeners:
+                    try:
+                        kind, data = await asyncio.wait_for(q.get(), KEEPALIVE_S)
+                    except TimeoutError:
+                        yield ": keepalive\n\n"
+                        continue
+                    yield f"event: {kind}\ndata: {json.dumps(data)}\n\n"
+            finally:
+                hub.unlisten(q)
+
+        return StreamingResponse(feed(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+
+    async def page(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    routes = [
+        Route("/", page),
+        Route("/api/intersections", intersections),
+        Route("/api/intersections/{id}", intersection),
+        Route("/api/intersections/{id}/events", events),
+        Route("/api/intersections/{id}/measures", atspm),
+        Route("/api/parking", parking),
+        Route("/api/signs", signs),
+        Route("/api/alarms", alarms),
+        Route("/api/health", health),
+        Route("/api/stream", stream),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

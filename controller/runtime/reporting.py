@@ -1,0 +1,85 @@
+"""What the service reports: its status document (status.json, every second: `smartcross
+status` reads it) and its telemetry to the city, queued in the record's outbox (sent by the
+publisher, publisher.py; the messages are made by controller/telemetry without I/O).
+A mixin of `Service` (service.py), kept apart so that the control loop reads on its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from protocols import aspects as A
+
+from ..config.model import PARKING_BAY
+from ..telemetry import Message, intersection_alarms, node_alarms
+from .nodes import fault_names, mode_name
+
+
+class Reporting:
+    """Mixed into Service: uses its config, core, nodes, record, telemetry and publisher."""
+
+    def _tell(self, messages: list[Message]) -> None:
+        self._told = self._told or bool(messages)
+        for m in messages:
+            self.record.outbox(m.payload["ts"], m.topic, m.payload, m.qos, m.retain)
+
+    def _tell_intersection(self, ts: float, iid: str, out) -> None:
+        assert self.core is not None and self.telemetry is not None
+        core = self.core.cores[iid]
+        self._tell(self.telemetry.events(
+            ts, iid, ((self.epoch + e.t, e.code, e.param) for e in out.events)))
+        self._tell(self.telemetry.intersection(ts, iid, core.state, out.aspects,
+                                               self.why_flash[iid]))
+
+    def _tell_alarms(self, ts: float) -> None:
+        assert self.core is not None and self.telemetry is not None
+        active = []
+        for iid, core in self.core.cores.items():
+            active += intersection_alarms(iid, core.mode, self.why_flash[iid], core.faulty)
+        for n in self.nodes.values():
+            img = n.image if n.online else None
+            active += node_alarms(n.id, n.layout.intersection.id, n.online,
+                                  fault_names(img.get("faults", 0)) if img else [],
+                                  n.identity_msg if n.identity_ok is False else None)
+        self._tell(self.telemetry.alarms(ts, dict(active)))
+
+    def snapshot(self, now: float) -> dict:
+        assert self.core is not None
+        inters = {}
+        for inter in self.config.intersections:
+            core = self.core.cores[inter.id]
+            inters[inter.id] = {
+                "name": inter.name, **core.state, "flash_reason": self.why_flash[inter.id],
+                "aspects": {g: A.name(a) for g, a in core.aspects.items()},
+                "detectors": {d.id: {"on": d.id in core.present, "fault": d.id in core.faulty}
+                              for d in inter.detectors if d.kind != PARKING_BAY},
+            }
+        nodes = {}
+        for nid, n in self.nodes.items():
+            img = n.image or {}
+            nodes[nid] = {"intersection": n.layout.intersection.id,
+                          "bus": n.layout.node.bus, "address": n.layout.node.address,
+                          "online": n.online, "mode": mode_name(img.get("mode")),
+                          "faults": fault_names(img.get("faults", 0)),
+                          "identity": n.identity_msg, "misses": n.misses,
+                          "polls": n.polls, "failed_polls": n.failures, **n.status}
+        clock = self.clock.status() if self.clock else {}
+        return {"group": self.config.name, "pid": os.getpid(), "updated": time.time(),
+                "config": str(Path(self.config.source).resolve()),
+                "timezone": self.config.zone.key, "time_scale": self.opts.time_scale,
+                "local_time": (self.config.zone.local(self.epoch + now)
+                               .strftime("%Y-%m-%d %H:%M:%S.%f")[:-5]),
+                "clock": clock, "alarms": [{"kind": "clock step", **a}
+                                           for a in clock.get("alarms", [])],
+                "fingerprint": self.fingerprint,
+                "cycles": self.cycles, "overruns": self.overruns,
+                "telemetry": self.publisher.snapshot() if self.publisher else None,
+                "bus_ms": {b: round(s * 1000, 1) for b, s in self.bus_s.items()},
+                "intersections": inters, "nodes": nodes, "parking": self.parking}
+
+    def _write_status(self, now: float) -> None:
+        tmp = self.status_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.snapshot(now), indent=1))
+        os.replace(tmp, self.status_path)

@@ -1,0 +1,73 @@
+"""`smartcross city` as a process for tests: started on a free port, read over HTTP, with
+waits that poll on generous deadlines."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from hil.broker import free_port
+
+from sc_paths import ROOT
+
+
+class CityProcess:
+    def __init__(self, broker: str, data: Path, *extra: str):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = data / "city.log"
+        data.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "controller.cli", "city", "--broker", broker, "--http",
+             f"127.0.0.1:{self.port}", "--data", str(data), *extra],
+            stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, cwd=ROOT)
+        self.wait_for(self._listening, 60, "the city's HTTP port")
+
+    def _listening(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"city exited {self.proc.returncode}: {self.log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def get(self, path: str, raw: bool = False):
+        with urllib.request.urlopen(self.base + path, timeout=30) as r:
+            body = r.read()
+        return body.decode() if raw else json.loads(body)
+
+    def status_of(self, path: str, method: str = "GET") -> int:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(self.base + path, method=method),
+                                        timeout=30) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def wait_for(self, predicate, timeout_s: float, what: str):
+        end = time.monotonic() + timeout_s
+        while True:
+            got = predicate()
+            if got:
+                return got
+            if time.monotonic() > end:
+                raise AssertionError(f"not within {timeout_s} s: {what}")
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
