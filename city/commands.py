@@ -60,6 +60,11 @@ def cmd_city(shared: ModuleType, args: argparse.Namespace) -> int:
                                 "'smartcross[city]'") from None
     data = Path(args.data or Path.home() / ".local" / "state" / "smartcross" / "city")
     try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise shared.UsageError(f"--data {data}: cannot use it as the history folder "
+                                f"({e.strerror or e})") from None
+    try:
         sock = listen(host, port)
     except OSError as e:
         raise shared.UsageError(f"--http: cannot listen on {host}:{port}: "

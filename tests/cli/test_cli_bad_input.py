@@ -38,12 +38,14 @@ KINDS = {
     "events": "output", "tripinfo": "output", "statistics": "output", "plot": "image",
     "data": "data folder", "start": "time", "end": "time", "node_id": "node id",
     "port": "serial port", "bus": "bus", "plan": "plan", "name": "any text",
-    "target": "hil target", "by": "any text",
+    "target": "hil target", "by": "any text", "broker": "broker url", "http": "host:port",
+    "credentials": "input", "closed": "any text",
 }
 OVERRIDES = {
     (("firmware", "build"), "output"): "bundle output",
     (("run",), "port"): "bus=port",
     (("run",), "data"): "record folder",     # made if missing: only a file is bad
+    (("city",), "data"): "record folder",
 }
 
 
@@ -154,7 +156,7 @@ def baseline(words: tuple, parser, files, request) -> list[str]:
              "end": "2026-01-02T00:00", "port": "/dev/null", "node": files["node"],
              "sumocfg": net and net.sumocfg, "net": net and net.net,
              "tripinfo": f"{files['tmp']}/trip.xml", "output": f"{files['tmp']}/out.toml",
-             "target": SCENARIO}
+             "target": SCENARIO, "broker": "mqtt://127.0.0.1:1"}
     argv = list(words)
     for a in arguments(parser):
         if a.required:
@@ -186,6 +188,8 @@ def bad_values(k: str, files: dict[str, str]) -> list[str]:
         "bus=port": ["garbage", "nobus=/dev/null"],
         "bus": ["nobus"],
         "plan": ["nope"],
+        "broker url": ["ftp://example.org", "mqtt://", "mqtt://host:99999"],
+        "host:port": ["nocolon", "127.0.0.1:99999"],
         "any text": [],
         "hil target": [],                       # test_hil_targets
     }[k]
