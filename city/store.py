@@ -64,11 +64,11 @@ class Store:
                                "ORDER BY rowid DESC LIMIT ?", (limit,)).fetchall()
         return [{**json.loads(d), "group": g, "ts": ts} for ts, g, d in rows]
 
-    def events_csv(self, signal: str, start: float, end: float) -> str:
+    def events_csv(self, signal: str, start: float, end: float, zone=None) -> str:
         rows = self.db.execute("SELECT signal, ts, code, param FROM events WHERE signal = ? "
                                "AND ts >= ? AND ts < ? ORDER BY ts, rowid", (signal, start, end))
         out = io.StringIO()
-        write_events(rows, out)
+        write_events(rows, out, "csv", zone)
         return out.getvalue()
 
     def event_rows(self, signal: str, start: float, end: float) -> list[tuple[float, int, int]]:

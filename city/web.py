@@ -31,6 +31,8 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from controller.config.civil import LOCAL, Zone
+
 from .hub import Hub
 from .measures import intersection_measures
 
@@ -42,7 +44,16 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _when(value: str | None, name: str) -> float:
+def _zone(city, iid: str) -> Zone | None:
+    """The intersection's zone as its cabinet announced it (`info`); None: this server's."""
+    key = city.groups.get(iid.split(".")[0], {}).get("info", {}).get("timezone")
+    try:
+        return Zone(key) if key and key != LOCAL else None
+    except ValueError:
+        return None
+
+
+def _when(value: str | None, name: str, zone: Zone | None = None) -> float:
     if value is None:
         raise ValueError(f"{name} is required (a local date-time like 2026-11-26T07:00)")
     try:
@@ -50,20 +61,25 @@ def _when(value: str | None, name: str) -> float:
     except ValueError:
         pass
     try:
-        return dt.datetime.fromisoformat(value).timestamp()
+        when = dt.datetime.fromisoformat(value)
+        if when.tzinfo is None and zone is not None:      # the intersection's wall clock
+            when = zone.attach(when)
+        return when.timestamp()
     except ValueError:
         raise ValueError(f"{name}: expected a date-time like 2026-11-26T07:00 or Unix "
                          f"seconds, got {value!r}") from None
 
 
-def _window(request: Request, known: dict) -> tuple[str, tuple[float, float] | Response]:
-    """The intersection id and the from/to window of a request, or the error to answer."""
+def _window(request: Request, city) -> tuple[str, tuple[float, float] | Response]:
+    """The intersection id and the from/to window of a request, or the error to answer.
+    A date-time without an offset is on the intersection's wall clock, as in its CSV."""
     iid = request.path_params["id"]
-    if iid not in known:
+    if iid not in city.intersections:
         return iid, _error(404, f"no intersection {iid!r} (ids are GROUP.INTERSECTION)")
+    zone = _zone(city, iid)
     try:
-        start = _when(request.query_params.get("from"), "from")
-        end = _when(request.query_params.get("to"), "to")
+        start = _when(request.query_params.get("from"), "from", zone)
+        end = _when(request.query_params.get("to"), "to", zone)
     except ValueError as e:
         return iid, _error(400, str(e))
     if end <= start:
@@ -84,13 +100,14 @@ def make_app(hub: Hub, lifespan=None) -> Starlette:
         return JSONResponse(city.intersection_view(iid))
 
     async def events(request: Request) -> Response:
-        iid, window = _window(request, city.intersections)
+        iid, window = _window(request, city)
         if isinstance(window, Response):
             return window
-        return Response(hub.store.events_csv(iid, *window), media_type="text/csv")
+        return Response(hub.store.events_csv(iid, *window, zone=_zone(city, iid)),
+                        media_type="text/csv")
 
     async def atspm(request: Request) -> Response:
-        iid, window = _window(request, city.intersections)
+        iid, window = _window(request, city)
         if isinstance(window, Response):
             return window
         rows = hub.store.event_rows(iid, *window)

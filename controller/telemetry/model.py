@@ -71,6 +71,7 @@ class Telemetry:
                                                   for d in i.detectors if d.area == a.id]}
                  for a in self.config.parking_areas}
         return [Message(self.topic("info"), {"ts": ts, "name": self.config.name,
+                                             "timezone": self.config.zone.key,
                                              "intersections": inters, "parking": areas},
                         retain=True)]
 

@@ -14,6 +14,7 @@ import urllib.request
 import paho.mqtt.client as mqtt
 import pytest
 
+from controller.config import load
 from controller.config.telemetry import parse_broker
 from hil.broker import Mosquitto, missing
 
@@ -22,6 +23,7 @@ from sc_paths import ROOT
 
 pytestmark = pytest.mark.hil
 CORRIDOR = "examples/corridor.toml"
+ZONE = load(ROOT / CORRIDOR).zone          # its `timezone`: the wall clock of its times
 
 
 @pytest.fixture
@@ -52,7 +54,8 @@ def publish(url: str, topic: str, payload: bytes) -> None:
 
 
 def iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts).isoformat(timespec="milliseconds")
+    """An instant with its offset: unambiguous for the city and for `log export` alike."""
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # no "+" in a URL
 
 
 def test_the_city_sees_the_corridor(rig, broker, city):
@@ -86,7 +89,7 @@ def test_the_city_sees_the_corridor(rig, broker, city):
         return rows if len(rows) > 20 else None
 
     rows = city.wait_for(window, 60, "twenty events of a1 at the city")
-    t0 = dt.datetime.fromisoformat(rows[0][1]).timestamp()
+    t0 = ZONE.attach(dt.datetime.fromisoformat(rows[0][1])).timestamp()  # its wall clock
     start, end = iso(t0), iso(t0 + 8)
     city.wait_for(lambda: city.get("/api/intersections/corridor.a1")["updated"] > t0 + 10, 60,
                   "the city past the window")
