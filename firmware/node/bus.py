@@ -3,7 +3,10 @@
 Receive: bytes are fed to the deframer with the board's us ticks; a request ends as soon
 as it has the length its header implies with a right CRC, when it began at a frame
 boundary, else after 3.5 character times of silence (protocols.modbus_rtu.SlaveDeframer);
-only frames with a good CRC reach the slave. The response may therefore start less than 3.5
+only frames with a good CRC reach the slave. Line noise that the node read together with the
+next request (its loop was late, so the silence between them went unseen) is one frame with
+a bad CRC; the deframer then finds the request for this node at its end (resynchronisation),
+so a valid request after noise is answered whenever the node reads. The response may therefore start less than 3.5
 characters after the request (after the node's own processing, about a ms): the master must
 release the line by the end of its last stop bit, as RS-485 transceivers with automatic
 direction control, or a DE driven by the UART's transmitter-empty, do. Transmit (half duplex): DE up, write, wait until the last stop bit has
@@ -29,7 +32,8 @@ class Bus:
     def __init__(self, cfg, node, datastore):
         self.uart = board.uart(cfg.uart_id, cfg.baud, cfg.parity, cfg.tx, cfg.rx)
         self.de = board.output_pin(cfg.de, 0)
-        self.deframer = SlaveDeframer(cfg.baud, ticks_period=board.TICKS_PERIOD)
+        self.deframer = SlaveDeframer(cfg.baud, ticks_period=board.TICKS_PERIOD,
+                                      address=cfg.address)
         ident = {
             OBJ_VENDOR_NAME: "smartcross",
             OBJ_PRODUCT_CODE: "SC-NODE",
