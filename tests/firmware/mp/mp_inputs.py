@@ -223,7 +223,7 @@ def test_pin_interrupt_notes_every_edge():
 
 def test_debounce_counts_from_the_edge_not_the_scan():
     d = det()                             # debounce 20 ms, scans every 10 ms
-    at = scan(d, 0, 100, 0)               # at 100
+    scan(d, 0, 100, 0)                    # to 100
     level(D1, 1)
     irq_edge(d, 101)                      # just after a scan
     d.scan(t(110))
