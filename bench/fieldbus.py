@@ -104,8 +104,9 @@ async def software_time(polls):
 def latency(actuations):
     """Actuations on emulated nodes, timed into the cabinet's own record: each detector-on
     event carries the street time of the cycle whose step saw it; the step itself runs
-    one bus sweep after that cycle began, so the sweep (from the service's status) is
-    added."""
+    one bus sweep after that cycle began, so the sweep is added: the median of the sweeps
+    the service's status reported during the run (one status, taken at the end, may hold a
+    sweep with a retry in it, and would shift every figure by it)."""
     import sqlite3
 
     from hil.rig import Rig
@@ -121,6 +122,7 @@ def latency(actuations):
                                ((rig.status() or {}).get("nodes") or {"x": {"online": 0}})
                                .values()), 30, "nodes online")
     sent = []
+    sweeps = []
     for _ in range(actuations):
         nid, iid, did, pin, debounce = rng.choice(pins)
         time.sleep(rng.uniform(0.2, 0.4))      # arrivals at random phases of the cycle
@@ -128,8 +130,9 @@ def latency(actuations):
         rig.boards[nid].set_input(pin, 1)
         time.sleep(0.3)
         rig.boards[nid].set_input(pin, 0)
+        sweeps.append(max((rig.status() or {}).get("bus_ms", {}).values() or [0.0]) / 1000)
     time.sleep(1.0)
-    sweep = max((rig.status() or {}).get("bus_ms", {}).values() or [0.0]) / 1000
+    sweep = statistics.median(sweeps)
     rig.stop_controller()
     con = sqlite3.connect(rig.data_dir / "record.sqlite")
     rows = con.execute("SELECT signal, param, ts FROM events WHERE code IN (82, 90) "
