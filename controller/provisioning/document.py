@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from protocols import safety_tables
 
-from ..config.model import GroupConfig
+from ..config.model import PED_BUTTON, GroupConfig
 from .layout import NodeLayout, layouts
 
 MAX_PIN = 48                       # GPIO numbers the node accepts (ESP32-S3: 0..48)
@@ -20,6 +20,12 @@ UART = {"uart": 2, "tx": 17, "rx": 16, "de": 4}
 MAINTENANCE_PIN = 0
 STATUS_LED = 2
 RESERVED = {UART["tx"], UART["rx"], UART["de"], MAINTENANCE_PIN, STATUS_LED}
+# Debounce of a detector input. A loop detector card's presence output is already filtered
+# by the card (about 10 ms response, shared/DOMAIN.md); the node only rejects the bounce of
+# its output relay (a few ms): every ms of it is latency from the vehicle to the timing
+# core. A push button bounces longer, and its call is latched by the core anyway.
+LOOP_DEBOUNCE_MS = 5
+BUTTON_DEBOUNCE_MS = 20
 
 
 class ProvisionError(Exception):
@@ -44,7 +50,8 @@ def node_document(layout: NodeLayout, config: GroupConfig) -> dict:
         if not g.is_pedestrian:
             doc["amber"] = out_pin[g.channels[1]]
         groups.append(doc)
-    detectors = [{"id": d.id, "pin": next(it), "active_low": False, "debounce_ms": 20,
+    detectors = [{"id": d.id, "pin": next(it), "active_low": False,
+                  "debounce_ms": BUTTON_DEBOUNCE_MS if d.kind == PED_BUTTON else LOOP_DEBOUNCE_MS,
                   "no_activity_min": min(255, round(d.no_activity_min)),
                   "max_presence_min": min(255, round(d.max_presence_min)),
                   "erratic_per_min": min(255, round(d.erratic_per_min))}

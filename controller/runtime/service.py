@@ -93,8 +93,11 @@ class Service(Reporting):
         self.links: dict[str, BusLink] = {}          # opened by run(), in its event loop
         self.by_bus = {b.id: [n for n in self.nodes.values() if n.layout.node.bus == b.id]
                        for b in config.buses}
+        # Nodes with inputs last on their bus: the core steps right after the sweep, so
+        # what they read is then the freshest (a detector edge reaches the core sooner).
         for n in self.by_bus.values():
-            n.sort(key=lambda s: s.layout.node.address)
+            n.sort(key=lambda s: (bool(s.layout.detectors or s.layout.bays),
+                                  s.layout.node.address))
         self.record = Record(opts.data / "record.sqlite")
         self.status_path = opts.data / "status.json"
         self.stop = asyncio.Event()

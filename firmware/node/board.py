@@ -51,6 +51,13 @@ def input_pin(num, pull_up=False):
     return machine.Pin(num, machine.Pin.IN)
 
 
+def on_change(pin, handler):
+    """Call handler(pin) after each level change of an input: a soft interrupt on the
+    ESP32 (it runs between bytecodes, soon after the edge), so the handler may only note
+    what happened and when."""
+    pin.irq(handler, machine.Pin.IRQ_RISING | machine.Pin.IRQ_FALLING)
+
+
 def output_pin(num, level=0):
     """A digital output, driven to `level` at once."""
     return machine.Pin(num, machine.Pin.OUT, value=level)

@@ -1,13 +1,27 @@
 """The RS-485 Modbus RTU slave: UART bytes in, responses out, DE pin around transmissions.
 
-Receive: bytes are fed to the deframer with the board's us ticks; a request ends as soon
-as it has the length its header implies with a right CRC, when it began at a frame
-boundary, else after 3.5 character times of silence (protocols.modbus_rtu.SlaveDeframer);
-only frames with a good CRC reach the slave. The response may therefore start less than 3.5
-characters after the request (after the node's own processing, about a ms): the master must
-release the line by the end of its last stop bit, as RS-485 transceivers with automatic
-direction control, or a DE driven by the UART's transmitter-empty, do. Transmit (half duplex): DE up, write, wait until the last stop bit has
-left (sleep through most of it, then UART.flush() for the rest), DE down.
+Receive: every POLL_MS the bytes waiting in the UART are fed to the deframer with the
+board's us ticks at that read; a request ends as soon as it has the length its header
+implies with a right CRC, when it began at a frame boundary, else after 3.5 character times
+of silence (protocols.modbus_rtu.SlaveDeframer); only frames with a good CRC reach the slave.
+The response may therefore start less than 3.5 characters after the request (after the
+node's own processing, about a ms): the master must release the line by the end of its last
+stop bit, as RS-485 transceivers with automatic direction control, or a DE driven by the
+UART's transmitter-empty, do.
+
+Timing of received characters on an ESP32. MicroPython's UART gives no per-character
+timestamps: the ESP-IDF driver moves bytes from the hardware FIFO into its ring buffer on
+an rx timeout (by default 10 character times of quiet) or when 120 are waiting, and
+`UART.irq` handlers (IRQ_RX, IRQ_RXIDLE where the port has it) are soft: they run between
+bytecodes, so not during the blocking calls (a GC pass, an ultrasonic echo measurement)
+that make the node read late. A node reading on time sees a silence of 3.5 characters
+between two reads; a node that read late gets the noise before a request and the request in
+one read, the silence between them lost. For that case the deframer resynchronises: the
+frame fails its CRC, and the request for this node at its end is taken (SlaveDeframer,
+address). A valid request after line noise is thus answered however late the node reads.
+
+Transmit (half duplex): DE up, write, wait until the last stop bit has left (sleep through
+most of it, then UART.flush() for the rest), DE down.
 """
 
 from protocols.modbus_rtu import (
@@ -29,7 +43,8 @@ class Bus:
     def __init__(self, cfg, node, datastore):
         self.uart = board.uart(cfg.uart_id, cfg.baud, cfg.parity, cfg.tx, cfg.rx)
         self.de = board.output_pin(cfg.de, 0)
-        self.deframer = SlaveDeframer(cfg.baud, ticks_period=board.TICKS_PERIOD)
+        self.deframer = SlaveDeframer(cfg.baud, ticks_period=board.TICKS_PERIOD,
+                                      address=cfg.address)
         ident = {
             OBJ_VENDOR_NAME: "smartcross",
             OBJ_PRODUCT_CODE: "SC-NODE",

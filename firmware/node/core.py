@@ -107,6 +107,16 @@ class Node:
         self.render()
 
     # ------------------------------------------------------------ inputs
+    def sample_detectors(self, now):
+        """Debounce the loops now (a poll is about to read them). An input that cannot be
+        read is left to the input task (it dies of it, and the watchdog resets the node):
+        the poll is answered with what the last scan saw."""
+        try:
+            for d in self.detectors:
+                d.sample(now)
+        except OSError:
+            pass
+
     def scan_inputs(self, now):
         for d in self.detectors:
             d.scan(now)

@@ -74,9 +74,11 @@ class Datastore:
         r[rm.PI_LAMP_FAIL] = fb.lamp_fail
         presence = fault = occupied = bay_fault = 0
         dets = node.detectors
+        node.sample_detectors(self.ticks_ms())
         for i in range(len(dets)):
             presence |= dets[i].presence() << i
             fault |= dets[i].faulty() << i
+            dets[i].reported()
         bays = node.bays
         for i in range(len(bays)):
             occupied |= bays[i].occupied << i

@@ -66,6 +66,9 @@ class Clock:
         self._sleepers = {}
         self._seen = set()
         self.on_time = None             # called with the absolute us after every jump
+        self.on_grant = None            # virtual: called when the host grants more time,
+                                        # before the clock moves (the UART takes the bytes
+                                        # the host wrote meanwhile at the time they came)
 
     def origin_us(self):
         """Where board time 0 is on the unix port's own ticks_us (CLOCK_MONOTONIC)."""
@@ -171,6 +174,8 @@ class Clock:
             emu_link.send(b"T %d\n" % self._vnow)
             while self._grant <= self._vnow:
                 emu_link.pump(-1)
+            if self.on_grant is not None:
+                self.on_grant()
         if t_us > self._vnow:
             self._vnow = t_us
         if self.on_time is not None:

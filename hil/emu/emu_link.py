@@ -13,7 +13,8 @@ host -> board                          board -> host
   Z <ms>             stall the board      T <t_us>                virtual clock idle at t
                      (board ms)           M <alloc> <free>        heap after gc.collect()
   S <pin> <0|1>      trace reads of pin   R <pin> <t_us>          traced read of pin
-  V <0|1>            trace UART input     A <n> <t_us>            UART got n bytes (traced)
+  V <0|1>            trace UART input     A <n> <t_us>            n UART chars received,
+                                                                  the last at t (traced)
   G <t_us>           grant virtual time   K <cause> <t_us>        about to reset
   M                  report heap
   Q                  quit (exit 0)

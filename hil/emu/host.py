@@ -225,7 +225,8 @@ class Board(BoardHost):
         self._send(f"S {pin} {1 if on else 0}")
 
     def trace_uart(self, on: bool = True) -> None:
-        """Report when UART bytes reach the board, with its time (Board.rx_log); with
+        """Report when received characters complete (their stop bit in, hil/emu/emu_uart.py),
+        with the board's time of the last of them (Board.rx_log); with
         tx_log this gives the node's own request-to-response turnaround."""
         self._send(f"V {1 if on else 0}")
 

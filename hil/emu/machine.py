@@ -27,6 +27,7 @@ import time
 
 import emu_clock
 import emu_link
+import emu_uart
 
 # ESP32 reset causes (same values as the real port).
 PWRON_RESET = 1
@@ -57,7 +58,6 @@ _outputs = {}       # pin -> Pin (outputs, for irq-less bookkeeping)
 _inputs = {}        # pin -> Pin (inputs with irq handlers)
 _stall_ms = 0
 _last_pump = 0
-_trace_rx = False   # report UART arrivals ("A <n> <t_us>")
 
 
 # ---------------------------------------------------------------- RTC domain file
@@ -94,7 +94,7 @@ def _die(cause, code):
 
 # ---------------------------------------------------------------- the host link
 def _on_host_line(f):
-    global _stall_ms, _trace_rx
+    global _stall_ms
     op = f[0]
     if op == b"I":
         pin, level = int(f[1]), int(f[2])
@@ -112,7 +112,7 @@ def _on_host_line(f):
     elif op == b"Z":
         _stall_ms = int(f[1])
     elif op == b"V":
-        _trace_rx = f[1] == b"1"
+        emu_uart.trace_rx = f[1] == b"1"
     elif op == b"G":
         emu_clock_obj.grant(int(f[1]))
     elif op == b"M":
@@ -321,86 +321,10 @@ class Signal:
 
 
 # ---------------------------------------------------------------- UART
-class UART:
-    """A UART whose wire is ./uart.sock; tx timing (for flush/txdone) follows the baud."""
-
-    def __init__(self, id, baudrate=9600, bits=8, parity=None, stop=1, **kw):
-        self._id = id
-        self._sock = None
-        self._poll = None
-        self._rx = bytearray()
-        self._tx_end = 0
-        self.init(baudrate, bits, parity, stop, **kw)
-        if emu_link.connected():
-            import select
-            s = emu_link.unix_connect(emu_link.path("uart.sock"))
-            self._sock = s
-            self._poll = select.poll()
-            self._poll.register(s, select.POLLIN)
-
-    def init(self, baudrate=9600, bits=8, parity=None, stop=1, **kw):
-        self._baud = baudrate
-        frame_bits = 1 + bits + (0 if parity is None else 1) + stop
-        self._char_us = (frame_bits * 1_000_000 + baudrate - 1) // baudrate
-
-    def deinit(self):
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-
-    def _fill(self):
-        _pump()
-        if self._poll is None:
-            return
-        for _ in self._poll.ipoll(0):
-            data = self._sock.recv(512)
-            if not data:
-                raise SystemExit(0)
-            self._rx.extend(data)
-            if _trace_rx:
-                emu_link.send(b"A %d %d\n" % (len(data), emu_clock_obj.now_us()))
-
-    def any(self):
-        self._fill()
-        return len(self._rx)
-
-    def read(self, n=None):
-        self._fill()
-        if not self._rx:
-            return None
-        if n is None or n >= len(self._rx):
-            data = bytes(self._rx)
-            self._rx = bytearray()
-            return data
-        data = bytes(self._rx[:n])
-        self._rx = self._rx[n:]
-        return data
-
-    def readinto(self, buf, n=None):
-        self._fill()
-        if not self._rx:
-            return None
-        n = min(len(buf) if n is None else n, len(self._rx))
-        buf[:n] = self._rx[:n]
-        self._rx = self._rx[n:]
-        return n
-
-    def write(self, buf):
-        n = len(buf)
-        now = emu_clock_obj.now_us()
-        start = now if self._tx_end < now else self._tx_end
-        self._tx_end = start + n * self._char_us
-        if self._sock is not None:
-            self._sock.write(buf)
-        emu_link.send(b"U %d %d %d\n" % (n, start, self._tx_end))
-        return n
-
-    def txdone(self):
-        _pump()
-        return emu_clock_obj.now_us() >= self._tx_end
-
-    def flush(self):
-        emu_clock_obj.wait_us(self._tx_end - emu_clock_obj.now_us())
+UART = emu_uart.UART        # hil/emu/emu_uart.py: characters timed on the board's clock
+emu_uart.pump = _pump
+emu_uart.clock = emu_clock_obj
+emu_clock_obj.on_grant = emu_uart.on_grant
 
 
 # ---------------------------------------------------------------- WDT

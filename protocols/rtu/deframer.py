@@ -21,6 +21,15 @@ transmission), and only when the bytes so far are exactly that long with a right
 anything else (garbage, a frame that follows another without a silence, an unknown
 function, more bytes than the length) ends by silence as before and its CRC decides.
 
+Resynchronisation (slave): line noise followed by a request, with a silence the receiver did
+not see (the node read both in one go, so their arrival times are lost), is one "frame" with
+a bad CRC. Before dropping such a frame, the SlaveDeframer looks for a request that ends at
+its end: an offset where the address is this node's (or broadcast), the function's length
+rule gives exactly the bytes left, and the CRC of those bytes is right. It takes the longest
+such request (counted in `resyncs`; the frame still counts as a CRC error). A random match
+needs a 16-bit CRC to agree on top of the address and length rules, and only frames that
+already failed are searched, so a good frame is never cut.
+
 Two receive buffers are preallocated and swapped when a frame completes, so a complete frame
 costs no copy; the memoryview that `poll` returns stays valid until the next frame
 completes (that needs at least one more `feed`).
@@ -69,6 +78,7 @@ class Deframer:
         self._over = False      # current frame overflowed; drop it when it ends
         self._last = 0          # arrival time of the last byte in _rx
         self._ready = 0         # length of the complete frame in _out, 0 if none
+        self._start = 0         # where that frame begins in _out
         self._timed = False     # _last holds a time (a byte arrived or poll() was called)
         self._gap_ok = False    # the line has been silent for a full silence: a frame
                                 # starting now starts at a frame boundary
@@ -138,7 +148,8 @@ class Deframer:
         r = self._ready
         if r:
             self._ready = 0
-            return self._outv[:r]
+            s = self._start
+            return self._outv[s:s + r]
         return None
 
     def _complete(self):
@@ -153,8 +164,8 @@ class Deframer:
             return
         self._accept(n)
 
-    def _accept(self, n):
-        """The n bytes in _rx are a good frame."""
+    def _accept(self, n, start=0):
+        """The n bytes at _rx[start:] are a good frame."""
         self._n = 0
         if self._ready:
             self.dropped += 1
@@ -162,6 +173,7 @@ class Deframer:
         self._rx, self._out = self._out, self._rx
         self._rxv, self._outv = self._outv, self._rxv
         self._ready = n
+        self._start = start
         self.frames += 1
 
 
@@ -195,18 +207,22 @@ class MasterDeframer(Deframer):
             self._complete()
 
 
-def request_length(frame, n):
-    """Length (address .. CRC) of the request whose first n (>= 2) bytes are in `frame`, as
-    far as they tell; 0 if they do not (yet), or if the function has no fixed shape."""
-    fc = frame[1]
+MIN_REQUEST = 7             # FC43/14 (address .. CRC); every other request is longer
+
+
+def request_length(frame, n, at=0):
+    """Length (address .. CRC) of the request whose first n (>= 2) bytes are in `frame` from
+    index `at`, as far as they tell; 0 if they do not (yet), or if the function has no fixed
+    shape."""
+    fc = frame[at + 1]
     if 1 <= fc <= 6:
         return 8
     if fc == 15 or fc == 16:
-        return 9 + frame[6] if n >= 7 else 0
+        return 9 + frame[at + 6] if n >= 7 else 0
     if fc == 23:
-        return 13 + frame[10] if n >= 11 else 0
+        return 13 + frame[at + 10] if n >= 11 else 0
     if fc == ENCAPSULATED_INTERFACE:
-        return 7 if n >= 3 and frame[2] == MEI_READ_DEVICE_ID else 0
+        return 7 if n >= 3 and frame[at + 2] == MEI_READ_DEVICE_ID else 0
     return 0
 
 
@@ -214,7 +230,49 @@ class SlaveDeframer(Deframer):
     """Slave side: besides silence, a request that began at a frame boundary ends as soon as
     it has the length its first bytes imply and a right CRC (see the module docstring), so
     the slave can answer at once. Counters as Deframer's; a request that fails its CRC at
-    that length is not counted then: it goes on to the silence, and is counted once."""
+    that length is not counted then: it goes on to the silence, and is counted once.
+
+    A frame with a bad CRC is searched for a request at its end (resynchronisation, see the
+    module docstring): `address` is this node's (1..247; requests to it or to broadcast 0
+    are looked for), None for any address. Counter: resyncs (requests found so)."""
+
+    def __init__(self, baud, ticks_period=0, max_frame=MAX_ADU, bits=BITS_PER_CHAR,
+                 address=None):
+        super().__init__(baud, ticks_period, max_frame, bits)
+        self.address = address
+        self.resyncs = 0
+
+    def _complete(self):
+        n = self._n
+        if self._over or n < 4:
+            Deframer._complete(self)
+            return
+        if check(self._rxv[:n]):
+            self._accept(n)
+            return
+        self._n = 0
+        self.crc_errors += 1
+        i = self._request_at_end(n)
+        if i:
+            self.resyncs += 1
+            self._accept(n - i, i)
+
+    def _request_at_end(self, n):
+        """The smallest offset > 0 where a plausible request with a right CRC fills the
+        rest of the n bytes in _rx; 0 if none. Cheap tests first: the CRC is computed only
+        where the address and the length rule already fit."""
+        rx = self._rx
+        own = self.address
+        i = 1
+        last = n - MIN_REQUEST
+        while i <= last:
+            a = rx[i]
+            if (a == 0 or a == own) if own is not None else a <= 247:
+                m = n - i
+                if request_length(rx, m, i) == m and check(self._rxv[i:n]):
+                    return i
+            i += 1
+        return 0
 
     def _after_feed(self):
         n = self._n

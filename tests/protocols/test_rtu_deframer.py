@@ -262,9 +262,10 @@ def test_slave_resyncs_after_garbage():
     d.feed(REQ, 10000 + 500 + len(REQ) * 96)    # no silence: one frame, unaligned
     assert d.poll(10000 + 500 + len(REQ) * 96) is None
     t = 10000 + 500 + len(REQ) * 96 + SIL
-    assert d.poll(t) is None and d.crc_errors == 1
-    d.feed(REQ, t + 5000)                       # the next one, after the silence
-    assert bytes(d.poll(t + 5000)) == REQ
+    # At the silence the merged frame fails its CRC; the request at its end is found.
+    assert bytes(d.poll(t)) == REQ and d.crc_errors == 1 and d.resyncs == 1
+    d.feed(REQ2, t + 5000)                      # the next one, after the silence
+    assert bytes(d.poll(t + 5000)) == REQ2      # by length: the line is in step again
 
 
 def test_slave_after_a_length_end_the_next_frame_needs_a_silence():

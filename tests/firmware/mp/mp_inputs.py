@@ -1,4 +1,5 @@
 # Loop detectors and parking bays on the emulated board's inputs (unix port).
+import machine
 from node.detector import Detector
 from node.parking import DigitalBay, UltrasonicBay
 
@@ -74,6 +75,7 @@ def test_no_activity_raises_fault_and_presence():
     at = scan(d, at, 50, 1)
     eq(d.diag, 0, "activity clears it")
     at = scan(d, at, 50, 0)
+    d.reported()                          # (a poll has read that short presence)
     eq(d.presence(), 0)
 
 
@@ -202,3 +204,75 @@ def test_ultrasonic_trigger_pulse():
     echo(ECHO, 50 * 58)
     u.measure(t(500))
     eq(machine._outputs[TRIG]._out, 0, "trigger back low")
+
+
+# ---------------------------------------------------------------- latency (issue 11)
+def irq_edge(d, at):
+    """What the pin interrupt notes for an edge at `at` (the handler reads the board's
+    clock; here the test's time line is t())."""
+    d.edge_ms = t(at)
+    d.edges += 1
+
+
+def test_pin_interrupt_notes_every_edge():
+    d = det()
+    machine._on_host_line([b"I", b"%d" % D1, b"1"])      # the host drives the wire
+    machine._on_host_line([b"I", b"%d" % D1, b"0"])
+    eq(d.edges, 2, "both edges seen")
+
+
+def test_debounce_counts_from_the_edge_not_the_scan():
+    d = det()                             # debounce 20 ms, scans every 10 ms
+    scan(d, 0, 100, 0)                    # to 100
+    level(D1, 1)
+    irq_edge(d, 101)                      # just after a scan
+    d.scan(t(110))
+    eq(d.raw_since, t(101))
+    d.scan(t(120))
+    eq(d.state, 0, "19 ms")
+    d.sample(t(121))                      # a poll at 121: 20 ms since the edge
+    eq(d.state, 1)
+    eq(d.presence(), 1)
+
+
+def test_edge_without_interrupt_is_timed_by_the_sample():
+    d = det()
+    at = scan(d, 0, 100, 0)
+    level(D1, 1)                          # no interrupt: the scan at 110 sees it
+    at = scan(d, at, 20)
+    eq(d.state, 0, "20 ms after the scan that saw it, not yet")
+    at = scan(d, at, 10)
+    eq(d.state, 1)
+
+
+def test_glitch_between_samples_is_ignored():
+    d = det()
+    at = scan(d, 0, 100, 0)
+    irq_edge(d, 102)                      # up at 102, down at 104: level 0 at the scan
+    irq_edge(d, 104)
+    at = scan(d, at, 100)
+    eq(d.state, 0)
+    eq(d.count, 0)
+
+
+def test_short_pulse_between_polls_is_reported_once():
+    d = det()
+    at = scan(d, 0, 100, 0)
+    d.sample(t(at))
+    eq(d.presence(), 0)
+    d.reported()                          # a poll read the image at 100
+    at = scan(d, at, 40, 1)               # a 40 ms pulse, between two polls
+    at = scan(d, at, 40, 0)
+    eq(d.state, 0)
+    eq(d.count, 1)
+    eq(d.presence(), 1, "latched until the controller has read it")
+    d.reported()
+    eq(d.presence(), 0, "and reported once")
+
+
+def test_sample_keeps_scan_statistics():
+    d = det()
+    scan(d, 0, 100, 1)
+    n = d.scans
+    d.sample(t(105))
+    eq(d.scans, n, "a poll's sample is not a scan (occupancy counts scans)")
