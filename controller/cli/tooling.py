@@ -132,7 +132,9 @@ def cmd_firmware_build(args: argparse.Namespace) -> int:
 def cmd_nodes_provision(args: argparse.Namespace) -> int:
     from ..provisioning import node_file as provisioning
 
-    doc = provisioning.provision(args.file, args.node_id)
+    doc, notes = provisioning.provision_noted(args.file, args.node_id)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
     data = provisioning.render(doc)
     if args.output in (None, "-"):
         sys.stdout.write(data.decode())
