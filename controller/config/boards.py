@@ -138,3 +138,8 @@ def pin_table(b: Board) -> str:
         rows.append(f"| {name} | {role} |")
         k = j + 1
     return "\n".join(rows) + "\n"
+
+
+def pin_tables() -> str:
+    """Every board's pin table, as controller/tooling/README.md shows them."""
+    return "\n".join(pin_table(b) for b in BOARDS.values())
