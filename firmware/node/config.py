@@ -13,9 +13,8 @@ group's lamp on such a pin refuses the `groups` section, so the node never drive
 
 import json
 
-from protocols import boards
+from protocols import boards, safety_tables
 from protocols import register_map as rm
-from protocols import safety_tables
 
 from . import settings
 

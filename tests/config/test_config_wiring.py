@@ -6,7 +6,7 @@ from cfgtools import EXAMPLES, ROOT, edit, example_text, only, problems_of
 
 from controller.config import load, loads
 from controller.config.boards import BOARDS
-from controller.provisioning import layouts, node_documents
+from controller.provisioning import node_documents
 from controller.provisioning.node_file import node_verdict
 from protocols import boards as chips
 
