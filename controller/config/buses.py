@@ -37,7 +37,9 @@ def read_node(t: Table, ident: str, bus_ids: set[str]) -> Node | None:
     if bus is not None and bus not in bus_ids:
         t.error("bus", f"names bus {bus!r}, which is not defined in [[bus]]")
     address = t.get_int("address", lo=1, hi=247)
-    board = t.get_str("board", DEFAULT_BOARD, choices=tuple(BOARDS))
+    board = t.get_str("board", None, choices=tuple(BOARDS))
+    if board is None and not t.has("board"):
+        board = DEFAULT_BOARD                                # a bad one stays None: reported
     for gone in ("outputs", "inputs"):
         if t.has(gone):
             t.seen.add(gone)

@@ -48,11 +48,9 @@ def read_intersection(t: Table, ident: str, bus_ids: set[str],
                  for n, (dt, did) in enumerate(unique(t.get_tables("detector"), "detector"), 1)]
     sumo = read_sumo(t, gmap, {d.id for d in detectors if d})
     check_capacity(t, [g for g in groups if g], [d for d in detectors if d], nmap)
-    wiring = {}
-    if len(t.problems.items) == errors_before:
-        wiring = {n.id: wire_node(t, n, [g for g in groups if g and g.node == n.id],
-                                  [d for d in detectors if d and d.node == n.id])
-                  for n in nodes if n}
+    wiring = {n.id: wire_node(t, n, [g for g in groups if g and g.node == n.id],
+                              [d for d in detectors if d and d.node == n.id])
+              for n in nodes if n}
 
     inter_partial = None
     if len(t.problems.items) == errors_before and profile is not None:

@@ -233,3 +233,11 @@ def test_the_profiles_keep_the_datasheet_facts():
     assert not set(range(34, 40)) & set(esp32.outputs)
     for pin in (*range(26, 38), 43, 44, 0, 3, 45, 46, 19, 20, *range(22, 26)):
         assert pin not in s3.outputs and pin not in s3.inputs, pin
+
+
+def test_a_bad_pin_is_reported_with_the_other_problems(tmp_path):
+    text = edit(US, ("{ red = 4, amber = 5, green = 6 }", "{ red = 4, amber = 5, green = 26 }"),
+                ("cycle_s = 120", "cycle_s = 120\n  cycel_s = 1"))
+    problems = problems_of(tmp_path, text)
+    paths = {p.path for p in problems}
+    assert f"{USI}.group[ph1].pins.green" in paths and any("cycel_s" in p for p in paths)
