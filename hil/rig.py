@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from controller.config.boards import BOARDS
 from controller.config.model import PARKING_BAY, GroupConfig
 from controller.config.monitor_table import monitor_table
 from controller.provisioning import node_documents
@@ -320,7 +321,8 @@ def _ultrasonic(doc: dict) -> None:
         used |= {g.get(k) for k in ("red", "amber", "green")} | set(g.get("feedback", {})
                                                                    .values())
     used |= {d["pin"] for d in doc.get("detectors", []) + doc.get("bays", [])}
-    free = (p for p in range(49) if p not in used)
+    board = BOARDS.get(doc.get("board", ""))
+    free = (p for p in (board.inputs if board else range(49)) if p not in used)
     doc["bays"] = [{"id": b["id"], "type": "ultrasonic", "trigger": b["pin"],
                     "echo": next(free), "period_ms": 500} for b in doc.get("bays", [])]
 

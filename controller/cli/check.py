@@ -49,6 +49,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     for i in cfg.intersections:
         print(f"  intersection {i.id} ({i.profile.name}): {len(i.groups)} signal groups, "
               f"{len(i.stages)} stages, {len(i.detectors)} detectors, {len(i.nodes)} node(s)")
+        for n in i.nodes:
+            w = i.wiring[n.id]
+            lamps = sum(len(h.lamps) for h in w.heads.values())
+            sensed = sum(len(h.sense) for h in w.heads.values())
+            print(f"    node {n.id}: board {w.board.name}, {lamps} lamp outputs, "
+                  f"{len(w.inputs)} detector inputs, lamp sense on {sensed} of {lamps} lamps")
+            note = w.sense_note()
+            if note:
+                print(f"    warning: node {n.id}: {note}")
         for p in i.plans.values():
             order = list(p.stages)
             inter = [i.interstage_s(order[k], order[(k + 1) % len(order)])

@@ -96,8 +96,9 @@ def _flash(sub: argparse._SubParsersAction) -> None:
                     help="the node's configuration (smartcross nodes provision)")
     fl.add_argument("--base-image", metavar="micropython.bin",
                     help="erase the flash and write this MicroPython 1.28 image first")
-    fl.add_argument("--chip", default="esp32", choices=("esp32", "esp32s3"),
-                    help="with --base-image: the chip (esp32)")
+    fl.add_argument("--chip", default=None, choices=("esp32", "esp32s3"),
+                    help="with --base-image: the chip (default: node.json's board, else "
+                    "esp32)")
     fl.add_argument("--flash-baud", type=BAUD, default=460800,
                     help="with --base-image: esptool's baud rate (460800)")
     fl.add_argument("--bundle", metavar="DIR", help="a bundle from `smartcross firmware "
@@ -135,7 +136,9 @@ def cmd_firmware_build(args: argparse.Namespace) -> int:
 def cmd_nodes_provision(args: argparse.Namespace) -> int:
     from ..provisioning import node_file as provisioning
 
-    doc = provisioning.provision(args.file, args.node_id)
+    doc, notes = provisioning.provision_noted(args.file, args.node_id)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
     data = provisioning.render(doc)
     if args.output in (None, "-"):
         sys.stdout.write(data.decode())
@@ -237,7 +240,12 @@ def cmd_flash(args: argparse.Namespace) -> int:
         raise ToolError(f"--port {args.port}: cannot open it ("
                         + ("a folder, not a serial port" if port.is_dir() else
                            "no such port; is the board plugged in?") + ")", INPUT)
-    esp_steps = esp.plan(args.base_image, args.chip, args.port, args.flash_baud) \
+    board = node_doc.get("board")
+    if args.chip and board and args.chip != board:
+        raise ToolError(f"--chip {args.chip}: {args.node} is for a node on an {board} board",
+                        INPUT)
+    chip = args.chip or board or "esp32"
+    esp_steps = esp.plan(args.base_image, chip, args.port, args.flash_baud) \
         if args.base_image else []
     tmp = None
     try:

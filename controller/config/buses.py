@@ -7,6 +7,7 @@ import math
 
 from protocols import register_map as rm
 
+from .boards import BOARDS, DEFAULT_BOARD
 from .common import Declared
 from .model import COMM_TIMEOUT_MS, COMM_TIMEOUT_RANGE_MS, PARKING_BAY, Bus, Intersection, Node
 from .polling import bus_period_s
@@ -36,16 +37,24 @@ def read_node(t: Table, ident: str, bus_ids: set[str]) -> Node | None:
     if bus is not None and bus not in bus_ids:
         t.error("bus", f"names bus {bus!r}, which is not defined in [[bus]]")
     address = t.get_int("address", lo=1, hi=247)
-    outputs = t.get_int("outputs", 24, lo=1, hi=64)
-    inputs = t.get_int("inputs", 16, lo=0, hi=64)
+    board = t.get_str("board", None, choices=tuple(BOARDS))
+    if board is None and not t.has("board"):
+        board = DEFAULT_BOARD                                # a bad one stays None: reported
+    for gone in ("outputs", "inputs"):
+        if t.has(gone):
+            t.seen.add(gone)
+            t.error(gone, "is no longer used: the node's board says which pins it has ("
+                    + " or ".join(f'board = "{b}"' for b in BOARDS) + ")")
     lo, hi = COMM_TIMEOUT_RANGE_MS
     comm_timeout = t.get_int("comm_timeout_ms", None, lo=lo, hi=hi)     # None: the bus's
     t.finish()
-    if None in (bus, address, outputs, inputs) or bus not in bus_ids:
+    if None in (bus, address, board) or bus not in bus_ids:
         return None
     if comm_timeout is None and t.has("comm_timeout_ms"):                # reported
         return None
-    return Node(ident, bus, address, outputs, inputs, comm_timeout)
+    if t.has("outputs") or t.has("inputs"):
+        return None
+    return Node(ident, bus, address, board, comm_timeout)
 
 
 def check_capacity(t: Table, groups: list, detectors: list, nodes: dict) -> None:

@@ -11,7 +11,6 @@ from .model import (
     PED_BUTTON,
     PRESENCE,
     Detector,
-    Node,
     ParkingArea,
     SumoMap,
 )
@@ -32,7 +31,10 @@ def read_detector(t: Table, ident: str, number: int, groups: Declared, nodes: De
     node = t.get_str("node")
     if node is not None and node not in nodes.declared:
         t.error("node", f"names node {node!r}, which is not defined in this intersection")
-    inp = t.get_int("input", lo=0)
+    inp = t.get_int("input", None, lo=0)
+    pin = t.get_int("pin", None, lo=0)
+    if inp is not None and pin is not None:
+        t.error("pin", "give the detector's input or its pin, not both")
     calls = t.get_str_list("calls", ())
     extends = t.get_str_list("extends", ())
     for key, names in (("calls", calls), ("extends", extends)):
@@ -55,10 +57,10 @@ def read_detector(t: Table, ident: str, number: int, groups: Declared, nodes: De
     elif area is not None:
         t.error("area", "only parking bays belong to a parking area")
     t.finish()
-    if None in (kind, node, inp, passage, no_act, max_pres, erratic):
+    if None in (kind, node, passage, no_act, max_pres, erratic):
         return None
     return Detector(ident, number, kind, node, inp, calls, extends, passage, no_act, max_pres,
-                    erratic, area)
+                    erratic, area, pin)
 
 
 def _check_called_kinds(t: Table, kind: str | None, calls: tuple, extends: tuple,
@@ -77,19 +79,6 @@ def _check_called_kinds(t: Table, kind: str | None, calls: tuple, extends: tuple
                         f"{groups[g].kind} group")
         if extends:
             t.error("extends", "a pedestrian button does not extend green")
-
-
-def check_inputs(t: Table, detectors: list[Detector], nodes: dict[str, Node]) -> None:
-    used: dict[tuple[str, int], str] = {}
-    for d in detectors:
-        n = nodes.get(d.node)
-        if n is not None and d.input >= n.inputs:
-            t.error(f"detector[{d.id}].input", f"input {d.input} does not exist on node {n.id} "
-                    f"(inputs 0-{n.inputs - 1})" if n.inputs else f"node {n.id} has no inputs")
-        if (d.node, d.input) in used:
-            t.error(f"detector[{d.id}].input",
-                    f"input {d.input} of node {d.node} is already wired to {used[(d.node, d.input)]}")
-        used[(d.node, d.input)] = d.id
 
 
 def read_sumo(t: Table, groups: Declared, detectors: set[str]) -> SumoMap | None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 from .buses import check_capacity, node_map, read_node
 from .common import Declared, unique
 from .conflicts import read_conflicts, read_geometry, read_intergreen, read_permissive
-from .detectors import check_inputs, read_detector, read_sumo
-from .model import GROUP_KINDS, PEDESTRIAN, Intersection, Node, SignalGroup
+from .detectors import read_detector, read_sumo
+from .model import GROUP_KINDS, PEDESTRIAN, Intersection, SignalGroup
 from .plans import read_plan
 from .profiles import AMBER_MAX_S, AMBER_MIN_S, PROFILES, RED_AMBER_MAX_S, STARTUP_FLASH_RANGE_S
 from .reader import Table
 from .stages import read_stages
+from .wiring import read_lamp_pins, wire_node
 
 GROUP_KEYS = ("id", "kind", "profile", "amber_s", "red_amber_s", "flash_green_s", "ped_clear_s",
-              "min_green_s", "node", "channels")
+              "min_green_s", "node", "channels", "pins", "sense")
 
 
 def read_intersection(t: Table, ident: str, bus_ids: set[str],
@@ -36,7 +37,6 @@ def read_intersection(t: Table, ident: str, bus_ids: set[str],
     for number, (gt, gid) in enumerate(group_tables, 1):
         groups.append(read_signal_group(gt, gid, number, profile, nmap))
     gmap = Declared({g.id: g for g in groups if g}, {gid for _, gid in group_tables})
-    check_channels(t, [g for g in groups if g], nmap)
 
     conflicts = read_conflicts(t, gmap)
     permissive = read_permissive(t, gmap, conflicts)
@@ -46,9 +46,11 @@ def read_intersection(t: Table, ident: str, bus_ids: set[str],
 
     detectors = [read_detector(dt, did, n, gmap, nmap, area_ids)
                  for n, (dt, did) in enumerate(unique(t.get_tables("detector"), "detector"), 1)]
-    check_inputs(t, [d for d in detectors if d], nmap)
     sumo = read_sumo(t, gmap, {d.id for d in detectors if d})
     check_capacity(t, [g for g in groups if g], [d for d in detectors if d], nmap)
+    wiring = {n.id: wire_node(t, n, [g for g in groups if g and g.node == n.id],
+                              [d for d in detectors if d and d.node == n.id])
+              for n in nodes if n}
 
     inter_partial = None
     if len(t.problems.items) == errors_before and profile is not None:
@@ -64,7 +66,7 @@ def read_intersection(t: Table, ident: str, bus_ids: set[str],
         return None
     return Intersection(ident, name, profile, flash_s, all_red_s, flash_aspect, tuple(groups),
                         frozenset(conflicts), intergreen, tuple(stages), tuple(detectors),
-                        plans, tuple(nodes), frozenset(permissive), sumo)
+                        plans, tuple(nodes), frozenset(permissive), sumo, wiring)
 
 
 def read_signal_group(t: Table, ident: str, number: int, ip, nodes) -> SignalGroup | None:
@@ -104,27 +106,19 @@ def read_signal_group(t: Table, ident: str, number: int, ip, nodes) -> SignalGro
     node = t.get_str("node")
     if node is not None and node not in nodes.declared:
         t.error("node", f"names node {node!r}, which is not defined in this intersection")
-    channels = t.get_int_list("channels")
+    channels = t.get_int_list("channels", None)
     want = 2 if ped else 3
     if channels is not None and len(channels) != want:
         t.error("channels", f"a {kind or 'signal'} head has {want} lamps "
                 f"({'red, green' if ped else 'red, amber, green'}); got {len(channels)} channels")
+    if len(set(channels or ())) != len(channels or ()):
+        t.error("channels", "a channel drives one lamp")
+    pins = read_lamp_pins(t, "pins", ped, complete=True)
+    if pins is not None and channels is not None:
+        t.error("pins", "give the head's channels or its pins, not both")
+    sense = read_lamp_pins(t, "sense", ped, complete=False)
     t.finish()
-    if None in (kind, amber, red_amber, flash_green, ped_clear, min_green, node, channels):
+    if None in (kind, amber, red_amber, flash_green, ped_clear, min_green, node):
         return None
     return SignalGroup(ident, number, kind, profile, amber, red_amber, flash_green, ped_clear,
-                       min_green, node, channels)
-
-
-def check_channels(t: Table, groups: list[SignalGroup], nodes: dict[str, Node]) -> None:
-    used: dict[tuple[str, int], str] = {}
-    for g in groups:
-        n = nodes.get(g.node)
-        for c in g.channels:
-            if n is not None and c >= n.outputs:
-                t.error(f"group[{g.id}].channels",
-                        f"channel {c} does not exist on node {n.id} (outputs 0-{n.outputs - 1})")
-            if (g.node, c) in used:
-                t.error(f"group[{g.id}].channels",
-                        f"channel {c} of node {g.node} is already driven by {used[(g.node, c)]}")
-            used[(g.node, c)] = g.id
+                       min_green, node, channels, pins, sense)

@@ -9,6 +9,8 @@ This module only orchestrates; each section has its reader:
 | module | sections |
 |---|---|
 | `buses.py` | `[[bus]]`, `[[intersection.node]]`, node capacity, addresses, `comm_timeout_ms` |
+| `boards.py` | board profiles: what a node uses each pin of its module for |
+| `wiring.py` | each node's pins: lamps, lamp sense, detectors (given or assigned), checked |
 | `intersections.py` | `[[intersection]]` header, `[[intersection.group]]` and their channels |
 | `conflicts.py` | conflicts, permissive pairs, intergreens (given or from RiLSA geometry) |
 | `stages.py` | `[[intersection.stage]]` |

@@ -54,7 +54,12 @@ class SignalGroup:
     ped_clear_s: float           # US pedestrians: flashing don't walk
     min_green_s: float           # vehicles: minimum green; pedestrians: minimum walk
     node: str
-    channels: tuple[int, ...]    # (red, amber, green) or (red, green) for pedestrians
+    # Wiring as the file gives it (controller/config/wiring.py; the resolved GPIOs are the
+    # intersection's `wiring`): the board's output channels (red, amber, green), or (red,
+    # green) for pedestrians; or GPIOs per lamp; lamp-sense GPIOs. None: assigned.
+    channels: tuple[int, ...] | None = None
+    pins: dict[str, int] | None = field(default=None, compare=False)
+    sense: dict[str, int] | None = field(default=None, compare=False)
 
     @property
     def is_pedestrian(self) -> bool:
@@ -78,7 +83,7 @@ class Detector:
     number: int                  # detector channel used in event logs (1-based)
     kind: str
     node: str
-    input: int
+    input: int | None            # the board's input number; None: `pin`, or assigned
     calls: tuple[str, ...]
     extends: tuple[str, ...]
     passage_s: float
@@ -86,6 +91,7 @@ class Detector:
     max_presence_min: float
     erratic_per_min: float
     area: str | None = None      # parking bays: the parking area they belong to
+    pin: int | None = None       # a GPIO, given instead of `input`
 
 
 @dataclass(frozen=True)
@@ -114,8 +120,7 @@ class Node:
     id: str
     bus: str
     address: int
-    outputs: int
-    inputs: int
+    board: str                   # controller/config/boards.py
     comm_timeout_ms: int | None = None     # None: its bus's
 
 
@@ -157,6 +162,8 @@ class Intersection:
     # gives way to it. Such a pair is not a conflict; see docs/CONTROL.md.
     permissive: frozenset[tuple[str, str]] = frozenset()
     sumo: SumoMap | None = None  # how the groups and detectors appear in a SUMO network
+    # node id -> its pins (controller/config/wiring.py: a NodeWiring)
+    wiring: dict = field(default_factory=dict, compare=False)
     _group_index: dict[str, SignalGroup] = field(default_factory=dict, repr=False,
                                                  compare=False, init=False)
 

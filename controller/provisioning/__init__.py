@@ -3,7 +3,7 @@
 | module | what |
 |---|---|
 | `layout.py` | what each node holds in its own numbering (groups, detectors, bays) and its guard's safety tables with their CRC |
-| `document.py` | the node's node.json: pins, bus settings, comm watchdog, guard tables |
+| `document.py` | the node's node.json: board and pins (config/wiring.py), bus settings, comm watchdog, guard tables |
 | `node_file.py` | node.json as a file: checked with the node's own parser before it is written, read back for `flash` |
 
 The runtime (register indices), `smartcross nodes provision`, `smartcross flash` and the HIL

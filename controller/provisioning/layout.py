@@ -14,6 +14,7 @@ from protocols import safety_tables
 
 from ..config.model import PARKING_BAY, GroupConfig, Intersection, Node, SignalGroup
 from ..config.model import Detector as DetectorCfg
+from ..config.wiring import NodeWiring
 
 # The node's own start-up all-red is this much shorter than the controller's, so that poll
 # latency never makes the node refuse the controller's first red+amber or green.
@@ -32,6 +33,11 @@ class NodeLayout:
     groups: tuple[SignalGroup, ...]       # local index order
     detectors: tuple[DetectorCfg, ...]    # loops and buttons, local index order
     bays: tuple[DetectorCfg, ...]         # parking bays, local index order
+
+    @property
+    def wiring(self) -> NodeWiring:
+        """Its pins, as the configuration resolved them (controller/config/wiring.py)."""
+        return self.intersection.wiring[self.node.id]
 
     @property
     def group_index(self) -> dict[str, int]:

@@ -102,6 +102,12 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
 
 def provision(config_path: str, node_id: str) -> dict:
     """node.json for `node_id` of the group configuration (ConfigError if it is invalid)."""
+    return provision_noted(config_path, node_id)[0]
+
+
+def provision_noted(config_path: str, node_id: str) -> tuple[dict, list[str]]:
+    """node.json for `node_id`, and what the technician should know about it (the lamps
+    its board has no sense input for)."""
     from ..config import load
 
     config = load(config_path)
@@ -115,7 +121,9 @@ def provision(config_path: str, node_id: str) -> dict:
         raise ToolError(f"{config_path}: node {node_id}: {e}", INPUT) from None
     if doc["safety"]["crc"] != lays[node_id].safety_crc():
         raise ToolError(f"node {node_id}: provisioned CRC differs from the controller's", INPUT)
-    return check_node_doc(doc, f"{config_path}: node {node_id}")
+    note = lays[node_id].wiring.sense_note()
+    return (check_node_doc(doc, f"{config_path}: node {node_id}"),
+            [f"node {node_id}: {note}"] if note else [])
 
 
 def render(doc: dict) -> bytes:
@@ -128,4 +136,5 @@ def summary(doc: dict) -> str:
     return (f"node {doc['node_id']} ({doc.get('intersection', '?')}): address {mb['address']}, "
             f"{mb['baud']} baud {mb['parity']}, groups {groups}, "
             f"{len(doc.get('detectors', []))} detectors, {len(doc.get('bays', []))} bays, "
+            f"board {doc.get('board', '?')}, "
             f"safety CRC 0x{doc['safety']['crc']:08X}")

@@ -20,8 +20,8 @@ from .intergreen import PED_SPEED, floor_s, ped_clear_s
 from .movements import Group, Junction, Options
 from .stages import main_stage, stage_green_limits
 
-HEADS_PER_NODE = 21      # three-lamp heads per node (64 outputs)
-INPUTS_PER_NODE = 64
+HEADS_PER_NODE = 7       # three-lamp heads per signal node (an ESP32-S3: 22 pins)
+INPUTS_PER_NODE = 16     # loops per detector node (an ESP32: 16 inputs)
 INDENT = 2               # sections of an intersection are indented under it
 COMMENT_WIDTH = 88
 MAX2_FACTOR = 1.6      # oversaturated maximum (max2_green_s) / green limit of the stage
@@ -95,11 +95,16 @@ def _intersection(j: Junction, opts: Options, coord: Coordination | None) -> Tab
     sig = j.signal
     t = _table(id=sig.id, name=f"SUMO traffic light {sig.id}", profile=opts.profile,
                startup_flash_s=4, startup_all_red_s=2)
-    n_nodes = max(1, math.ceil(len(j.groups) / HEADS_PER_NODE),
-                  math.ceil(len(j.loops) / INPUTS_PER_NODE))
+    # Signal nodes (-n1, ...) on ESP32-S3s, detector nodes (-d1, ...) on ESP32s; their pins
+    # are assigned from the boards (controller/config/wiring.py).
+    n_heads = max(1, math.ceil(len(j.groups) / HEADS_PER_NODE))
+    n_det = math.ceil(len(j.loops) / INPUTS_PER_NODE)
+    nodes = [_table(id=f"{sig.id}-n{k + 1}", bus=f"rs485-{sig.id}", address=k + 1,
+                    board="esp32s3") for k in range(n_heads)]
+    nodes += [_table(id=f"{sig.id}-d{k + 1}", bus=f"rs485-{sig.id}", address=n_heads + k + 1,
+                     board="esp32") for k in range(n_det)]
     sections = {
-        "node": _aot([_table(id=f"{sig.id}-n{k + 1}", bus=f"rs485-{sig.id}", address=k + 1,
-                             outputs=64, inputs=INPUTS_PER_NODE) for k in range(n_nodes)]),
+        "node": _aot(nodes),
         "group": _aot([_group(j, i, g, opts) for i, g in enumerate(j.groups)]),
         "conflicts": _conflicts(j),
         "permissive": _permissive(j) if j.permissive else None,
@@ -121,7 +126,6 @@ def _intersection(j: Junction, opts: Options, coord: Coordination | None) -> Tab
 
 def _group(j: Junction, i: int, g: Group, opts: Options) -> Table:
     node = f"{j.signal.id}-n{i // HEADS_PER_NODE + 1}"
-    ch = 3 * (i % HEADS_PER_NODE)
     t = _table(id=g.id)
     if g.kind == "pedestrian":
         lk = g.links[0]
@@ -135,13 +139,11 @@ def _group(j: Junction, i: int, g: Group, opts: Options) -> Table:
             _note(t, "ped_clear_s", f"flashing don't walk, {lk.crossing_m:g} m at "
                                      f"{PED_SPEED:g} m/s")
         t.add("node", node)
-        t.add("channels", [ch, ch + 1])
         return t
     moves = ", ".join(f"{lk.from_lane}→{lk.to_lane} ({lk.turn})" for lk in g.links)
     _note(t, "id", f"SUMO links {', '.join(map(str, g.indices))}: {moves}")
     for k, v in (("kind", g.kind), ("amber_s", _num(opts.amber_s)),
-                 ("min_green_s", _num(g.min_green_s)), ("node", node),
-                 ("channels", [ch, ch + 1, ch + 2])):
+                 ("min_green_s", _num(g.min_green_s)), ("node", node)):
         t.add(k, v)
     return t
 
@@ -209,8 +211,7 @@ def _detectors(j: Junction) -> list[Table]:
     by_id = j.by_id
     out = []
     for k, (lid, kind, dist, gids) in enumerate(j.loops):
-        t = _table(id=lid, kind=kind, node=f"{j.signal.id}-n{k // INPUTS_PER_NODE + 1}",
-                   input=k % INPUTS_PER_NODE)
+        t = _table(id=lid, kind=kind, node=f"{j.signal.id}-d{k // INPUTS_PER_NODE + 1}")
         _note(t, "id", f"{dist:g} m before the stop line")
         if calls(dist):
             speed = min(lk.speed for g in gids for lk in by_id[g].links)

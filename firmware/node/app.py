@@ -84,7 +84,7 @@ class Outputs:
 
 
 # Needed only to read node.json: their bytecode leaves the heap once the node is built.
-BOOT_ONLY = ("node.config", "protocols.safety_tables")
+BOOT_ONLY = ("node.config", "protocols.safety_tables", "protocols.boards")
 
 
 def _unload(names):

@@ -7,18 +7,21 @@ CFG_OTHER: a missing key, bad type or range; ...) with `error_text` for the cons
 config with an error never lets the heads follow commands; what could still be read is kept
 so the node can answer the bus (the `modbus` section falls back field by field to its
 defaults) and flash its heads (`groups` with their pins, when that section itself is sound).
+With a `board`, a pin the board cannot use at all (protocols/boards.py) is refused; a
+group's lamp on such a pin refuses the `groups` section, so the node never drives it.
 """
 
 import json
 
+from protocols import boards, safety_tables
 from protocols import register_map as rm
-from protocols import safety_tables
 
 from . import settings
 
 MAX_PIN = 48                    # ESP32-S3 has GPIO 0..48, the ESP32 0..39
 
 _REQUIRED = object()
+_board = None                   # while parse() runs: the protocols.boards entry of "board"
 
 
 class Bad(Exception):
@@ -48,16 +51,29 @@ def _get(d, key, kind, default=_REQUIRED, lo=None, hi=None):
     return v
 
 
-def _pin(d, key, default=_REQUIRED):
-    return _get(d, key, int, default, 0, MAX_PIN)
+def _usable(key, v, output):
+    """A pin its board cannot use at all (with no "board" in node.json: any 0..MAX_PIN)."""
+    if v is not None and _board is not None:
+        why = boards.unusable(_board, v, output)
+        if why:
+            raise Bad(rm.CFG_OTHER, "%s: GPIO %d %s" % (key, v, why))
+    return v
+
+
+def _pin(d, key, default=_REQUIRED, output=False):
+    return _usable(key, _get(d, key, int, default, 0, MAX_PIN), output)
+
+
+def _out(d, key, default=_REQUIRED):
+    return _pin(d, key, default, True)
 
 
 def _group(d):
     g = settings.Group()
     g.id = _get(d, "id", str)
-    g.red = _pin(d, "red", None)
-    g.amber = _pin(d, "amber", None)
-    g.green = _pin(d, "green", None)
+    g.red = _out(d, "red", None)
+    g.amber = _out(d, "amber", None)
+    g.green = _out(d, "green", None)
     if g.green is None:
         raise Bad(rm.CFG_OTHER, "group %s has no green output" % g.id)
     g.flash_red = _get(d, "flash", str, "amber") == "red"
@@ -91,7 +107,7 @@ def _bay(d):
         b.active_low = _get(d, "active_low", bool, False)
         b.debounce_ms = _get(d, "debounce_ms", int, 2000, 0, 600000)
     elif b.type == "ultrasonic":
-        b.trigger = _pin(d, "trigger")
+        b.trigger = _out(d, "trigger")
         b.echo = _pin(d, "echo")
         b.period_ms = _get(d, "period_ms", int, 500, 50, 60000)
         b.occupied_cm = _get(d, "occupied_cm", int, 100, 2, 400)
@@ -114,7 +130,10 @@ def _bus(cfg, d):
               ("de", "de", 0, MAX_PIN))
     for key, attr, lo, hi in fields:
         try:
-            setattr(cfg, attr, _get(m, key, int, _REQUIRED, lo, hi))
+            v = _get(m, key, int, _REQUIRED, lo, hi)
+            if key in ("tx", "rx", "de"):
+                _usable(key, v, key != "rx")
+            setattr(cfg, attr, v)
         except Bad as e:
             cfg.fail(e.args[0], "modbus: " + e.args[1])
     try:
@@ -173,7 +192,7 @@ def _rest(cfg, d):
     if mp is not None:
         cfg.maintenance_pin = _pin(mp, "pin")
         cfg.maintenance_active_low = _get(mp, "active_low", bool, True)
-    cfg.status_led = _pin(d, "status_led", None)
+    cfg.status_led = _out(d, "status_led", None)
     cfg.outputs_active_low = _get(d, "outputs_active_low", bool, False)
     cfg.detectors = [_detector(x) for x in _get(d, "detectors", list, [])]
     cfg.bays = [_bay(x) for x in _get(d, "bays", list, [])]
@@ -211,10 +230,32 @@ def _unique_pins(cfg):
 
 def parse(d):
     """A Config from the decoded JSON document `d`."""
+    global _board
     cfg = settings.Config()
     if not isinstance(d, dict):
         cfg.fail(rm.CFG_OTHER, "node.json is not an object")
         return cfg
+    _board = _read_board(cfg, d)
+    try:
+        _parse(cfg, d)
+    finally:
+        _board = None
+    return cfg
+
+
+def _read_board(cfg, d):
+    """The board named by "board" (optional: without it, pins are only range-checked)."""
+    name = d.get("board")
+    if name is None:
+        return None
+    b = boards.BOARDS.get(name) if isinstance(name, str) else None
+    if b is None:
+        cfg.fail(rm.CFG_OTHER, "board %r is not one of %s" % (
+            name, ", ".join(sorted(boards.BOARDS))))
+    return b
+
+
+def _parse(cfg, d):
     _bus(cfg, d)
     for name, step in (("groups", _heads), ("safety", _tables), ("node", _rest)):
         try:
@@ -222,10 +263,9 @@ def parse(d):
         except Bad as e:
             cfg.fail(e.args[0], e.args[1])
             if step is _heads:
-                return cfg
+                return
         except Exception as e:  # noqa: BLE001 - any other surprise is a bad file too
             cfg.fail(rm.CFG_OTHER, "%s: %r" % (name, e))
-    return cfg
 
 
 def load(path):

@@ -83,3 +83,32 @@ def test_same_seed_same_run(capsys):
     a = capsys.readouterr().out
     main(["simulate", ASTANA, "--duration", "600", "--seed", "9", "--json"])
     assert capsys.readouterr().out == a
+
+
+def test_check_and_provision_say_which_lamps_have_no_sense(tmp_path, capsys):
+    corridor = str(ROOT / "examples" / "corridor.toml")
+    assert main(["check", corridor]) == 0
+    out = capsys.readouterr().out
+    assert "node a1-n1: board esp32s3, 10 lamp outputs, 6 detector inputs, lamp sense on 6 " \
+        "of 10 lamps" in out
+    assert "warning: node a1-n1: board esp32s3 has inputs for lamp sense on 6 of 10 lamps; " \
+        "not sensed: P1 green, P2 green, V1 amber, V2 amber" in out
+    out_file = tmp_path / "a1-n1.json"
+    assert main(["nodes", "provision", corridor, "a1-n1", "-o", str(out_file)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: node a1-n1: board esp32s3 has inputs for lamp sense on 6 of 10 lamps" in err
+    assert json.loads(out_file.read_text())["board"] == "esp32s3"
+
+
+def test_provision_refuses_an_unusable_pin_and_writes_nothing(tmp_path):
+    text = (ROOT / "examples" / "us_junction.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("pins = { red = 4, amber = 5, green = 6 }",
+                                "pins = { red = 43, amber = 5, green = 6 }"), encoding="utf-8")
+    out_file = tmp_path / "cab-1.json"
+    r = run("nodes", "provision", str(bad), "cab-1", "-o", str(out_file))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "intersection[main-5th].group[ph1].pins.red: GPIO 43 is UART0" in r.stderr
+    assert not out_file.exists()
+    r = run("check", str(bad))
+    assert r.returncode == 2 and "group[ph1].pins.red: GPIO 43 is UART0" in r.stderr

@@ -70,7 +70,8 @@ def test_wrong_type(tmp_path, old, new, path, words):
 MISSING = {
     "bus.port": ('port = "/dev/ttyS1"\n', "", "bus[schrank-rs485].port"),
     "node.address": ("  address = 1\n", "", f"{EUI}.node[lsa-1].address"),
-    "node.bus": ('  bus = "schrank-rs485"\n', "", f"{EUI}.node[lsa-1].bus"),
+    "node.bus": ('  id = "lsa-1"\n  bus = "schrank-rs485"\n', '  id = "lsa-1"\n',
+                 f"{EUI}.node[lsa-1].bus"),
     "node.id": ('  id = "lsa-1"\n', "", f"{EUI}.node[0].id"),
     "group.id": ('  id = "K2"                  # Hauptstraße left-turn arrows (protected, both '
                  'directions)\n', "", f"{EUI}.group[1].id"),
@@ -78,14 +79,12 @@ MISSING = {
     "group.min_green_s": ("  min_green_s = 10\n", "", f"{EUI}.group[K1].min_green_s"),
     "group.node": ('  node = "lsa-1"\n  channels = [0, 1, 2]\n', "  channels = [0, 1, 2]\n",
                    f"{EUI}.group[K1].node"),
-    "group.channels": ("  channels = [9, 10]\n", "", f"{EUI}.group[F1].channels"),
     "stage.groups": ('  groups = ["K2"]\n', "", f"{EUI}.stage[Ph2].groups"),
     "detector.id": ('  id = "T1"                  # F1 push buttons, all four wired in parallel\n',
                     "", f"{EUI}.detector[5].id"),
     "detector.kind": ('  kind = "ped_button"\n', "", f"{EUI}.detector[T1].kind"),
-    "detector.node": ('  node = "lsa-1"\n  input = 0\n', "  input = 0\n",
+    "detector.node": ('  node = "lsa-2"\n  input = 0\n', "  input = 0\n",
                       f"{EUI}.detector[D11].node"),
-    "detector.input": ("  input = 5\n", "", f"{EUI}.detector[T1].input"),
     "geometry.clear_m": ("K2 = { clear_m = 16, entry_m = 12 }", "K2 = { entry_m = 12 }",
                          f"{EUI}.geometry.K1.K2.clear_m"),
     "plan.id": ('  id = "fest"\n  mode = "fixed"\n', '  mode = "fixed"\n', f"{EUI}.plan[0].id"),
@@ -252,21 +251,22 @@ def test_pedestrian_head_with_three_channels(tmp_path):
 
 
 # -- detectors and wiring -------------------------------------------------------------------
-def test_detector_wired_to_an_input_the_node_does_not_have(tmp_path):
+def test_detector_wired_to_an_input_the_board_does_not_have(tmp_path):
     text = edit(EU, ("  input = 0\n", "  input = 16\n"))
     only(problems_of(tmp_path, text), f"{EUI}.detector[D11].input",
-         "input 16 does not exist on node lsa-1", "inputs 0-15")
+         "input 16 does not exist on board esp32", "inputs 0-15")
 
 
-def test_detector_on_a_node_without_inputs(tmp_path):
-    text = edit(CORRIDOR, ('  node = "a2-det"\n  input = 0\n',
-                           '  node = "a2-heads"\n  input = 0\n'))
-    only(problems_of(tmp_path, text), "intersection[a2].detector[A2-E].input",
-         "node a2-heads has no inputs")
+def test_detector_input_that_is_a_lamp_output(tmp_path):
+    # a2-heads drives 13 lamps on output channels 0-12; its input 9 is output channel 12:
+    # a parking bay moved there would read a lamp
+    text = edit(CORRIDOR, ('  node = "a2-det"\n  input = 9\n', '  node = "a2-heads"\n  input = 9\n'))
+    only(problems_of(tmp_path, text), "intersection[a2].detector[PB-02].input",
+         "input 9 (GPIO 15) is already used by group[P2].channels (output channel 12)")
 
 
 def test_detector_on_a_missing_node(tmp_path):
-    text = edit(EU, ('  node = "lsa-1"\n  input = 0\n', '  node = "lsa-9"\n  input = 0\n'))
+    text = edit(EU, ('  node = "lsa-2"\n  input = 0\n', '  node = "lsa-9"\n  input = 0\n'))
     only(problems_of(tmp_path, text), f"{EUI}.detector[D11].node",
          "names node 'lsa-9'", "not defined in this intersection")
 
@@ -274,7 +274,7 @@ def test_detector_on_a_missing_node(tmp_path):
 def test_input_used_twice(tmp_path):
     text = edit(EU, ("  input = 1\n", "  input = 0\n"))
     only(problems_of(tmp_path, text), f"{EUI}.detector[D12].input",
-         "input 0 of node lsa-1 is already wired to D11")
+         "input 0 (GPIO 34) is already used by detector[D11].input (input 0)")
 
 
 def test_negative_input(tmp_path):
@@ -303,13 +303,13 @@ def test_detector_calling_a_group_that_does_not_exist(tmp_path):
 def test_channel_used_twice(tmp_path):
     text = edit(EU, ("channels = [3, 4, 5]", "channels = [2, 4, 5]"))
     only(problems_of(tmp_path, text), f"{EUI}.group[K2].channels",
-         "channel 2 of node lsa-1 is already driven by K1")
+         "output channel 2 (GPIO 4) is already used by group[K1].channels (output channel 2)")
 
 
 def test_channel_out_of_range(tmp_path):
     text = edit(EU, ("channels = [11, 12]", "channels = [11, 24]"))
     only(problems_of(tmp_path, text), f"{EUI}.group[F2].channels",
-         "channel 24 does not exist on node lsa-1", "outputs 0-23")
+         "output channel 24 does not exist on board esp32s3", "output channels 0-21")
 
 
 def test_parking_bay_without_an_area(tmp_path):

@@ -11,7 +11,8 @@ def junction_toml(plan: str = "adaptive", lead: bool = True) -> str:
              '[[intersection]]', 'id = "X"', 'profile = "US"', 'startup_flash_s = 4',
              'startup_all_red_s = 2',
              '  [[intersection.node]]', '  id = "n"', '  bus = "b"', '  address = 1',
-             '  outputs = 64', '  inputs = 64']
+             '  board = "esp32s3"',
+             '  [[intersection.node]]', '  id = "d"', '  bus = "b"', '  address = 2']
     for k, g in enumerate(GROUPS):
         lines += ['  [[intersection.group]]', f'  id = "{g}"', '  kind = "vehicle"',
                   '  amber_s = 3', f'  min_green_s = {5 if g.endswith("L") else 7}',
@@ -38,7 +39,7 @@ def junction_toml(plan: str = "adaptive", lead: bool = True) -> str:
     for g in GROUPS:
         for kind, passage in (("presence", 2.0), ("counting", 1.5)):
             lines += ['  [[intersection.detector]]', f'  id = "{g}-{kind[0]}"',
-                      f'  kind = "{kind}"', '  node = "n"', f'  input = {inp}',
+                      f'  kind = "{kind}"', '  node = "d"', f'  input = {inp}',
                       f'  calls = ["{g}"]', f'  extends = ["{g}"]', f'  passage_s = {passage}']
             inp += 1
     for pid, mode in (("adaptive", "adaptive"), ("actuated", "actuated"),

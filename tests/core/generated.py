@@ -64,7 +64,8 @@ def group_toml(draw) -> str:
              f'startup_all_red_s = {draw(st.integers(1, 5))}',
              f'flash = "{draw(st.sampled_from(["amber", "red"]))}"',
              '[[intersection.node]]', 'id = "n"', 'bus = "b"', 'address = 1',
-             'outputs = 64', 'inputs = 32']
+             'board = "esp32s3"',
+             '[[intersection.node]]', 'id = "d"', 'bus = "b"', 'address = 2']
     ch = 0
     for g, k in zip(ids, kinds):
         nch = 2 if k == "pedestrian" else 3
@@ -91,7 +92,7 @@ def group_toml(draw) -> str:
     inp = 0
     for g, k in zip(ids, kinds):
         kind = "ped_button" if k == "pedestrian" else "presence"
-        lines += ['[[intersection.detector]]', f'id = "D{g}"', f'kind = "{kind}"', 'node = "n"',
+        lines += ['[[intersection.detector]]', f'id = "D{g}"', f'kind = "{kind}"', 'node = "d"',
                   f'input = {inp}', f'calls = ["{g}"]']
         if k != "pedestrian":
             lines += [f'extends = ["{g}"]', f'passage_s = {draw(st.sampled_from([1.5, 2.0, 3.0]))}']

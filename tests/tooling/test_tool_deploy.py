@@ -291,15 +291,15 @@ def test_bad_input_is_refused_before_the_board_is_touched(board, tmp_path, node_
 
 def test_dry_run_prints_every_step_and_touches_nothing(board, node_files, tmp_path, capsys):
     image = tmp_path / "micropython.bin"
-    image.write_bytes(bytes([0xE9, 3, 2, 0x20]) + bytes(8) + bytes([0, 0]) + bytes(2000))
+    image.write_bytes(bytes([0xE9, 3, 2, 0x20]) + bytes(8) + bytes([9, 0]) + bytes(2000))
     assert flash("--port", board.port, "--node", node_files["a1-n1"], "--base-image", image,
-                 "--dry-run") == 0
+                 "--dry-run") == 0                  # a1-n1 is an ESP32-S3 node: its chip
     out = capsys.readouterr().out
     py = sys.executable
-    assert (f"{py} -m esptool --chip esp32 --port {board.port} --baud 460800 erase-flash"
+    assert (f"{py} -m esptool --chip esp32s3 --port {board.port} --baud 460800 erase-flash"
             in out)
-    assert (f"{py} -m esptool --chip esp32 --port {board.port} --baud 460800 write-flash "
-            f"0x1000 {image}" in out)
+    assert (f"{py} -m esptool --chip esp32s3 --port {board.port} --baud 460800 write-flash "
+            f"0x0 {image}" in out)
     assert "write manifest.json first" in out and "write node/guard.mpy" in out
     assert re.search(r"read back size and SHA-256 of all \d+ files", out)
     assert "machine.reset()" in out

@@ -98,7 +98,7 @@ def test_flash_with_a_base_image_runs_esptool_then_deploys(board, tmp_path, monk
 
     monkeypatch.setattr(esp, "run_subprocess", fake_esptool)
     img = image(tmp_path / "micropython.bin")
-    node = write_node_json(tmp_path / "node.json", corridor_doc())
+    node = write_node_json(tmp_path / "node.json", corridor_doc("a2-det"))   # an ESP32
     assert main(["flash", "--port", board.port, "--node", str(node), "--base-image", str(img),
                  "--boot-timeout", "1"]) == 0
     out = capsys.readouterr().out
@@ -119,7 +119,7 @@ def test_a_failed_write_stops_before_the_deploy_and_says_the_board_is_erased(
 
     monkeypatch.setattr(esp, "run_subprocess", fake_esptool)
     img = image(tmp_path / "micropython.bin")
-    node = write_node_json(tmp_path / "node.json", corridor_doc())
+    node = write_node_json(tmp_path / "node.json", corridor_doc("a2-det"))   # an ESP32
     assert main(["flash", "--port", board.port, "--node", str(node), "--base-image",
                  str(img)]) == 1
     out, err = capsys.readouterr()
@@ -133,8 +133,21 @@ def test_a_failed_write_stops_before_the_deploy_and_says_the_board_is_erased(
 def test_a_failed_erase_leaves_the_board_unchanged(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(esp, "run_subprocess", lambda argv: 1)
     img = image(tmp_path / "micropython.bin")
-    node = write_node_json(tmp_path / "node.json", corridor_doc())
+    node = write_node_json(tmp_path / "node.json", corridor_doc("a2-det"))   # an ESP32
     assert main(["flash", "--port", "/dev/null", "--node", str(node), "--base-image",
                  str(img)]) == 1
     assert "esptool erase-flash failed (exit status 1); the board is unchanged" in \
         capsys.readouterr().err
+
+
+def test_the_chip_is_the_node_json_board(tmp_path, capsys):
+    # a1-n1 is an ESP32-S3 node: an ESP32 image is refused before anything is touched, and
+    # so is a --chip that contradicts node.json
+    node = write_node_json(tmp_path / "node.json", corridor_doc("a1-n1"))
+    img = image(tmp_path / "micropython.bin")
+    assert main(["flash", "--port", "/dev/null", "--node", str(node), "--base-image",
+                 str(img)]) == 2
+    assert "an image for esp32, not esp32s3" in capsys.readouterr().err
+    assert main(["flash", "--port", "/dev/null", "--node", str(node), "--base-image",
+                 str(img), "--chip", "esp32"]) == 2
+    assert "is for a node on an esp32s3 board" in capsys.readouterr().err

@@ -127,6 +127,42 @@ def test_pin_used_twice():
     eq(code(d), rm.CFG_OTHER)
 
 
+def test_board_pins():
+    # node.json names its board: a pin the module cannot use at all is refused.
+    d = node_json()
+    d["board"] = "esp32"
+    c = config.parse(d)
+    eq(c.error, rm.CFG_OK, c.error_text)                # the fixture's pins fit an ESP32
+    for where, key, pin in (("detectors", "pin", 20),   # no GPIO 20 on an ESP32
+                            ("detectors", "pin", 38),   # on the chip, not on the module
+                            ("detectors", "pin", 6)):   # the module's SPI flash
+        d = node_json()
+        d["board"] = "esp32"
+        d[where][0][key] = pin
+        c = config.parse(d)
+        eq(c.error, rm.CFG_OTHER)
+        assert ("GPIO %d" % pin) in c.error_text, c.error_text
+    d = node_json()
+    d["board"] = "esp32"
+    d["groups"][0]["green"] = 34                        # input only: it cannot drive a lamp
+    c = config.parse(d)
+    eq(c.error, rm.CFG_OTHER)
+    eq(len(c.groups), 0)                                # never driven, not even to flash
+    d = node_json()
+    d["board"] = "esp32"
+    d["modbus"]["de"] = 35
+    eq(code(d), rm.CFG_OTHER)
+    d = node_json()
+    d["board"] = "esp32s3"                              # GPIO 22-25 do not exist on an S3
+    eq(code(d), rm.CFG_OTHER)
+    d = node_json()
+    d["board"] = "esp8266"
+    eq(code(d), rm.CFG_OTHER)
+    d = node_json()
+    d["detectors"][0]["pin"] = 20                       # no board named: range only
+    eq(code(d), rm.CFG_OK)
+
+
 def test_ranges():
     d = node_json()
     d["safety"]["startup_flash_ms"] = 2000              # TS2: start-up flash 4..11 s

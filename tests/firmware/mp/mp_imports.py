@@ -25,3 +25,14 @@ def test_manifest_check_code_is_the_register_maps():
     from protocols import register_map as rm
 
     eq(manifest_check.CFG_FILES, rm.CFG_FILES)
+
+
+def test_the_board_table_leaves_the_heap_after_boot():
+    # protocols.boards is read by node.json's parser only: it goes with it (app.BOOT_ONLY)
+    from node import config
+
+    eq(config.parse({"board": "esp32"}).error_text.startswith("board"), False)
+    eq("protocols.boards" in sys.modules, True)
+    app._unload(app.BOOT_ONLY)
+    eq("protocols.boards" in sys.modules, False, "the board table is unloaded")
+    eq("node.config" in sys.modules, False)
