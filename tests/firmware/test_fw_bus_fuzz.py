@@ -118,7 +118,11 @@ def mutated(draw: st.DrawFn) -> bytes:
 def test_mutated_frames(board: Board, data: bytes) -> None:
     out = exchange(board, [data])
     if not for_us(data):
-        assert out == b"", "answered a frame with a bad CRC or for another node"
+        # after a bad CRC the node looks for a request at the end of what it got (noise
+        # before a request, protocols/rtu/deframer.py): only such a tail may be answered
+        tail = any(for_us(data[k:]) and data[k] == UNIT for k in range(1, len(data) - 3))
+        assert out == b"" or (tail and check(out)), \
+            "answered a frame with a bad CRC or for another node"
     elif data[0] == UNIT:
         assert check(out)
     still_answers(board)
