@@ -62,7 +62,7 @@ firmware-check: setup
 # Every check runs, whatever an earlier one found, and the failures are listed together at
 # the end: lint, import contracts, the ESP32 compile and type check, then two pytest rounds
 # (everything in simulated time on every core; then the HIL rig, emulated boards in scaled
-# real time, three at a time so that their clocks keep time).
+# real time, two at a time on the two cores so that their clocks keep time).
 ROUNDS = lint firmware-check pytest-sim pytest-hil
 
 test: setup system-deps
@@ -78,7 +78,7 @@ pytest-sim: setup
 	$(BIN)/pytest -q -n 4 -m "not hil" --junitxml=build/test-sim.xml
 
 pytest-hil: setup
-	$(BIN)/pytest -q -n 3 -m hil --junitxml=build/test-hil.xml
+	$(BIN)/pytest -q -n 2 -m hil --junitxml=build/test-hil.xml
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
