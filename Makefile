@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# the firmware's package `node` (firmware/ is the board's root folder) on the venv's
+	# path, for import-linter's contracts: a plain `lint-imports` checks the whole house
+	$(BIN)/python -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'smartcross-firmware.pth').write_text(str(pathlib.Path('firmware').resolve()) + '\\n')"
 	touch $@
 
 # The ESP32 stubs live in their own folder and serve as mypy's typeshed for firmware/.
@@ -47,7 +50,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	PYTHONPATH=firmware $(BIN)/lint-imports
+	$(BIN)/lint-imports
 
 # Every firmware/, protocols/ and monitor/ file must compile for the ESP32 and type-check
 # against its stubs (monitor/ will run on a monitor board of its own).
