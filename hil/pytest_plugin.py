@@ -1,4 +1,4 @@
-"""pytest fixtures for HIL tests: `rig` (a started rig factory) and `hil_scenario`.
+"""pytest fixtures for HIL tests: `rig` (a started rig factory), `hil_scenario` and `broker`.
 
     def test_my_case(rig):
         r = rig("examples/astana_cis.toml", time_scale=2)
@@ -54,3 +54,16 @@ def hil_scenario(tmp_path):
         return run_scenario(scn, plot=str(tmp_path / f"{scn.name}.png"))
 
     return run
+
+
+@pytest.fixture
+def broker():
+    """A Mosquitto of its own on a free port (hil/broker.py); skips where none is installed."""
+    from .broker import Mosquitto, missing
+
+    why = missing()
+    if why:
+        pytest.skip(why)
+    b = Mosquitto().start()
+    yield b
+    b.stop()

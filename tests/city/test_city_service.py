@@ -16,7 +16,7 @@ import pytest
 
 from controller.config import load
 from controller.config.telemetry import parse_broker
-from hil.broker import Mosquitto, missing
+from hil.broker import missing
 
 from city_proc import CityProcess
 from sc_paths import ROOT
@@ -24,16 +24,6 @@ from sc_paths import ROOT
 pytestmark = pytest.mark.hil
 CORRIDOR = "examples/corridor.toml"
 ZONE = load(ROOT / CORRIDOR).zone          # its `timezone`: the wall clock of its times
-
-
-@pytest.fixture
-def broker():
-    why = missing()
-    if why:
-        pytest.skip(why)
-    b = Mosquitto().start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture

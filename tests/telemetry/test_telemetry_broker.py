@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 
 from controller.config import load
-from hil.broker import Mosquitto, missing
 
 from mqtt_collect import Collector
 from sc_paths import ROOT
@@ -18,16 +17,6 @@ CORRIDOR = "examples/corridor.toml"
 OUTAGE_S = 60      # longer than the corridor's longest green: every kind of event falls in it
 ZONE = load(ROOT / CORRIDOR).zone          # its `timezone`: the wall clock of its times
 GROUP = "corridor"
-
-
-@pytest.fixture
-def broker():
-    why = missing()
-    if why:
-        pytest.skip(why)
-    b = Mosquitto().start()
-    yield b
-    b.stop()
 
 
 def running(r, iid):
