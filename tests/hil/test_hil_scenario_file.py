@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.config.model import COMM_TIMEOUT_MS
 from hil.rig import HOST_BUDGET_MS
 from hil.scenario import ScenarioError, load_scenario
 
@@ -34,4 +35,4 @@ def test_enough_host_time_is_accepted(tmp_path):
                          ids=lambda p: p.stem)
 def test_every_shipped_scenario_loads(path):
     s = load_scenario(path)
-    assert (s.comm_timeout_ms or 1000) / s.time_scale >= HOST_BUDGET_MS
+    assert (s.comm_timeout_ms or COMM_TIMEOUT_MS) / s.time_scale >= HOST_BUDGET_MS
