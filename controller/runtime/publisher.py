@@ -22,6 +22,7 @@ import aiomqtt
 
 from ..config.model import TelemetryConfig
 from ..telemetry import status_topic
+from ..telemetry.connection import explain, tls_context
 from .record import Record
 
 log = logging.getLogger("smartcross.telemetry")
@@ -59,9 +60,9 @@ def check_files(cfg: TelemetryConfig) -> tuple[str | None, str | None, ssl.SSLCo
     tls = None
     if cfg.tls:
         try:
-            tls = ssl.create_default_context(cafile=cfg.tls_ca)
-        except (OSError, ssl.SSLError) as e:
-            raise CredentialsError(f"telemetry tls_ca {cfg.tls_ca}: {e}") from None
+            tls = tls_context(cfg.tls_ca)
+        except ValueError as e:
+            raise CredentialsError(f"telemetry tls_ca {e}") from None
     return user, password, tls
 
 
@@ -127,10 +128,10 @@ class Publisher:
                                          retain=True, timeout=CLOSE_DRAIN_S)
                     return
             except aiomqtt.MqttError as e:
-                if self.connected or self.last_error != str(e):
-                    log.warning("telemetry: %s (%s); messages wait in the outbox",
-                                self.cfg.broker, e)
-                self.connected, self.last_error = False, str(e)
+                why = explain(e, self.cfg.broker, self.cfg.tls_ca)
+                if self.connected or self.last_error != why:
+                    log.warning("telemetry: %s; messages wait in the outbox", why)
+                self.connected, self.last_error = False, why
             if self.closing.is_set():
                 return
             with contextlib.suppress(TimeoutError):
