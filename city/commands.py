@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction, shared: ModuleType) -> None:
     shared.add_data(c, "history folder (city.sqlite)")
     c.add_argument("--credentials", metavar="FILE",
                    help="broker username:password (first line of FILE)")
+    c.add_argument("--tls-ca", metavar="FILE",
+                   help="CA certificate (PEM) the broker's certificate must be signed by "
+                   "(mqtts:// only; default: the system's CAs)")
     c.add_argument("--closed", action="append", default=[], metavar="GROUP.AREA",
                    help="a parking area closed by the city: its signs show CLOSED "
                    "(repeatable)")
@@ -39,11 +42,19 @@ def _http(value: str, shared: ModuleType) -> tuple[str, int]:
 
 def cmd_city(shared: ModuleType, args: argparse.Namespace) -> int:
     from controller.config.telemetry import parse_broker
+    from controller.telemetry.connection import tls_context
 
     try:
-        parse_broker(args.broker)
+        tls = parse_broker(args.broker)[2]
     except ValueError as e:
         raise shared.UsageError(f"--broker: {e}") from None
+    if args.tls_ca and not tls:
+        raise shared.UsageError("--tls-ca: only for an mqtts:// broker")
+    if tls:
+        try:
+            tls_context(args.tls_ca)
+        except ValueError as e:
+            raise shared.UsageError(f"--tls-ca {e}") from None
     host, port = _http(args.http, shared)
     user = password = None
     if args.credentials:
@@ -72,4 +83,4 @@ def cmd_city(shared: ModuleType, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     return run_city(args.broker, sock, data, closed=set(args.closed), username=user,
-                    password=password)
+                    password=password, tls_ca=args.tls_ca)

@@ -36,9 +36,10 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def run_city(broker: str, sock: socket.socket, data: Path, *, closed: set[str],
-             username: str | None = None, password: str | None = None) -> int:
+             username: str | None = None, password: str | None = None,
+             tls_ca: str | None = None) -> int:
     hub = Hub(data, closed)
-    link = CityLink(hub, broker, username=username, password=password)
+    link = CityLink(hub, broker, username=username, password=password, tls_ca=tls_ca)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -8,6 +8,7 @@ that is not there: each says what is wrong and where to look, never a traceback.
 
 from __future__ import annotations
 
+import re
 import ssl
 
 
@@ -27,7 +28,8 @@ def explain(error: BaseException, broker: str, ca: str | None = None) -> str:
     low = text.lower()
     if "certificate verify failed" in low or "certificate_verify_failed" in low:
         who = f"the CA {ca}" if ca else "the system's CAs"
-        detail = text.split("certificate verify failed:")[-1].strip(" )]") or text
+        detail = re.sub(r"\s*\(_ssl\.c:\d+\)", "", text.split("verify failed:")[-1])
+        detail = detail.strip(" )]") or text
         return (f"{broker}: TLS: the broker's certificate is not trusted by {who} "
                 f"({detail}); check tls_ca and the broker's certfile")
     if "wrong version number" in low or "ssl" in low and "handshake" in low:
