@@ -27,10 +27,32 @@ def register(sub: argparse._SubParsersAction, shared: ModuleType) -> None:
     c.add_argument("--tls-ca", metavar="FILE",
                    help="CA certificate (PEM) the broker's certificate must be signed by "
                    "(mqtts:// only; default: the system's CAs)")
+    c.add_argument("--operators", metavar="FILE",
+                   help="turns the command path on: who may log in (name:role:hash lines, "
+                   "made by `smartcross city-operator`); without it the API is read-only")
     c.add_argument("--closed", action="append", default=[], metavar="GROUP.AREA",
                    help="a parking area closed by the city: its signs show CLOSED "
                    "(repeatable)")
     c.set_defaults(func=partial(cmd_city, shared))
+    o = sub.add_parser("city-operator", help="add an operator to the city's operators file",
+                       description="Add (or replace) NAME in FILE with a scrypt hash of the "
+                       "password read from standard input (one line).")
+    o.add_argument("file", metavar="FILE")
+    o.add_argument("name", metavar="NAME")
+    o.add_argument("--role", default="operator", choices=("operator", "viewer"))
+    o.set_defaults(func=partial(cmd_operator, shared))
+
+
+def cmd_operator(shared: ModuleType, args: argparse.Namespace) -> int:
+    from .auth import add_operator
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        add_operator(args.file, args.name, args.role, password)
+    except ValueError as e:
+        raise shared.UsageError(f"city-operator: {e}") from None
+    print(f"{args.file}: {args.name} ({args.role})")
+    return 0
 
 
 def _http(value: str, shared: ModuleType) -> tuple[str, int]:
@@ -64,6 +86,14 @@ def cmd_city(shared: ModuleType, args: argparse.Namespace) -> int:
             raise shared.UsageError(f"--credentials {args.credentials}: cannot read a "
                                     f"username:password line ({e})") from None
         user, _, password = line.partition(":")
+    operators = None
+    if args.operators:
+        from .auth import read_operators
+
+        try:
+            operators = read_operators(args.operators)
+        except ValueError as e:
+            raise shared.UsageError(f"--operators {e}") from None
     try:
         from .service import listen, run_city
     except ImportError as e:
@@ -83,4 +113,4 @@ def cmd_city(shared: ModuleType, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     return run_city(args.broker, sock, data, closed=set(args.closed), username=user,
-                    password=password, tls_ca=args.tls_ca)
+                    password=password, tls_ca=args.tls_ca, operators=operators)
