@@ -44,12 +44,14 @@ def register(sub: argparse._SubParsersAction, shared: ModuleType) -> None:
 
 
 def cmd_operator(shared: ModuleType, args: argparse.Namespace) -> int:
-    from .auth import add_operator
+    from .auth import add_operator, read_operators
 
-    password = sys.stdin.readline().rstrip("\r\n")
     try:
+        if Path(args.file).exists() or Path(args.file).is_symlink():
+            read_operators(args.file)         # a file that is not one: said before asking
+        password = sys.stdin.readline().rstrip("\r\n")
         add_operator(args.file, args.name, args.role, password)
-    except ValueError as e:
+    except (ValueError, OSError) as e:
         raise shared.UsageError(f"city-operator: {e}") from None
     print(f"{args.file}: {args.name} ({args.role})")
     return 0
