@@ -130,7 +130,7 @@ def test_ten_minutes_of_outage_in_virtual_time(tmp_path, broker):
         await cab.run_for(OUTAGE_S, pub)
         t_up = cab.epoch + cab.now
         during = {s for s in cab.sent if s > seq_before}
-        assert not pub.connected
+        await until(lambda: not pub.connected, WAIT_S, "the publisher saw the outage")
         assert record.outbox_len == len(during) > OUTAGE_S      # all of them queued
         broker.start()                                          # back, on the same port
         await until(lambda: record.outbox_len == 0, WAIT_S, "the outbox drained")
