@@ -12,6 +12,7 @@ completes the row when it comes (hub.py).
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,8 @@ from controller.telemetry.commands import (
 
 from .auth import Operator, Sessions
 from .store import Store
+
+log = logging.getLogger("smartcross.city")
 
 LIFETIME_S = 60.0            # a command not taken within a minute is void (expires)
 
@@ -48,15 +51,34 @@ class CommandDesk:
         self.groups = groups
         self.clock = clock
 
-    def operator(self, authorization: str | None, need: str = "operator") -> Operator:
+    def operator(self, authorization: str | None) -> Operator:
+        """The logged-in operator of a request; Refused 401 without a valid login (logged,
+        not audited: nobody known asked)."""
         scheme, _, token = (authorization or "").partition(" ")
         op = self.sessions.who(token.strip()) if scheme.lower() == "bearer" else None
         if op is None:
+            log.warning("command refused: no valid login")
             raise Refused(401, "log in first: POST /api/login, then Authorization: Bearer "
                           "<token>")
-        if need == "operator" and op.role != "operator":
-            raise Refused(403, f"{op.name} is a {op.role}: commands need the operator role")
         return op
+
+    async def attempt(self, authorization: str | None, body: object) -> dict:
+        """A command asked over HTTP: sent, or Refused. Whatever a known person asked is
+        in the audit, refusals too (`sent`: `refused: why`)."""
+        op = self.operator(authorization)
+        try:
+            if op.role != "operator":
+                raise Refused(403, f"{op.name} is a {op.role}: commands need the operator "
+                              "role")
+            return await self.send(op, body)
+        except Refused as e:
+            if e.status != 503:               # not sent: already in the audit
+                doc = body if isinstance(body, dict) else {}
+                self.store.command_sent(self.clock(), uuid.uuid4().hex, op.name,
+                                        str(doc.get("group"))[:64], str(doc.get("kind"))[:64],
+                                        doc.get("args"), f"refused: {e}")
+                log.warning("command by %s refused (%d): %s", op.name, e.status, e)
+            raise
 
     async def send(self, op: Operator, body: object) -> dict:
         """Check, audit, publish; the audit row (raises Refused for a bad request)."""

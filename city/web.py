@@ -133,8 +133,12 @@ def command_routes(hub: Hub, desk: CommandDesk | None) -> list[Route]:
             return JSONResponse(hub.store.commands())
         try:
             d = need_desk()
-            op = d.operator(request.headers.get("authorization"))
-            row = await d.send(op, await _json_body(request))
+            d.operator(request.headers.get("authorization"))      # 401 before the body
+            try:
+                body = json.loads(await request.body())
+            except ValueError:
+                body = None                   # refused (400) and audited by the desk
+            row = await d.attempt(request.headers.get("authorization"), body)
             return JSONResponse(row, status_code=202)
         except Refused as e:
             return _error(e.status, str(e))

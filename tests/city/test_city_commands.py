@@ -69,7 +69,11 @@ def test_the_web_api_refuses_commands_without_login(broker, tmp_path, operators)
     assert city.call("POST", "/api/commands", {**PLAN, "kind": "reboot"}, token=alice)[0] == 400
     assert city.call("POST", "/api/commands", {**PLAN, "group": "nowhere"},
                      token=alice)[0] == 404
-    assert city.get("/api/commands") == []                 # nothing refused was sent
+    # what a known person asked is audited, refusals too; nothing refused was sent
+    audit = city.get("/api/commands")
+    assert sorted((c["by"], c["kind"]) for c in audit) == [
+        ("alice", "plan"), ("alice", "plan"), ("alice", "reboot"), ("bob", "plan")]
+    assert all(c["sent"].startswith("refused: ") and c["outcome"] is None for c in audit)
     city.call("POST", "/api/logout", token=alice)
     assert city.call("POST", "/api/commands", PLAN, token=alice)[0] == 401
     assert city.status_of("/api/intersections", "POST") == 405
