@@ -1,0 +1,67 @@
+"""The monitor unit's wiring and tasks: monitor.json -> Unit -> asyncio tasks (scan, bus,
+supervisor). main.py starts it when the board holds a monitor.json (the unit's role)."""
+
+import asyncio
+import gc
+
+from protocols import monitor_map as mm
+
+from . import config, hw
+from .link import Link
+from .unit import Status, Unit
+
+CONFIG_PATH = "monitor.json"
+CHECK_MS = 100
+
+
+class Scan:
+    def __init__(self, unit, scan_ms):
+        self.unit = unit
+        self.scan_ms = scan_ms
+
+    async def run(self):
+        unit = self.unit
+        while True:
+            unit.scan(hw.ticks_ms())
+            await hw.sleep_ms(self.scan_ms)
+
+
+async def supervise(tasks, wdt):
+    """Feed the hardware watchdog only while every task moves: a hung unit resets, and its
+    relay drops while it does."""
+    seen = [-1] * len(tasks)
+    while True:
+        await hw.sleep_ms(CHECK_MS)
+        ok = True
+        for i in range(len(tasks)):
+            if tasks[i].alive == seen[i]:
+                ok = False
+            seen[i] = tasks[i].alive
+        if ok and wdt is not None:
+            wdt.feed()
+
+
+def build(path=CONFIG_PATH):
+    cfg = config.load(path)
+    if cfg.error:
+        print("monitor.json: error %d (%s): %s" % (cfg.error, mm.MU_CFG_NAMES[cfg.error],
+                                                    cfg.error_text))
+    unit = Unit(cfg, hw.ticks_ms(), hw.reset_cause())
+    link = Link(cfg, Status(unit))
+    return unit, link
+
+
+async def _run(unit, link):
+    scan = Scan(unit, unit.cfg.scan_ms)
+    asyncio.create_task(scan.run())
+    asyncio.create_task(link.run())
+    wdt = hw.start_watchdog(unit.cfg.wdt_ms)
+    await supervise([unit, link], wdt)
+
+
+def main(path=CONFIG_PATH):
+    unit, link = build(path)
+    print("monitor unit %s: %s, table CRC 0x%08X" % (
+        unit.cfg.unit_id, mm.MU_STATE_NAMES[unit.state], unit.cfg.crc))
+    gc.collect()
+    asyncio.run(_run(unit, link))
