@@ -76,7 +76,7 @@ def decode_status(regs):
     fg = regs[MU_FIRST_GROUPS]
     return {
         "layout": regs[MU_LAYOUT],
-        "firmware": "%d.%d.%d" % (fw >> 8, fw & 0xFF, regs[MU_FW_PATCH]),
+        "firmware": f"{fw >> 8}.{fw & 0xFF}.{regs[MU_FW_PATCH]}",
         "fw_major": fw >> 8,
         "state": regs[MU_STATE],
         "relay": regs[MU_RELAY],

@@ -106,7 +106,7 @@ def _sense(cfg, d, pins, table):
         s = given.get(g["id"])
         if s is None:
             raise Bad(mm.MU_CFG_OTHER, "group %s has no sense inputs" % g["id"])
-        row = []
+        row = []  # type: list[int | None]
         for lamp in LAMPS:
             if lamp == "amber" and g["kind"] == "pedestrian":
                 row.append(None)

@@ -35,7 +35,7 @@ class Unit:
         self.cfg = cfg
         self.state = mm.MU_STARTING
         self.faults = 0
-        self.first = (None, None)
+        self.first = (None, None)  # type: tuple[int | None, int | None]
         self.violations = 0
         self.scans = 0
         self.reset_cause = reset_cause

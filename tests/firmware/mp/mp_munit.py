@@ -4,10 +4,10 @@ import json
 import os
 
 import machine
-from fx import eq, level, out
 from munit import config
 from munit.unit import LATCH_PATH, Status, Unit
 
+from fx import eq, level, out
 from monitor.table import crc
 from protocols import monitor_map as mm
 from protocols.modbus_rtu import ILLEGAL_FUNCTION, SlaveProtocol
