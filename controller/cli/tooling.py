@@ -51,13 +51,18 @@ def _firmware(sub: argparse._SubParsersAction) -> None:
 def _nodes(sub: argparse._SubParsersAction) -> None:
     nd = sub.add_parser("nodes", help="field nodes: provision a node.json, scan a bus")
     nsub = nd.add_subparsers(dest="nodes_command", required=True, metavar="COMMAND")
-    pv = nsub.add_parser("provision", help="write one node's node.json",
+    pv = nsub.add_parser("provision", help="write one node's node.json (or a monitor "
+                         "unit's monitor.json)",
                          description="Write one node's configuration (address, baud, pins, "
                          "channels, and the safety tables of its signal groups with their "
                          "CRC) from the intersection-group configuration. The file is checked "
-                         "with the node's own parser before it is written.")
+                         "with the node's own parser before it is written. Given a monitor "
+                         "unit's id, write its monitor.json instead: its pins and its own "
+                         "compatibility table with the table's CRC, checked by the unit's "
+                         "parser.")
     o.add_config(pv)
-    pv.add_argument("node_id", metavar="NODE_ID", help="the node's id in the configuration")
+    pv.add_argument("node_id", metavar="NODE_ID",
+                    help="the node's (or monitor unit's) id in the configuration")
     o.add_output(pv, "node.json", "where to write it (default: standard output)")
     pv.set_defaults(func=cmd_nodes_provision)
 
@@ -145,7 +150,7 @@ def cmd_nodes_provision(args: argparse.Namespace) -> int:
     else:
         provisioning.write_atomic(args.output, data)
         # read back: the file on disk is what the node will be given
-        provisioning.read_node_json(args.output)
+        provisioning.read_field_json(args.output)
         print(f"{args.output}: {provisioning.summary(doc)}", file=sys.stderr)
     return 0
 
