@@ -47,6 +47,9 @@ FAULTS = {
     "corrupt_node_config": {"node": (str, True)},
     "bay_silent": {"intersection": (str, True), "detector": (str, True)},
     "rogue_controller": {"node": (str, True), "duration_s": (float, True)},
+    # the monitor unit hangs with its relay held energised (only the cabinet can notice)
+    # until its watchdog resets it
+    "monitor_unit_hang": {"unit": (str, True), "duration_s": (float, True)},
 }
 
 EXPECT = {
@@ -61,6 +64,9 @@ EXPECT = {
     "refusals": (bool, "the nodes' guards refused commands"),
     "no_fault_flash": (bool, "no intersection went to flash after its start-up"),
     "bay_fault": (str, "this parking bay's sensor is reported faulty (intersection/bay)"),
+    "transfer_within_s": (float, "the monitor unit drops its transfer relay and the heads "
+                          "flash this soon after conflicting greens appear (flash_latency_s)"),
+    "cabinet_log": (str, "the cabinet's log says this (e.g. why it flashed)"),
 }
 
 
@@ -86,6 +92,9 @@ class Scenario:
     tune: dict = field(default_factory=dict)     # detector diagnostics for every node
     comm_timeout_ms: int | None = None           # the nodes' comm watchdog (None: the config's)
     ultrasonic_bays: bool = False                # bays as ultrasonic sensors (can go silent)
+    # rig-only fault injection: this node's guard lets every command through and its lamp
+    # sense is unwired (hil/faults/unguarded/), so only the monitor unit can stop a conflict
+    unguarded_node: str | None = None
 
 
 class ScenarioError(Exception):
@@ -115,6 +124,7 @@ def load_scenario(path: str | Path) -> Scenario:
     traffic = t.get_number("traffic_scale", 1.0)
     comm = t.get_int("comm_timeout_ms", None, lo=COMM_TIMEOUT_RANGE_MS[0], hi=COMM_TIMEOUT_RANGE_MS[1])
     ultrasonic = bool(t.data.get("ultrasonic_bays", False))
+    unguarded = t.get_str("unguarded_node", None)
     t.seen.add("ultrasonic_bays")
     faults = []
     for ft in t.get_tables("fault"):
@@ -165,12 +175,16 @@ def load_scenario(path: str | Path) -> Scenario:
         t.error("time_scale", "must be between 0.5 and 10")
     if config is not None:
         _check_names(t, faults, config)
+        nodes = {n.id for i in config.intersections for n in i.nodes}
+        if unguarded is not None and unguarded not in nodes:
+            t.error("unguarded_node", f"names node {unguarded!r}, which the configuration lacks")
         if scale is not None:
             _check_host_budget(t, config, scale, comm)
     if problems.items or config is None:
         raise ScenarioError(problems.items)
     return Scenario(path, name, description, config, duration, scale, seed, traffic,
-                    sorted(faults, key=lambda f: f.at_s), expect, tune, comm, ultrasonic)
+                    sorted(faults, key=lambda f: f.at_s), expect, tune, comm, ultrasonic,
+                    unguarded)
 
 
 def _check_host_budget(t: Table, config: GroupConfig, scale: float, comm: int | None) -> None:
@@ -189,8 +203,12 @@ def _check_host_budget(t: Table, config: GroupConfig, scale: float, comm: int | 
 def _check_names(t: Table, faults: list[Fault], config: GroupConfig) -> None:
     inters = {i.id: i for i in config.intersections}
     nodes = {n.id for i in config.intersections for n in i.nodes}
+    units = {i.monitor_unit.id for i in config.intersections if i.monitor_unit}
     for k, f in enumerate(faults):
         where = f"fault[{k}]"
+        if "unit" in f.args and f.args["unit"] not in units:
+            t.error(where, f"names monitor unit {f.args['unit']!r}, which the configuration "
+                    "lacks")
         if "node" in f.args and f.args["node"] not in nodes:
             t.error(where, f"names node {f.args['node']!r}, which the configuration lacks")
         iid = f.args.get("intersection")

@@ -77,7 +77,8 @@ class Reporting:
                 "cycles": self.cycles, "overruns": self.overruns,
                 "telemetry": self.publisher.snapshot() if self.publisher else None,
                 "bus_ms": {b: round(s * 1000, 1) for b, s in self.bus_s.items()},
-                "intersections": inters, "nodes": nodes, "parking": self.parking}
+                "intersections": inters, "nodes": nodes, "parking": self.parking,
+                "monitor_units": {u.id: u.snapshot(now) for u in self.units.values()}}
 
     def _write_status(self, now: float) -> None:
         tmp = self.status_path.with_suffix(".tmp")

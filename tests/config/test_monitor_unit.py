@@ -18,14 +18,14 @@ from monitor.table import crc, encode
 from sc_paths import ROOT
 
 TEXT = example_text("astana_monitor_unit.toml")
-UNIT = 'board = "esp32s3"\n  comm_timeout_ms = 500'
+UNIT = 'board = "esp32s3"\n  comm_timeout_ms = 400'
 WHERE = "intersection[kb-turan].monitor_unit"
 
 
 def test_the_example_senses_every_lamp_and_has_a_relay():
     inter = loads(TEXT).intersections[0]
     u = inter.monitor_unit
-    assert (u.id, u.address, u.board, u.comm_timeout_ms) == ("kbt-mu", 9, "esp32s3", 500)
+    assert (u.id, u.address, u.board, u.comm_timeout_ms) == ("kbt-mu", 9, "esp32s3", 400)
     lamps = {g.id: (2 if g.is_pedestrian else 3) for g in inter.groups}
     assert {g: len(s) for g, s in u.wiring.sense.items()} == lamps
     pins = [p for s in u.wiring.sense.values() for p in s.values()] + [u.wiring.relay]
@@ -34,7 +34,7 @@ def test_the_example_senses_every_lamp_and_has_a_relay():
 
 
 def test_a_board_with_too_few_inputs_says_how_many(tmp_path):
-    text = edit(TEXT, (UNIT, 'board = "esp32"\n  comm_timeout_ms = 500'))
+    text = edit(TEXT, (UNIT, 'board = "esp32"\n  comm_timeout_ms = 400'))
     only(problems_of(tmp_path, text), WHERE, "16 lamps", "board esp32 has 15 free", "esp32s3")
 
 
@@ -49,11 +49,11 @@ def test_unusable_and_reused_pins_are_located(tmp_path):
 
 
 def test_comm_timeout_between_three_polls_and_one_second_of_notice(tmp_path):
-    only(problems_of(tmp_path, edit(TEXT, ("comm_timeout_ms = 500 ", "comm_timeout_ms = 900 "))),
+    only(problems_of(tmp_path, edit(TEXT, ("comm_timeout_ms = 400 ", "comm_timeout_ms = 900 "))),
          f"{WHERE}.comm_timeout_ms", "300..800 ms", "1000 ms")
-    only(problems_of(tmp_path, edit(TEXT, ("comm_timeout_ms = 500 ", "comm_timeout_ms = 200 "))),
+    only(problems_of(tmp_path, edit(TEXT, ("comm_timeout_ms = 400 ", "comm_timeout_ms = 200 "))),
          f"{WHERE}.comm_timeout_ms", "300..800 ms")
-    assert loads(edit(TEXT, ("comm_timeout_ms = 500 ", "comm_timeout_ms = 800 "))) is not None
+    assert loads(edit(TEXT, ("comm_timeout_ms = 400 ", "comm_timeout_ms = 800 "))) is not None
 
 
 def test_address_and_id_must_not_be_a_nodes(tmp_path):
