@@ -89,6 +89,18 @@ class MonitorUnits:
         self._relay: dict[str, tuple[int, int]] = {}     # unit -> (boot, level) last reported
         self._lock = threading.Lock()
         self.history: dict[str, list[tuple[float, bool]]] = {uid: [] for uid in self.docs}
+        # as the pins links report them (not the sampler's view, which a loaded host may
+        # stall past a short event): (rig time, group, lamp, level) per intersection, and
+        # (rig time, level) of each unit's relay pin
+        self.lamp_log: dict[str, list[tuple[float, str, str, int]]] = {}
+        self.relay_log: dict[str, list[tuple[float, int]]] = {uid: [] for uid in self.docs}
+        self.lamp_of: dict[tuple[str, int], tuple[str, str, str]] = {}
+        for nid, ndoc in node_docs.items():
+            for g in ndoc.get("groups", []):
+                for lamp in ("red", "amber", "green"):
+                    if g.get(lamp) is not None:
+                        self.lamp_of[(nid, g[lamp])] = (ndoc["intersection"], g["id"], lamp)
+        self.clock = lambda: 0.0            # the rig's street time (Rig.start sets it)
 
     def __bool__(self) -> bool:
         return bool(self.docs)
@@ -109,6 +121,11 @@ class MonitorUnits:
                                     lambda pin, level, t, n=nid: self._lamp(n, pin, level))
 
     def _lamp(self, nid: str, pin: int, level: int) -> None:
+        lamp = self.lamp_of.get((nid, pin))
+        if lamp is not None:
+            with self._lock:
+                self.lamp_log.setdefault(lamp[0], []).append((self.clock(), lamp[1], lamp[2],
+                                                              level))
         for uid, sense in self.wires.get((nid, pin), ()):
             board = self.boards.get(uid)
             if board is not None and board.inputs.get(sense) != level:
@@ -118,6 +135,7 @@ class MonitorUnits:
         if pin == relay:
             with self._lock:
                 self._relay[uid] = (board.boots, level)
+                self.relay_log[uid].append((self.clock(), level))
 
     def energised(self, uid: str) -> bool:
         board = self.boards.get(uid)
@@ -140,8 +158,15 @@ class MonitorUnits:
         return bits
 
     def transfers(self, uid: str, since: float) -> list[float]:
-        """When the unit's relay dropped at or after `since` (street time)."""
-        return [t for t, ok in self.history[uid] if not ok and t >= since]
+        """When the unit's relay pin went low at or after `since` (street time, as the
+        unit's board reported it)."""
+        with self._lock:
+            return [t for t, level in self.relay_log[uid] if not level and t >= since]
+
+    def greens(self, iid: str) -> list[tuple[float, str, int]]:
+        """(street time, group, level) of every green lamp output change of `iid`."""
+        with self._lock:
+            return [(t, g, v) for t, g, lamp, v in self.lamp_log.get(iid, ()) if lamp == "green"]
 
     def board_of(self, iid: str) -> MonitorBoard | None:
         for uid, i in self.inter.items():

@@ -134,9 +134,10 @@ class Rig:
             self.bus.attach(board)
             self.boards[nid] = board
         self.panel = LampPanel(self.boards, self.docs)
-        if self.units:
-            self.units.start(self.boards, self.bus, self.dir, clock)
         self.t0 = time.monotonic()
+        if self.units:
+            self.units.clock = self.now
+            self.units.start(self.boards, self.bus, self.dir, clock)
         self._running = True
         self._thread = threading.Thread(target=self._sampler, name="hil-sampler", daemon=True)
         self._thread.start()

@@ -143,7 +143,7 @@ class Runner:
                                     doc["modbus"]["address"], groups, set(inter.conflicts),
                                     rig.scale)
             try:
-                self.rogue_refusals = rogue.run(dur)
+                self.rogue_refusals = rogue.run(dur, a.get("startup_s"))
             finally:
                 rogue.close()
             rig.start_controller()

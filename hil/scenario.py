@@ -46,7 +46,8 @@ FAULTS = {
     "loop_chatter": {"intersection": (str, True), "detector": (str, True)},
     "corrupt_node_config": {"node": (str, True)},
     "bay_silent": {"intersection": (str, True), "detector": (str, True)},
-    "rogue_controller": {"node": (str, True), "duration_s": (float, True)},
+    "rogue_controller": {"node": (str, True), "duration_s": (float, True),
+                         "startup_s": (float, False)},
     # the monitor unit hangs with its relay held energised (only the cabinet can notice)
     # until its watchdog resets it
     "monitor_unit_hang": {"unit": (str, True), "duration_s": (float, True)},

@@ -1,34 +1,32 @@
 """The verdict's monitor-unit checks (hil/runner.py calls `judge_unit`).
 
 `transfer_within_s`: from the first moment two conflicting groups of the unit's
-intersection show green together (after the scenario's first fault) to the moment every
-vehicle head of it flashes, which on the rig is the unit's transfer relay dropping (the
-flasher takes the heads, hil/monitor_unit.py). That time is the verdict's
-`flash_latency_s`; the check also wants the relay to have dropped after the conflict (so
-that it was the unit, not a node or the cabinet, that flashed the heads).
+intersection drive their greens together (after the scenario's first fault) to the moment
+the unit drops its transfer relay, from which the cabinet's flasher has the heads
+(hil/monitor_unit.py). Both instants are the boards' own reports of their output pins, as
+they arrive, so a host that stalls the rig's lamp sampler cannot hide a short conflict.
+That time is the verdict's `flash_latency_s`; the check also wants every vehicle head
+flashing from then on.
 
 `cabinet_log`: a phrase the cabinet's own log must contain (why it flashed).
 """
 
 from __future__ import annotations
 
-from protocols.aspects import LAMP_GREEN
-
 from .rig import Rig
 
 
 def conflict_onset(rig: Rig, iid: str, since: float) -> float | None:
-    """First time at or after `since` at which two conflicting groups of `iid` were green."""
+    """First time at or after `since` at which two conflicting groups of `iid` drove their
+    green lamps together (the nodes' output changes, as their boards reported them)."""
     inter = rig.config.intersection(iid)
-    with rig._lock:
-        changes = sorted((t, g.id, b) for g in inter.groups
-                         for t, b in rig.trace.lamps.get(f"{iid}/{g.id}", []))
-    now: dict[str, int] = {}
-    for t, gid, b in changes:
-        now[gid] = b
-        if t < since or not b & LAMP_GREEN:
+    lit: set[str] = set()
+    for t, gid, level in rig.units.greens(iid):
+        if not level:
+            lit.discard(gid)
             continue
-        if any((gid, o) in inter.conflicts and ob & LAMP_GREEN for o, ob in now.items()):
+        lit.add(gid)
+        if t >= since and any((gid, o) in inter.conflicts for o in lit):
             return t
     return None
 
@@ -45,17 +43,17 @@ def judge_unit(scn, rig: Rig, v) -> None:
                         f"after {since:g} s: the fault did not take")
                 continue
             drops = rig.units.transfers(uid, onset)
-            start = rig.flashing(iid, onset)
-            lat = None if start is None or not drops else start - onset
+            lat = drops[0] - onset if drops else None
+            flashing = rig.flashing(iid, onset)
             v.flash_latency_s = lat if v.flash_latency_s is None or lat is None \
                 else max(v.flash_latency_s, lat)
-            v.check("monitor unit transfer", lat is not None and lat <= limit,
+            v.check("monitor unit transfer", lat is not None and lat <= limit
+                    and flashing is not None,
                     f"{uid}: conflicting greens at {onset:.2f} s, "
-                    + ("the relay never dropped" if not drops else
-                       f"relay dropped at {drops[0]:.2f} s, "
-                       + ("heads not flashing" if start is None else
-                          f"every head flashing {lat:.2f} s after the conflict"))
-                    + f" (at most {limit:g} s)")
+                    + ("the relay never dropped" if lat is None else
+                       f"relay dropped {lat:.2f} s later")
+                    + (", every head flashing since" if flashing is not None else
+                       ", but the heads are not flashing") + f" (at most {limit:g} s)")
     if "cabinet_log" in exp:
         try:
             text = (rig.dir / "controller.log").read_text(errors="replace")

@@ -337,8 +337,8 @@ class Service(Reporting):
                         faults.add(d.id)
             unit = self.units.get(inter.monitor_unit.id) if inter.monitor_unit else None
             reason = unit.blocks_intersection(now) if unit else None
-            if reason and why is None:
-                why = f"monitor unit {unit.id}: {reason}" if unit else None
+            if reason and unit:             # first: its relay decides what the heads show
+                why = f"monitor unit {unit.id}: {reason}"
             if why != self.why_flash[inter.id]:
                 if why:
                     log.error("intersection %s to flash: %s", inter.id, why)
