@@ -7,12 +7,12 @@ lamp sense wired to the signal nodes' lamp outputs, and its flash-transfer relay
 * Sense wiring, event-driven: every lamp output change a node board reports (its
   `on_output`, from the board's pins link, as it happens) is put at once on the unit's
   sense input of that lamp, as the lamp's current would be in the cabinet.
-* The relay: energised while the unit's relay pin, driven by this boot of a running board,
-  is high. Dropped (the unit transferred, is starting, dead or resetting) means the
+* The relay: energised while the unit's relay pin, driven by the board's running process
+  (not one that died or was replaced), is high. Dropped (the unit transferred, is starting, dead or resetting) means the
   cabinet's flasher has the heads: `overlay` replaces the intersection's lamp bits with
-  the flash (vehicle heads flash their flash lamp at 1 Hz, on for the first half of each
-  second; pedestrian heads dark), which is what the panel, the trace and the rig's own
-  monitor then see.
+  the flash (vehicle heads flash their flash lamp at 1 Hz, lit at once when the relay
+  drops and for the first half of each second from then; pedestrian heads dark), which is
+  what the panel, the trace and the rig's own monitor then see.
 * `UnguardedBoard`: a node with its guard broken on purpose (hil/faults/unguarded/, first
   on its MICROPYPATH): rig-only fault injection, never a firmware switch.
 """
@@ -86,7 +86,7 @@ class MonitorUnits:
                             self.wires.setdefault((nid, g[lamp]), []).append(
                                 (uid, sense[g["id"]][lamp]))
         self.boards: dict[str, MonitorBoard] = {}
-        self._relay: dict[str, tuple[int, int]] = {}     # unit -> (boot, level) last reported
+        self._relay: dict[str, tuple[Any, int]] = {}     # unit -> (its process, level) last reported
         self._lock = threading.Lock()
         self.history: dict[str, list[tuple[float, bool]]] = {uid: [] for uid in self.docs}
         # as the pins links report them (not the sampler's view, which a loaded host may
@@ -134,14 +134,14 @@ class MonitorUnits:
     def _relay_changed(self, uid: str, board: Board, pin: int, relay: int, level: int) -> None:
         if pin == relay:
             with self._lock:
-                self._relay[uid] = (board.boots, level)
+                self._relay[uid] = (board._proc, level)     # the process that drives it
                 self.relay_log[uid].append((self.clock(), level))
 
     def energised(self, uid: str) -> bool:
         board = self.boards.get(uid)
         with self._lock:
-            boot, level = self._relay.get(uid, (-1, 0))
-        return board is not None and board.running and boot == board.boots and level == 1
+            proc, level = self._relay.get(uid, (None, 0))
+        return board is not None and board.running and proc is board._proc and level == 1
 
     def overlay(self, bits: dict[str, dict[str, int]], t: float) -> dict[str, dict[str, int]]:
         """The lamps as the street sees them: the flasher's where a relay is dropped."""
@@ -153,7 +153,8 @@ class MonitorUnits:
             heads = bits.get(iid)
             if ok or heads is None:
                 continue
-            lamp = self.flash_lamp[iid] if (t % 1.0) < 0.5 else 0
+            # the flasher lights its lamps at once when the relay drops, then at 1 Hz
+            lamp = self.flash_lamp[iid] if (t - h[-1][0]) % 1.0 < 0.5 else 0
             bits[iid] = {g: 0 if self.ped[(iid, g)] else lamp for g in heads}
         return bits
 
