@@ -61,8 +61,10 @@ class UnguardedBoard(Board):
 class MonitorUnits:
     """Every monitor unit of the configuration on the rig."""
 
-    def __init__(self, config: GroupConfig, node_docs: dict[str, dict]):
-        self.docs = unit_documents(config)
+    def __init__(self, config: GroupConfig, node_docs: dict[str, dict],
+                 unit_docs: dict[str, dict] | None = None):
+        """`unit_docs`: monitor.json per unit id (default: provisioned from `config`)."""
+        self.docs = unit_docs if unit_docs is not None else unit_documents(config)
         for doc in self.docs.values():
             # a loaded 2-core host stalls a board's process for seconds now and then: the
             # unit's hardware watchdog gets what the nodes' has (5 s), or a stall would

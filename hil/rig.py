@@ -64,7 +64,7 @@ class Rig:
                  monitor_tolerance_s: float = 0.25, controller: bool = True,
                  workdir: str | None = None, node_docs: dict[str, dict] | None = None,
                  ultrasonic_bays: bool = False, broker: str | None = None,
-                 unguarded: tuple[str, ...] = ()):
+                 unguarded: tuple[str, ...] = (), unit_docs: dict[str, dict] | None = None):
         self.config = config
         self.scale = time_scale
         self.seed = seed
@@ -84,7 +84,7 @@ class Rig:
         for nid in self.unguarded:                      # ... and whose lamp sense is unwired
             for g in self.docs[nid].get("groups", []):
                 g["feedback"] = {}
-        self.units = MonitorUnits(config, self.docs)
+        self.units = MonitorUnits(config, self.docs, unit_docs)
         self.bus = RS485Bus(config.buses[0].baud)
         self.boards: dict[str, Board] = {}
         self.panel: LampPanel | None = None
