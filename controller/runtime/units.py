@@ -68,7 +68,7 @@ class UnitState:
 
     def online(self, now: float) -> bool:
         return self.last_ok is not None and \
-            (now - self.last_ok) * 1000 <= self.unit.comm_timeout_ms
+            round((now - self.last_ok) * 1000) <= self.unit.comm_timeout_ms   # 0.1 s steps
 
     def blocks_intersection(self, now: float) -> str | None:
         """Why the unit must keep its intersection in flash, or None."""
