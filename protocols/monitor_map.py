@@ -62,7 +62,8 @@ MU_CFG_UNREADABLE = 1       # no monitor.json, not readable, or not JSON
 MU_CFG_TABLE = 2            # monitor.table.validate() refused the table
 MU_CFG_CRC = 3              # the stored crc differs from the table's
 MU_CFG_OTHER = 4            # a missing key, a bad pin, a head without sense inputs, ...
-MU_CFG_NAMES = ("ok", "unreadable", "invalid-table", "crc-mismatch", "other")
+MU_CFG_FILES = 5            # the unit's files differ from manifest.json (the boot's check)
+MU_CFG_NAMES = ("ok", "unreadable", "invalid-table", "crc-mismatch", "other", "files")
 
 
 def first_groups(a, b):

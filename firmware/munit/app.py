@@ -4,6 +4,7 @@ supervisor). main.py starts it when the board holds a monitor.json (the unit's r
 import asyncio
 import gc
 
+import munit
 from protocols import monitor_map as mm
 
 from . import config, hw
@@ -43,6 +44,8 @@ async def supervise(tasks, wdt):
 
 def build(path=CONFIG_PATH):
     cfg = config.load(path)
+    if munit.files[0]:                  # the boot's file check failed: the relay stays dropped
+        cfg.error, cfg.error_text = mm.MU_CFG_FILES, munit.files[1]
     if cfg.error:
         print("monitor.json: error %d (%s): %s" % (cfg.error, mm.MU_CFG_NAMES[cfg.error],
                                                     cfg.error_text))
