@@ -175,10 +175,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if scale is not None and not 0.5 <= scale <= 10:
         t.error("time_scale", "must be between 0.5 and 10")
     if config is not None:
-        _check_names(t, faults, config)
-        nodes = {n.id for i in config.intersections for n in i.nodes}
-        if unguarded is not None and unguarded not in nodes:
-            t.error("unguarded_node", f"names node {unguarded!r}, which the configuration lacks")
+        _check_names(t, faults, config, unguarded)
         if scale is not None:
             _check_host_budget(t, config, scale, comm)
     if problems.items or config is None:
@@ -201,9 +198,12 @@ def _check_host_budget(t: Table, config: GroupConfig, scale: float, comm: int | 
                 "lower time_scale")
 
 
-def _check_names(t: Table, faults: list[Fault], config: GroupConfig) -> None:
+def _check_names(t: Table, faults: list[Fault], config: GroupConfig,
+                 unguarded: str | None) -> None:
     inters = {i.id: i for i in config.intersections}
     nodes = {n.id for i in config.intersections for n in i.nodes}
+    if unguarded is not None and unguarded not in nodes:
+        t.error("unguarded_node", f"names node {unguarded!r}, which the configuration lacks")
     units = {i.monitor_unit.id for i in config.intersections if i.monitor_unit}
     for k, f in enumerate(faults):
         where = f"fault[{k}]"

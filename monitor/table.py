@@ -25,23 +25,13 @@ are ignored. The controller builds it from its configuration in
 controller/config/monitor_table.py, in configuration order (deterministic).
 
 A monitor unit (firmware/munit/) publishes `crc(table)` of the table it was provisioned
-with, and the cabinet compares it with `crc` of the table it makes from its configuration.
-The CRC is CRC-32 (binascii.crc32) of `encode(table)` (big-endian):
-
-    b"SCMT" 0x01  flash:u8 (amber 0, red 1)  len:u8 intersection:utf-8  n_groups:u8
-    per group, in table order: kind:u8 (index in KINDS)  len:u8 id:utf-8
-        min_green_ms:u32  amber_ms:u32  flags:u8 (1 red_amber, 2 flash_dont_walk)
-    n_conflicts:u16, then per conflict sorted by (index of clearing, index of entering):
-        clearing:u8 entering:u8 intergreen_ms:u32
-
-so that it depends neither on key order nor on the order conflicts are listed in.
+with, and the cabinet compares it with `crc` of the table it makes from its configuration
+(the canonical encoding and its CRC-32: protocols/monitor_tables.py, re-exported here).
 """
 
-import binascii
-import struct
+from protocols.monitor_tables import crc, encode  # noqa: F401  (re-exported)
 
 FORMAT = 1
-MAGIC = b"SCMT"
 KINDS = ("vehicle", "arrow", "pedestrian")
 FLASH = ("amber", "red")
 GROUP_MS = ("min_green_ms", "amber_ms")
@@ -113,32 +103,3 @@ def validate(table) -> str | None:
     return _check_conflicts(table.get("conflicts"), ids)
 
 
-def _text(s) -> bytes:
-    b = s.encode()
-    if len(b) > 255:
-        raise ValueError("an id longer than 255 bytes")
-    return bytes((len(b),)) + b
-
-
-def encode(table) -> bytes:
-    """The canonical bytes of a table that `validate` accepts (see the module's text)."""
-    groups = table["groups"]
-    index = {}
-    out = [MAGIC, bytes((FORMAT, FLASH.index(table["flash"]))), _text(table["intersection"]),
-           bytes((len(groups),))]
-    for k in range(len(groups)):
-        g = groups[k]
-        index[g["id"]] = k
-        flags = (1 if g["red_amber"] else 0) | (2 if g["flash_dont_walk"] else 0)
-        out.append(bytes((KINDS.index(g["kind"]),)) + _text(g["id"])
-                   + struct.pack(">IIB", g["min_green_ms"], g["amber_ms"], flags))
-    pairs = sorted([(index[c[0]], index[c[1]], c[2]) for c in table["conflicts"]])
-    out.append(struct.pack(">H", len(pairs)))
-    for a, b, ms in pairs:
-        out.append(struct.pack(">BBI", a, b, ms))
-    return b"".join(out)
-
-
-def crc(table) -> int:
-    """CRC-32 of encode(table), as 0..2**32-1."""
-    return binascii.crc32(encode(table)) & 0xFFFFFFFF

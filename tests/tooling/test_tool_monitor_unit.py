@@ -18,6 +18,7 @@ from hil.emu.host import Board
 from hil.monitor_unit import MonitorBoard
 from hil.repl import ReplBoard
 from hil.rig import HOST_BUDGET_MS
+
 from sc_paths import ROOT
 
 pytestmark = [pytest.mark.micropython, pytest.mark.pty]
