@@ -173,7 +173,8 @@ def run_scenario(scn: Scenario, plot: str | None = None) -> Verdict:
     rig = Rig(scn.config, time_scale=scn.time_scale, seed=scn.seed,
               traffic_scale=scn.traffic_scale, node_docs=docs,
               comm_timeout_ms=scn.comm_timeout_ms, ultrasonic_bays=scn.ultrasonic_bays,
-              unguarded=(scn.unguarded_node,) if scn.unguarded_node else ())
+              unguarded=(scn.unguarded_node,) if scn.unguarded_node else (),
+              controller=scn.cabinet)
     rig.start()
     runner = Runner(scn, rig)
     try:

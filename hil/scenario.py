@@ -96,6 +96,7 @@ class Scenario:
     # rig-only fault injection: this node's guard lets every command through and its lamp
     # sense is unwired (hil/faults/unguarded/), so only the monitor unit can stop a conflict
     unguarded_node: str | None = None
+    cabinet: bool = True                         # false: no cabinet service until a fault starts it
 
 
 class ScenarioError(Exception):
@@ -126,6 +127,10 @@ def load_scenario(path: str | Path) -> Scenario:
     comm = t.get_int("comm_timeout_ms", None, lo=COMM_TIMEOUT_RANGE_MS[0], hi=COMM_TIMEOUT_RANGE_MS[1])
     ultrasonic = bool(t.data.get("ultrasonic_bays", False))
     unguarded = t.get_str("unguarded_node", None)
+    cabinet = t.data.get("cabinet", True)
+    t.seen.add("cabinet")
+    if not isinstance(cabinet, bool):
+        t.error("cabinet", "must be true or false")
     t.seen.add("ultrasonic_bays")
     faults = []
     for ft in t.get_tables("fault"):
@@ -182,7 +187,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(problems.items)
     return Scenario(path, name, description, config, duration, scale, seed, traffic,
                     sorted(faults, key=lambda f: f.at_s), expect, tune, comm, ultrasonic,
-                    unguarded)
+                    unguarded, cabinet is not False)
 
 
 def _check_host_budget(t: Table, config: GroupConfig, scale: float, comm: int | None) -> None:

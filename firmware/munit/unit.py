@@ -141,9 +141,11 @@ class Unit:
                 self.first = (self.ids.index(g[0]) if g else None,
                               self.ids.index(g[1]) if len(g) > 1 else None)
                 self.state = mm.MU_TRANSFER
-            self.faults |= 1 << KINDS.index(v.kind)
+            bit = 1 << KINDS.index(v.kind)
+            if not self.faults & bit:           # the unit's flash is written once per kind
+                self.faults |= bit
+                self._store_latch()
             self._drive()
-            self._store_latch()
 
     def _reset_button(self, d):
         b = self.reset_btn
