@@ -13,7 +13,10 @@
     recover_within_s = 30
 
 Fault kinds and their keys are in FAULTS below; expectations in EXPECT. A scenario file
-is checked whole before anything starts, and every problem names its key.
+is checked whole before anything starts, and every problem names its key. Two rig settings
+serve the monitor unit's scenarios: `unguarded_node = "ID"` (that node's guard lets every
+command through and its lamp sense is unwired: rig-only fault injection, hil/faults/) and
+`cabinet = false` (no cabinet service until a fault starts one).
 """
 
 from __future__ import annotations
