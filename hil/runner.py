@@ -307,7 +307,7 @@ def _judge(scn: Scenario, rig: Rig, runner: Runner, v: Verdict, status: dict | N
         v.check("bay fault", parking.get("faulty", 0) >= 1,
                 f"area {area_id}: {parking.get('faulty', '?')} bay(s) in fault, "
                 f"{parking.get('free', '?')} free of {parking.get('bays', '?')}")
-    if "transfer_within_s" in exp or "cabinet_log" in exp:
+    if {"transfer_within_s", "cabinet_log", "running_before_fault"} & set(exp):
         judge_unit(scn, rig, v)
     if exp.get("refusals"):
         v.check("guard refusals", v.guard_refusals > 0,

@@ -71,6 +71,8 @@ EXPECT = {
     "transfer_within_s": (float, "the monitor unit drops its transfer relay and the heads "
                           "flash this soon after conflicting greens appear (flash_latency_s)"),
     "cabinet_log": (str, "the cabinet's log says this (e.g. why it flashed)"),
+    "running_before_fault": (bool, "some head showed green in the 10 s before the first "
+                             "fault (so that a flash after it is the fault's doing)"),
 }
 
 

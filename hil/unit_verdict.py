@@ -9,9 +9,13 @@ That time is the verdict's `flash_latency_s`; the check also wants every vehicle
 flashing from then on.
 
 `cabinet_log`: a phrase the cabinet's own log must contain (why it flashed).
+`running_before_fault`: a green was shown in the 10 s before the first fault, so that a
+flash measured after it (`flash_within_s`) is the fault's doing.
 """
 
 from __future__ import annotations
+
+from protocols.aspects import LAMP_GREEN
 
 from .rig import Rig
 
@@ -54,6 +58,11 @@ def judge_unit(scn, rig: Rig, v) -> None:
                        f"relay dropped {lat:.2f} s later")
                     + (", every head flashing since" if flashing is not None else
                        ", but the heads are not flashing") + f" (at most {limit:g} s)")
+    if exp.get("running_before_fault"):
+        greens = [t for key, changes in rig.trace.lamps.items() for t, b in changes
+                  if b & LAMP_GREEN and since - 10 <= t <= since]
+        v.check("running before the fault", bool(greens),
+                f"{len(greens)} green lamp change(s) in the 10 s before {since:g} s")
     if "cabinet_log" in exp:
         try:
             text = (rig.dir / "controller.log").read_text(errors="replace")
