@@ -3,11 +3,12 @@ supervisor). main.py starts it when the board holds a monitor.json (the unit's r
 
 import asyncio
 import gc
+import sys
 
 import munit
 from protocols import monitor_map as mm
 
-from . import config, hw
+from . import hw
 from .link import Link
 from .unit import Status, Unit
 
@@ -43,6 +44,8 @@ async def supervise(tasks, wdt):
 
 
 def build(path=CONFIG_PATH):
+    from . import config  # boot only: unloaded below, its bytecode leaves the heap
+
     cfg = config.load(path)
     if munit.files[0]:                  # the boot's file check failed: the relay stays dropped
         cfg.error, cfg.error_text = mm.MU_CFG_FILES, munit.files[1]
@@ -51,6 +54,10 @@ def build(path=CONFIG_PATH):
                                                     cfg.error_text))
     unit = Unit(cfg, hw.ticks_ms(), hw.reset_cause())
     link = Link(cfg, Status(unit))
+    sys.modules.pop("munit.config", None)
+    if "config" in munit.__dict__:
+        delattr(munit, "config")
+    gc.collect()
     return unit, link
 
 
