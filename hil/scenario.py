@@ -131,12 +131,8 @@ def load_scenario(path: str | Path) -> Scenario:
     traffic = t.get_number("traffic_scale", 1.0)
     comm = t.get_int("comm_timeout_ms", None, lo=COMM_TIMEOUT_RANGE_MS[0], hi=COMM_TIMEOUT_RANGE_MS[1])
     ultrasonic = bool(t.data.get("ultrasonic_bays", False))
-    unguarded = t.get_str("unguarded_node", None)
-    cabinet = t.data.get("cabinet", True)
-    t.seen.add("cabinet")
-    if not isinstance(cabinet, bool):
-        t.error("cabinet", "must be true or false")
     t.seen.add("ultrasonic_bays")
+    unguarded, cabinet = _unit_settings(t)
     faults = []
     for ft in t.get_tables("fault"):
         kind = ft.get_str("kind", choices=tuple(FAULTS))
@@ -192,7 +188,17 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(problems.items)
     return Scenario(path, name, description, config, duration, scale, seed, traffic,
                     sorted(faults, key=lambda f: f.at_s), expect, tune, comm, ultrasonic,
-                    unguarded, cabinet is not False)
+                    unguarded, cabinet)
+
+
+def _unit_settings(t: Table) -> tuple[str | None, bool]:
+    """`unguarded_node` and `cabinet` (the monitor unit's scenarios)."""
+    unguarded = t.get_str("unguarded_node", None)
+    cabinet = t.data.get("cabinet", True)
+    t.seen.add("cabinet")
+    if not isinstance(cabinet, bool):
+        t.error("cabinet", "must be true or false")
+    return unguarded, cabinet is not False
 
 
 def _check_host_budget(t: Table, config: GroupConfig, scale: float, comm: int | None) -> None:
