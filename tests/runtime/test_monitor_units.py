@@ -63,3 +63,16 @@ def test_another_table_crc_a_start_up_flash_and_a_bad_file_all_flash():
     assert "start-up flash" in u.blocks_intersection(1.1)
     u.answered(1.2, regs(cfg_error=mm.MU_CFG_CRC))
     assert "crc-mismatch" in u.blocks_intersection(1.2)
+
+
+def test_status_shows_the_unit_and_its_problem():
+    from controller.runtime.status import render
+
+    u = unit()
+    u.answered(1.0, regs(crc=0x12345678))
+    doc = {"group": "g", "local_time": "t", "cycles": 1, "overruns": 0, "bus_ms": {},
+           "intersections": {}, "nodes": {}, "parking": {},
+           "monitor_units": {u.id: u.snapshot(1.0)}}
+    text = render(doc)
+    assert "kbt-mu (cabinet-rs485#9, kb-turan): online, normal, relay energised, table CRC " \
+           "0x12345678  PROBLEM: table CRC 0x12345678" in text
