@@ -114,7 +114,7 @@ class Preemption:
                 self.phase = IDLE
             return
         assert p is not None
-        if self.phase == ENTRY and not core.in_transition:
+        if self.phase == ENTRY and not core.in_transition and self._only_target():
             if p.track is not None and self.target == track_stage(p):
                 self.phase, self.since = TRACK, t
                 out.append((E.PREEMPT_TRACK_CLEARANCE, p.number))
@@ -188,6 +188,13 @@ class Preemption:
         for g in self.core.groups.values():
             if g.aspect == A.GREEN and g.terminate_at is None and g.id not in keep:
                 g.request_end(t)
+
+    def _only_target(self) -> bool:
+        """Every group the target does not show is at rest (red, dark): nothing else is
+        still clearing when the track clearance or the dwell begins."""
+        keep = self.core.stage_groups[self.target]
+        return all(g.aspect in (A.RED, A.DARK) for g in self.core.groups.values()
+                   if g.id not in keep)
 
     def _restore(self) -> None:
         for g in self.core.groups.values():

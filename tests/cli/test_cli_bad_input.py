@@ -39,7 +39,8 @@ KINDS = {
     "data": "data folder", "start": "time", "end": "time", "node_id": "node id",
     "port": "serial port", "bus": "bus", "plan": "plan", "name": "any text",
     "target": "hil target", "by": "any text", "broker": "broker url", "http": "host:port",
-    "credentials": "input", "closed": "any text",
+    "credentials": "input", "closed": "any text", "preempt": "scripted call",
+    "tsp": "scripted call",
 }
 OVERRIDES = {
     (("firmware", "build"), "output"): "bundle output",
@@ -187,6 +188,7 @@ def bad_values(k: str, files: dict[str, str]) -> list[str]:
         "serial port": ["/nonexistent/tty", f["dir"]],
         "bus=port": ["garbage", "nobus=/dev/null"],
         "bus": ["nobus"],
+        "scripted call": ["nope@10", "nope", "x@ten"],
         "plan": ["nope"],
         "broker url": ["ftp://example.org", "mqtt://", "mqtt://host:99999"],
         "host:port": ["nocolon", "127.0.0.1:99999"],

@@ -254,3 +254,15 @@ def test_preemption_cancels_a_transit_service():
     r.until(lambda r: r.at(E.TSP_SERVICE_START), presence={"det7"})
     r.step(1, presence={"ev-main"})
     assert r.at(E.TSP_SERVICE_END) == [r.at(E.PREEMPT_ENTRY)[0]]
+
+
+def test_a_dwell_begins_only_once_the_track_clearance_groups_are_red():
+    """Found by the generated runs: a dwell whose route starts nothing (an uncalled walk)
+    used to begin while the track clearance movement still showed its yellow."""
+    r = Run(us(NO_PED_RECALL, extra=RAIL.replace('route = ["ph2"]', 'route = ["ped4"]')
+                                            .replace("min_dwell_s = 15", "min_dwell_s = 17")))
+    r.until(lambda r: r.aspect("ph2") == A.GREEN)
+    r.until(lambda r: r.core.preempt.phase == "dwell", calls={"rail"})
+    assert r.aspect("ph4") == A.RED
+    amber_end = [t for t, a in r.changes["ph4"] if a == A.RED][-1]
+    assert r.at(E.PREEMPT_DWELL) == [round(amber_end + 0.1, 1)]
