@@ -148,6 +148,8 @@ class IntersectionCore(PolicyView):
         moved = self.mode != mode0
         if self.mode in (RUN, TO_FLASH) and (self._dirty or moved or t >= self._due):
             moved = self._tick_groups(t, out) or moved
+            if preempted:                   # a phase that began with this tick's changes
+                self.preempt.settle(t, out)
         if moved:
             # held presence and failed detectors call again once the groups have moved
             self._held_calls(out)

@@ -106,6 +106,11 @@ class Preemption:
             self._advance(t, out)
         return self.phase != IDLE
 
+    def settle(self, t: int, out: list) -> None:
+        """After the groups ticked: the entry or exit that they completed ends now."""
+        if self.phase in (ENTRY, EXIT):
+            self._advance(t, out)
+
     def _advance(self, t: int, out: list) -> None:
         core, p = self.core, self.active
         self._tidy(t)
