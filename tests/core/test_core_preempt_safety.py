@@ -18,6 +18,7 @@ from controller.config import load, loads
 from controller.config.civil import DEFAULT_DAY
 from controller.config.model import PARKING_BAY, PED_BUTTON, PREEMPT, PRIORITY, RAIL
 from controller.config.monitor_table import monitor_table
+from controller.config.preempts import worst_entry_s
 from controller.core import events as E
 from controller.core.preempt import DWELL
 from controller.engine import Inputs, IntersectionCore
@@ -52,6 +53,7 @@ class PreemptUnderFire(RuleBasedStateMachine):
         self.faults: set[str] = set()
         self.flash = False
         self.codes: set[int] = set()
+        self.rail_entry = None
 
     def _tick(self, loops=frozenset(), fault_flash=False):
         now = self.k / 10
@@ -63,11 +65,26 @@ class PreemptUnderFire(RuleBasedStateMachine):
         own = [e for e in out.events if e.code == E.FLASH_STATUS and e.param == E.FLASH_FAULT]
         assert fault_flash or not own, f"the core's audit tripped at {now}"
         self.codes.update(e.code for e in out.events)
+        self._rail_in_time(out.events)
         if self.core.mode != "flash":
             for a, b in self.inter.conflicts:
                 assert out.aspects[a] in REST or out.aspects[b] in REST, (now, a, b)
         self._rail_dwell(out.aspects, now)
         self.k += 1
+
+    def _rail_in_time(self, events):
+        """The track clearance begins within the worst entry `check` counts with."""
+        for e in events:
+            p = next((p for p in self.inter.preempts if p.number == e.param), None)
+            if p is None or p.kind != RAIL:
+                continue
+            if e.code == E.PREEMPT_ENTRY:
+                self.rail_entry = e.t
+            elif e.code == E.PREEMPT_TRACK_CLEARANCE and self.rail_entry is not None:
+                bound = worst_entry_s(p, {g.id: g for g in self.inter.groups},
+                                      self.inter.conflicts, self.inter.intergreen)
+                assert e.t - self.rail_entry <= bound + 1e-6, (e.t, self.rail_entry, bound)
+                self.rail_entry = None
 
     def _rail_dwell(self, aspects, now):
         pre = self.core.preempt
