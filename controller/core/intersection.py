@@ -209,6 +209,8 @@ class IntersectionCore(PolicyView):
                 nxt = min(nxt, self._policy_due)
         if self.preempt is not None:
             nxt = min(nxt, self.preempt.deadline())
+        if self.priority is not None:
+            nxt = min(nxt, self.priority.deadline())
         return max(nxt, t + 1) / 10
 
     # -- inputs -----------------------------------------------------------------------

@@ -266,3 +266,20 @@ def test_a_dwell_begins_only_once_the_track_clearance_groups_are_red():
     assert r.aspect("ph4") == A.RED
     amber_end = [t for t, a in r.changes["ph4"] if a == A.RED][-1]
     assert r.at(E.PREEMPT_DWELL) == [amber_end]
+
+
+def test_stepping_at_deadlines_gives_what_stepping_every_tick_gives():
+    """The simulator steps the core only at its deadlines and input changes: with preempt
+    calls (one stuck past its max presence) and bus check-ins, the events are the same as
+    stepping every 0.1 s."""
+    from controller.config import load
+    from controller.simulate import Call, simulate
+
+    cfg = load(ROOT / "examples" / "us_junction.toml")
+    calls = (Call("preempt", "ev-main", 60.0, 20.0), Call("priority", "route-12", 200.0, 30.0),
+             Call("priority", "route-12", 420.0, 200.0), Call("preempt", "ev-main", 700.0, 300.0))
+    fast = simulate(cfg, 1200.0, seed=3, calls=calls)
+    slow = simulate(cfg, 1200.0, seed=3, calls=calls, every_tick=True)
+    assert fast.events == slow.events
+    codes = {e.code for e in fast.events}
+    assert {E.PREEMPT_MAX_PRESENCE, E.TSP_SERVICE_START, E.DETECTOR_FAULT} <= codes
