@@ -283,3 +283,15 @@ def test_stepping_at_deadlines_gives_what_stepping_every_tick_gives():
     assert fast.events == slow.events
     codes = {e.code for e in fast.events}
     assert {E.PREEMPT_MAX_PRESENCE, E.TSP_SERVICE_START, E.DETECTOR_FAULT} <= codes
+
+
+def test_min_walk_cuts_a_walk_but_never_the_pedestrian_clearance():
+    r = in_s4(Run(us(("  max_presence_s = 180\n", "  max_presence_s = 180\n  min_walk_s = 4\n"))))
+    walk_start = [t for t, a in r.changes["ped4"] if a == A.GREEN][-1]
+    r.until(lambda r: r.core.preempt.phase == "dwell", presence={"ev-main"})
+    (w0, w1), = [s for s in r.green_spans("ped4") if s[0] == walk_start]
+    assert w1 - w0 == 4.0                               # the walk (7 s) cut to min_walk_s
+    fdw = [t for t, a in r.changes["ped4"] if a == A.FLASH_RED][-1]
+    assert fdw == w1
+    assert [t for t, a in r.changes["ped4"] if t > fdw][0] - fdw == 17.0   # full clearance
+    assert r.inter.green_floor_s("ped4") == 4.0         # and the guard/monitor know it
