@@ -77,6 +77,7 @@ class Reporting:
                 "fingerprint": self.fingerprint,
                 "cycles": self.cycles, "overruns": self.overruns,
                 "telemetry": self.publisher.snapshot() if self.publisher else None,
+                "commands": self.remote.snapshot() if self.remote else {"enabled": False},
                 "bus_ms": {b: round(s * 1000, 1) for b, s in self.bus_s.items()},
                 "intersections": inters, "nodes": nodes, "parking": self.parking}
 
