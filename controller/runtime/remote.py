@@ -16,6 +16,9 @@ calls `cycle`, which takes the queued commands one by one:
 - `flash`: holds the intersection in flash as a controller-commanded flash does (the
   core's `flash` input: greens end through their clearances), or releases it (start-up
   sequence);
+- `preempt`: calls a configured preempt of an intersection (the core's
+  `Inputs.preempt_calls`) until the city calls it off or the command expires; the
+  preempt's max presence bounds it like any call;
 
 then a row in the record's `commands` table (when, id, kind, who, args, outcome,
 message) and the answer `smartcross/<group>/command/result` through the outbox. A command
@@ -54,6 +57,7 @@ class RemoteCommands:
         self.wall = wall
         self.inbox: deque[bytes] = deque()
         self.flash: set[str] = set()          # intersections held in flash by the city
+        self.preempts: dict[tuple[str, str], float] = {}   # (intersection, preempt): expires
         self.counts: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
         self.seen: deque[str] = deque(maxlen=REMEMBER)
@@ -70,11 +74,21 @@ class RemoteCommands:
 
     def snapshot(self) -> dict:
         return {"enabled": True, **self.counts, "rejected_by_reason": dict(self.rejected),
-                "flash_held": sorted(self.flash)}
+                "flash_held": sorted(self.flash),
+                "preempt_calls": sorted(f"{i}/{p}" for i, p in self.preempts)}
+
+    def preempt_calls(self, iid: str) -> frozenset[str]:
+        """The preempts of `iid` the city calls now (the core's Inputs.preempt_calls)."""
+        return frozenset(p for i, p in self.preempts if i == iid)
 
     def cycle(self, config: GroupConfig, core: GroupCore, plans: PlanChanges, now: float,
               ts: float, tell: Callable[[list[Message]], None]) -> GroupConfig:
         """Take the queued commands; the configuration the service runs from now on."""
+        if self.preempts:
+            wall = self.wall()
+            for key in [k for k, until in self.preempts.items() if wall > until]:
+                del self.preempts[key]
+                log.warning("preempt %s/%s: the city's call expired", *key)
         while self.inbox:
             payload = self.inbox.popleft()
             try:
@@ -90,6 +104,8 @@ class RemoteCommands:
                 config, outcome, message = self._plan(cmd, config, core, plans, now, ts)
             elif cmd.kind == "flash":
                 outcome, message = self._flash(cmd, config)
+            elif cmd.kind == "preempt":
+                outcome, message = self._preempt(cmd, config)
             else:                             # a kind the checker knows and we do not
                 tell(self._reject(payload, f"{cmd.id}: kind {cmd.kind} not handled", ts, cmd))
                 continue
@@ -130,6 +146,25 @@ class RemoteCommands:
         log.warning("intersection %s released from flash by the city's command %s by %s",
                     iid, cmd.id[:8], cmd.by)
         return "applied", f"{iid} leaves flash through its start-up sequence"
+
+    def _preempt(self, cmd: Command, config: GroupConfig) -> tuple[str, str]:
+        iid, pid, on = cmd.args["intersection"], cmd.args["preempt"], cmd.args["on"]
+        inter = next((i for i in config.intersections if i.id == iid), None)
+        if inter is None:
+            return "refused", f"no intersection {iid!r} in this cabinet"
+        if pid not in {p.id for p in inter.preempts}:
+            return "refused", f"no preempt {pid!r} at {iid}"
+        key = (iid, pid)
+        if on:
+            known = key in self.preempts
+            self.preempts[key] = cmd.expires
+            log.warning("preempt %s/%s called by the city's command %s by %s", iid, pid,
+                        cmd.id[:8], cmd.by)
+            return ("unchanged" if known else "applied"), \
+                f"{iid}: preempt {pid} called until {time.ctime(cmd.expires)}"
+        if self.preempts.pop(key, None) is None:
+            return "unchanged", f"{iid}: preempt {pid} is not called by the city"
+        return "applied", f"{iid}: preempt {pid} called off"
 
     # -- the record and the answer --------------------------------------------------------
     def _done(self, cmd: Command, ts: float, outcome: str, message: str) -> list[Message]:

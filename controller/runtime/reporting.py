@@ -37,7 +37,8 @@ class Reporting:
         assert self.core is not None and self.telemetry is not None
         active = []
         for iid, core in self.core.cores.items():
-            active += intersection_alarms(iid, core.mode, self.why_flash[iid], core.faulty)
+            active += intersection_alarms(iid, core.mode, self.why_flash[iid], core.faulty,
+                                          core.preempt.dropped if core.preempt else ())
         for n in self.nodes.values():
             img = n.image if n.online else None
             active += node_alarms(n.id, n.layout.intersection.id, n.online,

@@ -355,7 +355,9 @@ class Service(Reporting):
             held = self.remote is not None and inter.id in self.remote.flash
             inputs[inter.id] = Inputs(frozenset(presence), frozenset(faults),
                                       flash=self.stopping is not None or held,
-                                      fault_flash=why is not None)
+                                      fault_flash=why is not None,
+                                      preempt_calls=self.remote.preempt_calls(inter.id)
+                                      if self.remote is not None else frozenset())
         outs = self.core.step(now, inputs)
         ts = self.epoch + now
         for iid, out in outs.items():

@@ -13,8 +13,8 @@ through its outbox. docs/TELEMETRY.md documents both topics.
     {"id", "kind", "by", "outcome": "applied" | "unchanged" | "refused" | "rejected",
      "message"}
 
-A kind is a name and a checker of its `args` (KINDS): adding one (a central preemption
-call, say) is one checker here and one handler in runtime/remote.py; a cabinet that does
+A kind is a name and a checker of its `args` (KINDS): adding one (as the central
+preemption call was) is one checker here and one handler in runtime/remote.py; a cabinet that does
 not know a kind rejects it. Nothing here can carry a safety table: a plan command names
 a plan the cabinet's file already has; the cabinet's plan-change path refuses anything
 else.
@@ -93,7 +93,19 @@ def _flash_args(args: dict) -> dict:
     return {"intersection": _ident(args, "intersection"), "on": args["on"]}
 
 
-KINDS: dict[str, Callable[[dict], dict]] = {"plan": _plan_args, "flash": _flash_args}
+def _preempt_args(args: dict) -> dict:
+    """{"intersection": "<id>", "preempt": "<id>", "on": true} calls that preempt (an
+    emergency vehicle the central system tracks) until "on": false or the command expires;
+    the preempt's own max presence bounds it like any call (controller/core/preempt.py)."""
+    if set(args) != {"intersection", "preempt", "on"} or not isinstance(args.get("on"), bool):
+        raise CommandRejected("preempt: args must be exactly {\"intersection\": <id>, "
+                              "\"preempt\": <id>, \"on\": true or false}")
+    return {"intersection": _ident(args, "intersection"), "preempt": _ident(args, "preempt"),
+            "on": args["on"]}
+
+
+KINDS: dict[str, Callable[[dict], dict]] = {"plan": _plan_args, "flash": _flash_args,
+                                            "preempt": _preempt_args}
 
 
 def _number(doc: dict, key: str) -> float:

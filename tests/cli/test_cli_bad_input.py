@@ -40,6 +40,7 @@ KINDS = {
     "port": "serial port", "bus": "bus", "plan": "plan", "name": "any text",
     "target": "hil target", "by": "any text", "broker": "broker url", "http": "host:port",
     "credentials": "input", "closed": "any text", "tls_ca": "input", "operators": "input",
+    "preempt": "scripted call", "tsp": "scripted call",
 }
 OVERRIDES = {
     (("firmware", "build"), "output"): "bundle output",
@@ -189,6 +190,7 @@ def bad_values(k: str, files: dict[str, str]) -> list[str]:
         "serial port": ["/nonexistent/tty", f["dir"]],
         "bus=port": ["garbage", "nobus=/dev/null"],
         "bus": ["nobus"],
+        "scripted call": ["nope@10", "nope", "x@ten"],
         "plan": ["nope"],
         "broker url": ["ftp://example.org", "mqtt://", "mqtt://host:99999"],
         "host:port": ["nocolon", "127.0.0.1:99999"],
