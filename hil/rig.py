@@ -7,9 +7,15 @@ traffic on the loops and the independent monitor watching the lamps.
         print(rig.verdict())
 
 Time: the rig, the boards and the runtime all run `time_scale` times faster than life
-(scaled clocks), so that "seconds" below are the street's seconds. The sampler thread
-reads every lamp every few milliseconds of host time: it emulates lamp current sense,
-feeds the monitor, drives the loops from the traffic generator and keeps a trace.
+(scaled clocks), so that "seconds" below are the street's seconds.
+
+Lamps: each board emulates its own lamp current (hil/lamps.py wires it in, hil/emu/machine.py
+does it), so the nodes' lamp sense never waits for this host. The boards report every
+output change with their own time stamp; the rig puts those on the street's time line
+(`_on_output`), keeps the trace and feeds the monitor from them in the boards' order, so a
+stalled host delays what the rig sees but never changes when, or in which order, it
+happened. A traffic thread drives the loops from the traffic generator, every 100 ms of
+street time.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from controller.config.boards import BOARDS
@@ -38,7 +45,8 @@ from .emu.host import Board
 from .lamps import LampPanel
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_REAL_S = 0.005            # host seconds between lamp samples
+SAMPLE_REAL_S = 0.005            # host seconds between looks while waiting for a condition
+TRAFFIC_STEP_S = 0.1             # street seconds between loop updates (the generator's tick)
 ECHO_US = {1: 50 * 58, 0: 140 * 58}   # ultrasonic echo widths: occupied 50 cm, free 140 cm
 
 
@@ -96,6 +104,9 @@ class Rig:
         self._running = False
         self._thread: threading.Thread | None = None
         self.t0 = 0.0
+        self._early: list[tuple[str, int, int, int]] | None = []   # events before t0
+        self._closed = False
+        self._fed: dict[str, float] = {}          # intersection -> time of its last change
         self.lamps: dict[str, dict[str, int]] = {}
         self._lit: set[tuple[str, str]] = set()
         self._watched: set[str] = set()
@@ -120,14 +131,24 @@ class Rig:
     def start(self) -> Rig:
         clock = {"clock": "scaled", "time_scale": self.scale} if self.scale != 1.0 else {}
         for nid, doc in self.docs.items():
-            board = Board(doc, workdir=str(self.dir / nid), **clock)
+            self.boards[nid] = Board(doc, workdir=str(self.dir / nid), **clock)
+        self.panel = LampPanel(self.boards, self.docs)
+        self.panel.wire()               # lamp current inside the boards, from their first boot
+        self.lamps = self.panel.bits()  # every head dark until its board drives it
+        for iid, heads in self.lamps.items():
+            for gid, b in heads.items():
+                self.trace.lamps[f"{iid}/{gid}"] = [(0.0, b)]
+        for nid, board in self.boards.items():
+            board.on_output = partial(self._on_output, nid, board)
             board.start()
             self.bus.attach(board)
-            self.boards[nid] = board
-        self.panel = LampPanel(self.boards, self.docs)
-        self.t0 = time.monotonic()
+        with self._lock:
+            self.t0 = time.monotonic()
+            early, self._early = self._early or [], None
+            for event in early:
+                self._lamp_event(*event)
         self._running = True
-        self._thread = threading.Thread(target=self._sampler, name="hil-sampler", daemon=True)
+        self._thread = threading.Thread(target=self._traffic, name="hil-traffic", daemon=True)
         self._thread.start()
         if self.want_controller:
             self.start_controller()
@@ -147,8 +168,10 @@ class Rig:
         for b in self.boards.values():
             b.close()
         self.bus.close()
-        for m in self.monitors.values():
-            m.finish(self.now())
+        with self._lock:
+            self._closed = True
+            for iid, m in self.monitors.items():
+                m.finish(max(self.now(), self._fed.get(iid, 0.0)))
 
     # -- the cabinet ----------------------------------------------------------------------
     @property
@@ -198,31 +221,68 @@ class Rig:
         else:
             self.stuck[(intersection, detector)] = level
 
-    def _sampler(self) -> None:
+    def fail_lamp(self, intersection: str, group: str, lamp: str = "red",
+                  failed: bool = True) -> None:
+        """A lamp of a head fails (draws no current, stays dark), or is replaced."""
+        with self._lock:
+            act = self.panel.fail if failed else self.panel.repair
+            iid, gid, b = act(intersection, group, lamp)
+            self._head_changed(self.now(), iid, gid, b)
+
+    # -- what the lamps do: the boards' output events ------------------------------------
+    def _on_output(self, nid: str, board: Board, pin: int, level: int, t_us: int) -> None:
+        """A board's output changed at board time `t_us` (its pins reader thread)."""
+        host_ns = board.host_ns(t_us)
+        with self._lock:
+            if self._closed:
+                return
+            if self._early is not None:         # before the street's time 0: hold it
+                self._early.append((nid, pin, level, host_ns))
+                return
+            self._lamp_event(nid, pin, level, host_ns)
+
+    def _lamp_event(self, nid: str, pin: int, level: int, host_ns: int) -> None:
+        change = self.panel.output(nid, pin, level)
+        if change is not None:
+            iid, gid, b = change
+            self._head_changed((host_ns / 1e9 - self.t0) * self.scale, iid, gid, b)
+
+    def _head_changed(self, t: float, iid: str, gid: str, b: int) -> None:
+        """A head's lamp bits changed at street time t (called with the lock held)."""
+        # Each board reports in its own order; an intersection whose heads hang on two
+        # boards could see them interleaved a little out of order: keep its time line
+        # monotone (the monitor requires it).
+        t = max(t, self._fed.get(iid, t))
+        heads = self.lamps.get(iid, {})
+        if heads.get(gid) == b:
+            return
+        self._fed[iid] = t
+        heads = {**heads, gid: b}
+        self.lamps[iid] = heads
+        self.trace.lamps.setdefault(f"{iid}/{gid}", []).append((t, b))
+        if b:
+            self._lit.add((iid, gid))
+        # the monitor is powered with the cabinet: it watches an intersection from the
+        # moment all its heads have lit up in the boot flash
+        if iid in self._watched or all((iid, g) in self._lit for g in heads
+                                       if not self._ped[(iid, g)]):
+            self._watched.add(iid)
+            self.monitors[iid].feed(t, heads)
+
+    # -- traffic ------------------------------------------------------------------------
+    def _traffic(self) -> None:
+        """The loops, every TRAFFIC_STEP_S of street time (late ticks are skipped, never
+        run in a burst: a late car is still a car)."""
         k_traffic = -1
         while self._running:
-            t = self.now()
-            bits = self.panel.sample()
-            with self._lock:
-                for iid, heads in bits.items():
-                    old = self.lamps.get(iid, {})
-                    for gid, b in heads.items():
-                        if old.get(gid) != b:
-                            self.trace.lamps.setdefault(f"{iid}/{gid}", []).append((t, b))
-                            if b:
-                                self._lit.add((iid, gid))
-                    self.lamps[iid] = heads
-                    # the monitor is powered with the cabinet: it watches an intersection
-                    # from the moment all its heads have lit up in the boot flash
-                    if iid in self._watched or all((iid, g) in self._lit for g in heads
-                                                   if not self._ped[(iid, g)]):
-                        self._watched.add(iid)
-                        self.monitors[iid].feed(t, heads)
-            k = int(t * 10)
+            k = int(self.now() / TRAFFIC_STEP_S)
             if k != k_traffic:
                 k_traffic = k
+                with self._lock:
+                    bits = dict(self.lamps)
                 self._drive_loops(k, bits)
-            time.sleep(SAMPLE_REAL_S)
+            left = ((k + 1) * TRAFFIC_STEP_S - self.now()) / self.scale
+            time.sleep(min(max(left, 0.001), TRAFFIC_STEP_S))
 
     def _drive_loops(self, k: int, bits: dict[str, dict[str, int]]) -> None:
         for iid, gen in self.traffic.items():

@@ -113,7 +113,7 @@ class Runner:
         elif f.kind == "node_hang":
             rig.boards[a["node"]].stall(int(dur * 1000))
         elif f.kind == "red_lamp_fail":
-            rig.panel.fail(a["intersection"], a["group"], "red")
+            rig.fail_lamp(a["intersection"], a["group"], "red")
         elif f.kind in ("loop_stuck_on", "loop_open", "loop_chatter"):
             level = {"loop_stuck_on": 1, "loop_open": 0, "loop_chatter": -1}[f.kind]
             rig.force_detector(a["intersection"], a["detector"], level)

@@ -96,6 +96,8 @@ class Board(BoardHost):
             self.write_config(node_config)
         self.inputs: dict[int, int] = {}          # levels the host holds on input wires
         self.echoes: dict[int, int] = {}          # echo widths of ultrasonic sensors
+        self.lamp_loads: dict[int, tuple[int, int, int]] = {}   # see wire_lamp()
+        self.failed_lamps: set[int] = set()       # outputs whose lamp has failed
 
     # ------------------------------------------------------------ configuration
     def write_config(self, node_config: str | os.PathLike[str] | dict[str, Any] | bytes) -> None:
@@ -138,7 +140,9 @@ class Board(BoardHost):
 
     def _state_lines(self) -> list[str]:
         lines = [f"I {p} {v}" for p, v in self.inputs.items()]
-        return lines + [f"E {p} {v}" for p, v in self.echoes.items()]
+        lines += [f"E {p} {v}" for p, v in self.echoes.items()]
+        lines += [f"L {o} {s} {on} {sensed}" for o, (s, on, sensed) in self.lamp_loads.items()]
+        return lines + [f"B {o} 1" for o in self.failed_lamps]
 
     def _spawn(self, kind: str = "") -> None:
         (self.dir / "pins.init").write_text("".join(x + "\n" for x in self._state_lines()))
@@ -202,6 +206,19 @@ class Board(BoardHost):
         """What time_pulse_us on `pin` measures from now on; None: the sensor never answers."""
         self.echoes[pin] = -2 if width_us is None else width_us
         self._send_state(f"E {pin} {self.echoes[pin]}")
+
+    def wire_lamp(self, out: int, sense: int, *, lit_at: int = 1, sensed: int = 1) -> None:
+        """A lamp on output `out` (lit while the output is at `lit_at`) whose current sense
+        is input `sense` (at `sensed` while current flows). The board drives the sense input
+        itself, in the instant the output changes (hil/emu/machine.py), so the node's lamp
+        sense never waits for this host. Wiring survives resets (and may precede start())."""
+        self.lamp_loads[out] = (sense, 1 if lit_at else 0, 1 if sensed else 0)
+        self._send_state(f"L {out} {sense} {self.lamp_loads[out][1]} {self.lamp_loads[out][2]}")
+
+    def fail_lamp(self, out: int, failed: bool = True) -> None:
+        """The lamp on output `out` fails (draws no current from now on), or is replaced."""
+        (self.failed_lamps.add if failed else self.failed_lamps.discard)(out)
+        self._send_state(f"B {out} {1 if failed else 0}")
 
     def _send_state(self, line: str) -> None:
         # Between boots the line is lost, but the next boot reads pins.init and gets the
