@@ -63,6 +63,13 @@ class Trace:
 # rig leaves the host at least this much real time per watchdog period (scenarios must say
 # so explicitly: hil/scenario.py refuses less).
 HOST_BUDGET_MS = 600
+# The cabinet's reply timeout is 50 ms of street time, a few ms of real time on a scaled rig;
+# but a reply crosses four host processes and threads (cabinet, line, board, line), each of
+# which a loaded host may keep waiting in real time. A reply given up on arrives during the
+# next request and spoils it too, and three such polls make a healthy node "silent". So the
+# rig grants a quarter of the host budget: with its one retry a dead node still costs the
+# other nodes on its bus only half the budget of their watchdogs.
+REPLY_BUDGET_MS = HOST_BUDGET_MS // 4
 
 
 class Rig:
@@ -181,7 +188,8 @@ class Rig:
     def start_controller(self) -> None:
         cmd = [sys.executable, "-m", "controller.cli", "run", self.config.source,
                "--port", f"{self.config.buses[0].id}={self.bus.port}",
-               "--data", str(self.data_dir), "--time-scale", str(self.scale)]
+               "--data", str(self.data_dir), "--time-scale", str(self.scale),
+               "--min-reply-timeout-ms", str(REPLY_BUDGET_MS)]
         if self.broker:
             cmd += ["--broker", self.broker]
         log = open(self.dir / "controller.log", "ab")

@@ -79,6 +79,9 @@ class ServiceOptions:
     retries: int = 1
     duration_s: float | None = None     # run this long, then stop (tests, demos)
     time_scale: float = 1.0             # >1: the HIL rig runs the street faster than life
+    # The HIL rig's nodes answer through the host's processes, whose delays on a loaded
+    # machine are real time, not street time: timeout_s / time_scale, but at least this.
+    min_timeout_real_s: float = 0.0
     wall_clock: Callable[[], float] = time.time     # the cabinet's clock (tests inject one)
     telemetry: TelemetryConfig | None = None   # the broker to publish to (None: none)
 
@@ -139,7 +142,8 @@ class Service(Reporting):
     async def _open(self) -> None:
         scale = self.opts.time_scale
         for bus in self.config.buses:
-            self.links[bus.id] = BusLink(bus, self.ports[bus.id], self.opts.timeout_s / scale,
+            timeout = max(self.opts.timeout_s / scale, self.opts.min_timeout_real_s)
+            self.links[bus.id] = BusLink(bus, self.ports[bus.id], timeout,
                                          self.opts.retries, scale)
         for link in self.links.values():
             await link.connect()            # a port that cannot be opened says why, once

@@ -14,7 +14,7 @@ from hil.emu import drive
 from hil.emu.host import Board
 from hil.lamps import lamp_loads
 from protocols import register_map as rm
-from protocols.aspects import AMBER, GREEN, RED, RED_AMBER
+from protocols.aspects import AMBER, FLASH_GREEN, GREEN, RED, RED_AMBER
 
 pytestmark = pytest.mark.micropython
 
@@ -45,7 +45,8 @@ def test_a_wired_node_runs_without_the_host_touching_a_sense_input() -> None:
         cab = drive.Poller(b, 1, 3)
         _run_to(cab, rm.MODE_RUN)
         # V1 to green and back: its red goes off and on again, sensed each time
-        for aspect, ms in ((RED_AMBER, 2500), (GREEN, 6000), (AMBER, 3500), (RED, 3000)):
+        for aspect, ms in ((RED_AMBER, 2500), (GREEN, 6000), (FLASH_GREEN, 3500), (AMBER, 3500),
+                           (RED, 3000)):
             for _ in range(ms // 100):
                 cab.poll(rm.MODE_RUN, [aspect, RED, RED])
                 b.advance(99)
