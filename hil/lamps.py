@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from protocols.aspects import LAMP_AMBER, LAMP_GREEN, LAMP_RED
 
+from .emu.drive import wire_lamps
+
 LAMP_BITS = (("red", LAMP_RED), ("amber", LAMP_AMBER), ("green", LAMP_GREEN))
 
 
@@ -50,19 +52,6 @@ def heads_of(node_doc: dict) -> list[Head]:
     return out
 
 
-def lamp_loads(node_doc: dict) -> list[tuple[int, int, int, int]]:
-    """(output, sense input, output level that lights it, sense level while lit) of every
-    lamp of a node with current sense: what a board needs to emulate lamp current."""
-    loads = []
-    for h in heads_of(node_doc):
-        for lamp, pin, _ in h.pins():
-            sense = h.feedback.get(lamp)
-            if sense is not None:
-                loads.append((pin, sense, 0 if h.outputs_active_low else 1,
-                              0 if h.sense_active_low else 1))
-    return loads
-
-
 class LampPanel:
     """All heads of the boards: wires their lamps into the boards, fails lamps, and turns
     output events into lamp bits per intersection and group."""
@@ -78,8 +67,7 @@ class LampPanel:
     def wire(self) -> None:
         """Tell every board how its lamps hang on its outputs (before or after start)."""
         for nid, doc in self.docs.items():
-            for out, sense, lit_at, sensed in lamp_loads(doc):
-                self.boards[nid].wire_lamp(out, sense, lit_at=lit_at, sensed=sensed)
+            wire_lamps(self.boards[nid], doc)
 
     def _pin(self, intersection: str, group: str, lamp: str) -> tuple[Head, int] | None:
         for h in self.heads:

@@ -40,7 +40,7 @@ from controller.traffic import TrafficGenerator
 from monitor import SignalMonitor, Violation
 from protocols import aspects as A
 
-from .bus import RS485Bus
+from .bus import TO_NODES, RS485Bus
 from .emu.host import Board
 from .lamps import LampPanel
 
@@ -137,6 +137,12 @@ class Rig:
 
     def start(self) -> Rig:
         clock = {"clock": "scaled", "time_scale": self.scale} if self.scale != 1.0 else {}
+        if self.want_controller:
+            # The cabinet first, as on the street where it is up long before the nodes'
+            # start-up flash ends: a Python service that takes seconds to start on a loaded
+            # host (more street seconds on a scaled rig) must not stretch that flash.
+            self._spawn_controller()
+            self._wait_first_frame()
         for nid, doc in self.docs.items():
             self.boards[nid] = Board(doc, workdir=str(self.dir / nid), **clock)
         self.panel = LampPanel(self.boards, self.docs)
@@ -158,8 +164,32 @@ class Rig:
         self._thread = threading.Thread(target=self._traffic, name="hil-traffic", daemon=True)
         self._thread.start()
         if self.want_controller:
-            self.start_controller()
+            self.mark("controller started")
         return self
+
+    def _wait_first_frame(self, limit_s: float = 300.0) -> None:
+        """Until the cabinet's first request is on the line (its port open, its cycle
+        running). An event, not a guess at how long a start takes; `limit_s` (real time)
+        only ends a start that hangs."""
+        seen = threading.Event()
+
+        def tap(direction: str, data: bytes, t: float) -> None:
+            if direction == TO_NODES:
+                seen.set()
+
+        self.bus.taps.append(tap)
+        try:
+            end = time.monotonic() + limit_s
+            while not seen.wait(0.2):
+                p = self.controller
+                if p is not None and p.poll() is not None:
+                    raise RuntimeError(f"the cabinet service ended with status {p.returncode} "
+                                       f"before its first request: {self.dir / 'controller.log'}")
+                if time.monotonic() > end:
+                    raise RuntimeError(f"no request from the cabinet service within {limit_s:g} s"
+                                       f": {self.dir / 'controller.log'}")
+        finally:
+            self.bus.taps.remove(tap)
 
     def __enter__(self) -> Rig:
         return self.start()
@@ -186,6 +216,10 @@ class Rig:
         return self.dir / "cabinet"
 
     def start_controller(self) -> None:
+        self._spawn_controller()
+        self.mark("controller started")
+
+    def _spawn_controller(self) -> None:
         cmd = [sys.executable, "-m", "controller.cli", "run", self.config.source,
                "--port", f"{self.config.buses[0].id}={self.bus.port}",
                "--data", str(self.data_dir), "--time-scale", str(self.scale),
@@ -194,7 +228,6 @@ class Rig:
             cmd += ["--broker", self.broker]
         log = open(self.dir / "controller.log", "ab")
         self.controller = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=ROOT)
-        self.mark("controller started")
 
     def stop_controller(self, kill: bool = False) -> None:
         p = self.controller

@@ -167,9 +167,9 @@ def run_scenario(scn: Scenario, plot: str | None = None) -> Verdict:
     rig = Rig(scn.config, time_scale=scn.time_scale, seed=scn.seed,
               traffic_scale=scn.traffic_scale, node_docs=docs,
               comm_timeout_ms=scn.comm_timeout_ms, ultrasonic_bays=scn.ultrasonic_bays)
-    rig.start()
     runner = Runner(scn, rig)
     try:
+        rig.start()
         _play(scn, rig, runner, v)
     finally:
         for twin in runner.extra:

@@ -336,7 +336,8 @@ class Service(Reporting):
                 self.why_flash[inter.id] = why
             inputs[inter.id] = Inputs(frozenset(presence), frozenset(faults),
                                       flash=self.stopping is not None,
-                                      fault_flash=why is not None)
+                                      fault_flash=why is not None,
+                                      hold_all_red=self._node_starting(inter, now))
         outs = self.core.step(now, inputs)
         ts = self.epoch + now
         for iid, out in outs.items():
@@ -363,6 +364,23 @@ class Service(Reporting):
         self._parking(ts)
         if self.telemetry:
             self._tell_alarms(ts)
+
+    def _node_starting(self, inter, now: float) -> bool:
+        """Hold the start-up all-red: a node of the intersection has not reached RUN yet.
+
+        A node goes through its own start-up (flash at least startup_flash_ms, then all red
+        all_red_ms, each from when it saw its commands) and refuses anything but red until
+        it is done: a poll late by a few hundred ms must not make the core start the main
+        stage into its refusals (they trip the node into its safe mode). A node not there
+        within the whole start-up time once more is late for another reason: no holding."""
+        assert self.core is not None
+        core = self.core.cores[inter.id]
+        if core.mode != ALL_RED:
+            return False
+        if now * 10 - core.mode_since > (inter.startup_flash_s + inter.startup_all_red_s) * 10:
+            return False
+        return any(n.online and (n.image or {}).get("mode") != rm.MODE_RUN
+                   for n in self.nodes.values() if n.layout.intersection.id == inter.id)
 
     def _parking(self, ts: float) -> None:
         areas = {a.id: {"name": a.name, "bays": 0, "occupied": 0, "faulty": 0}

@@ -1,5 +1,5 @@
 """Lamp current emulated inside the board (hil/emu/machine.py): the host wires each lamp's
-output to its current-sense input once (Board.wire_lamp, hil/lamps.py's lamp_loads) and
+output to its current-sense input once (Board.wire_lamp, hil/emu/drive.py's wire_lamps) and
 never touches the sense inputs again; the node's own lamp sense then sees its lamps in the
 board's own time, whatever the host does."""
 
@@ -11,8 +11,8 @@ import pytest
 from fw_nodes import GROUPS, V1, V2, example
 
 from hil.emu import drive
+from hil.emu.drive import lamp_loads
 from hil.emu.host import Board
-from hil.lamps import lamp_loads
 from protocols import register_map as rm
 from protocols.aspects import AMBER, FLASH_GREEN, GREEN, RED, RED_AMBER
 
@@ -21,8 +21,7 @@ pytestmark = pytest.mark.micropython
 
 def _wired(doc: dict, **kw) -> Board:
     b = Board(doc, clock="virtual", **kw)
-    for out, sense, lit_at, sensed in lamp_loads(doc):
-        b.wire_lamp(out, sense, lit_at=lit_at, sensed=sensed)
+    drive.wire_lamps(b, doc)
     return b
 
 
