@@ -62,6 +62,10 @@ __all__ = ["CLOCKS", "DEEPSLEEP_RESET", "EXIT_RESET", "EXIT_WDT", "FIRMWARE", "H
            "BoardError", "micropython_executable"]
 
 CLOCKS = ("real", "scaled", "virtual")
+# Real seconds after which a wait on the virtual clock gives up: not a timing assumption (the
+# board's time is granted by the host, so a slow host only makes the test slower), only the
+# end of a host or board that hangs.
+HANG_GUARD_S = 120.0
 
 
 class Board(BoardHost):
@@ -338,9 +342,13 @@ class Board(BoardHost):
 
     def transact(self, request: bytes, timeout: float = 1.0) -> Any:
         """Send a Modbus request, wait for the whole response, return master.decode().
-        An exception response raises ModbusError; no response raises TimeoutError."""
+        An exception response raises ModbusError; no response raises TimeoutError.
+
+        `timeout` is seconds of the board's time: on the virtual clock the board must answer
+        within that much virtual time, however long the host takes to run it (a loaded
+        machine changes nothing; HANG_GUARD_S of real time only ends a host that hangs)."""
         self.uart_take()
-        self.uart_write(request, timeout=10.0)
+        self.uart_write(request, timeout=HANG_GUARD_S)
         want = master.response_length(request)
         last = [0, time.monotonic()]
 
@@ -356,20 +364,26 @@ class Board(BoardHost):
                 return False
             return n > 0 and time.monotonic() - last[1] > 0.05
 
-        deadline = time.monotonic() + timeout
         if self.clock == "virtual":
+            waited_ms = 0
+            guard = time.monotonic() + max(HANG_GUARD_S, timeout)
             while True:
                 with self._cv:
                     if complete():
                         break
                     behind = self._uart_got < self._uart_sent
-                if time.monotonic() > deadline:
-                    raise TimeoutError("no response")
                 if behind:          # sent on the board's clock, not yet read here: wait
-                    self.uart_settle(max(0.1, deadline - time.monotonic()))
-                else:
-                    self.advance(1)
+                    self.uart_settle(max(0.1, guard - time.monotonic()))
+                    continue
+                if waited_ms >= timeout * 1000:
+                    raise TimeoutError("no response")
+                if time.monotonic() > guard:
+                    raise TimeoutError(f"no response: the host did not run the board for "
+                                       f"{HANG_GUARD_S:g} s")
+                self.advance(1)
+                waited_ms += 1
         else:
+            deadline = time.monotonic() + timeout
             while True:
                 with self._cv:
                     if self._cv.wait_for(complete, 0.02):
