@@ -250,6 +250,7 @@ class Service(Reporting):
     async def _bus_cycle(self, bus_id: str, identity: bool, now: float) -> None:
         link = self.links[bus_id]
         t_start = time.perf_counter()
+        await link.reopen_if_due()
         for node in self.by_bus[bus_id]:
             addr = node.layout.node.address
             if not link.connected:
