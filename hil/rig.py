@@ -68,9 +68,9 @@ HOST_BUDGET_MS = 1500
 # but a reply crosses four host processes and threads (cabinet, line, board, line), each of
 # which a loaded host may keep waiting in real time. A reply given up on arrives during the
 # next request and spoils it too, and three such polls make a healthy node "silent". So the
-# rig grants a quarter of the host budget: with its one retry a dead node still costs the
-# other nodes on its bus only half the budget of their watchdogs.
-REPLY_BUDGET_MS = HOST_BUDGET_MS // 4
+# rig grants a sixth of the host budget: with its one retry a dead node (asked every fifth
+# cycle, controller/runtime/nodes.py) costs the others on its bus a third of their budget.
+REPLY_BUDGET_MS = HOST_BUDGET_MS // 6
 
 
 class Rig:

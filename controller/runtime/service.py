@@ -256,6 +256,8 @@ class Service(Reporting):
             if not link.connected:
                 node.missed()
                 continue
+            if not node.due(self.cycles):
+                continue
             if identity or (node.online and node.identity_ok is None):
                 st = await link.read_status(addr)
                 if st.ok:
