@@ -71,6 +71,8 @@ HOST_BUDGET_MS = 1500
 # rig grants a sixth of the host budget: with its one retry a dead node (asked every fifth
 # cycle, controller/runtime/nodes.py) costs the others on its bus a third of their budget.
 REPLY_BUDGET_MS = HOST_BUDGET_MS // 6
+HOST_JITTER_MS = 500        # real time by which a loaded host delays one command more than
+DEFER_MAX_MS = 1000         # the next; the node's largest guard.defer_ms (firmware config)
 
 
 class Rig:
@@ -90,6 +92,12 @@ class Rig:
             else:                                # the configuration's, with the host's budget
                 doc["modbus"]["comm_timeout_ms"] = max(doc["modbus"]["comm_timeout_ms"],
                                                        int(HOST_BUDGET_MS * time_scale))
+            # The node holds a command that comes early by up to the guard's defer_ms (it shows
+            # it when it becomes legal: never shorter minimums). A loaded host delays one
+            # command and not the next by hundreds of ms of real time, time_scale times as
+            # much on the node's clock: the rig allows what the node's format allows.
+            guard = doc.setdefault("guard", {})
+            guard.setdefault("defer_ms", min(DEFER_MAX_MS, int(HOST_JITTER_MS * time_scale)))
             if ultrasonic_bays:
                 _ultrasonic(doc)
         self.silent: set[tuple[str, str]] = set()          # bays whose sensor stopped
