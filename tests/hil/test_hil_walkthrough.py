@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from hil.rig import DEFER_MAX_MS, HOST_BUDGET_MS
+
 from sc_paths import ROOT
 
 pytestmark = [pytest.mark.hil, pytest.mark.micropython, pytest.mark.pty]
@@ -29,8 +31,10 @@ def test_hil_board_and_run_reach_run_without_a_red_fail(tmp_path) -> None:
     assert smartcross("nodes", "provision", CORRIDOR, "a1-n1", "-o", str(node)).wait(120) == 0
     doc = json.loads(node.read_text())
     assert any(g.get("feedback") for g in doc["groups"]), "the walkthrough's node senses lamps"
-    # (the rig's allowance for a loaded machine; the walkthrough itself runs as written)
-    doc["modbus"]["comm_timeout_ms"] = 3000
+    # the rig's allowances for a loaded machine (hil/rig.py: HOST_BUDGET_MS, HOST_JITTER_MS);
+    # the walkthrough itself runs as written
+    doc["modbus"]["comm_timeout_ms"] = HOST_BUDGET_MS
+    doc.setdefault("guard", {})["defer_ms"] = DEFER_MAX_MS
     node.write_text(json.dumps(doc))
     board = smartcross("hil", "board", str(node), stdout=subprocess.PIPE, text=True)
     try:
