@@ -117,10 +117,12 @@ class MonitorUnits:
             bus.attach(board)
             self.boards[uid] = board
         for nid, node in nodes.items():
-            for pin, level in list(node.outputs.items()):
-                self._lamp(nid, pin, level)
+            # chained before the levels are copied: a change in between is seen (twice at
+            # worst, which sets the same level), never lost
             node.on_output = _chain(node.on_output,
                                     lambda pin, level, t, n=nid: self._lamp(n, pin, level))
+            for pin, level in list(node.outputs.items()):
+                self._lamp(nid, pin, level)
 
     def _lamp(self, nid: str, pin: int, level: int) -> None:
         lamp = self.lamp_of.get((nid, pin))

@@ -7,9 +7,15 @@ traffic on the loops and the independent monitor watching the lamps.
         print(rig.verdict())
 
 Time: the rig, the boards and the runtime all run `time_scale` times faster than life
-(scaled clocks), so that "seconds" below are the street's seconds. The sampler thread
-reads every lamp every few milliseconds of host time: it emulates lamp current sense,
-feeds the monitor, drives the loops from the traffic generator and keeps a trace.
+(scaled clocks), so that "seconds" below are the street's seconds.
+
+Lamps: each board emulates its own lamp current (hil/lamps.py wires it in, hil/emu/machine.py
+does it), so the nodes' lamp sense never waits for this host. The boards report every
+output change with their own time stamp; the rig puts those on the street's time line
+(`_on_output`), keeps the trace and feeds the monitor from them in the boards' order, so a
+stalled host delays what the rig sees but never changes when, or in which order, it
+happened. A traffic thread drives the loops from the traffic generator, every 100 ms of
+street time.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from controller.config.boards import BOARDS
@@ -33,13 +40,14 @@ from controller.traffic import TrafficGenerator
 from monitor import SignalMonitor, Violation
 from protocols import aspects as A
 
-from .bus import RS485Bus
+from .bus import TO_NODES, RS485Bus
 from .emu.host import Board
 from .lamps import LampPanel
 from .monitor_unit import MonitorUnits, UnguardedBoard
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_REAL_S = 0.005            # host seconds between lamp samples
+SAMPLE_REAL_S = 0.005            # host seconds between looks while waiting for a condition
+TRAFFIC_STEP_S = 0.1             # street seconds between loop updates (the generator's tick)
 ECHO_US = {1: 50 * 58, 0: 140 * 58}   # ultrasonic echo widths: occupied 50 cm, free 140 cm
 
 
@@ -52,10 +60,20 @@ class Trace:
 
 # A scaled rig runs the nodes' comm watchdog on scaled clocks: a host that stalls the cabinet
 # process for comm_timeout_ms / time_scale of real time makes every node flash, a fault the
-# street never had. Stalls of a few hundred ms are normal on a loaded 2-core machine, so the
-# rig leaves the host at least this much real time per watchdog period (scenarios must say
-# so explicitly: hil/scenario.py refuses less).
-HOST_BUDGET_MS = 600
+# street never had. On a 2-core machine with two busy loops and other work, the gap between
+# two requests of the cabinet reached 0.9 s of real time (measured at the boards' UARTs), so
+# the rig leaves the host at least this much real time per watchdog period (scenarios must
+# say so explicitly: hil/scenario.py refuses less).
+HOST_BUDGET_MS = 1500
+# The cabinet's reply timeout is 50 ms of street time, a few ms of real time on a scaled rig;
+# but a reply crosses four host processes and threads (cabinet, line, board, line), each of
+# which a loaded host may keep waiting in real time. A reply given up on arrives during the
+# next request and spoils it too, and three such polls make a healthy node "silent". So the
+# rig grants a sixth of the host budget: with its one retry a dead node (asked every fifth
+# cycle, controller/runtime/nodes.py) costs the others on its bus a third of their budget.
+REPLY_BUDGET_MS = HOST_BUDGET_MS // 6
+HOST_JITTER_MS = 500        # real time by which a loaded host delays one command more than
+DEFER_MAX_MS = 1000         # the next; the node's largest guard.defer_ms (firmware config)
 
 
 class Rig:
@@ -76,6 +94,12 @@ class Rig:
             else:                                # the configuration's, with the host's budget
                 doc["modbus"]["comm_timeout_ms"] = max(doc["modbus"]["comm_timeout_ms"],
                                                        int(HOST_BUDGET_MS * time_scale))
+            # The node holds a command that comes early by up to the guard's defer_ms (it shows
+            # it when it becomes legal: never shorter minimums). A loaded host delays one
+            # command and not the next by hundreds of ms of real time, time_scale times as
+            # much on the node's clock: the rig allows what the node's format allows.
+            guard = doc.setdefault("guard", {})
+            guard.setdefault("defer_ms", min(DEFER_MAX_MS, int(HOST_JITTER_MS * time_scale)))
             if ultrasonic_bays:
                 _ultrasonic(doc)
         self.silent: set[tuple[str, str]] = set()          # bays whose sensor stopped
@@ -104,6 +128,10 @@ class Rig:
         self._running = False
         self._thread: threading.Thread | None = None
         self.t0 = 0.0
+        self._early: list[tuple[str, int, int, int]] | None = []   # events before t0
+        self._closed = False
+        self._fed: dict[str, float] = {}          # intersection -> time of its last change
+        self._transferred: set[str] = set()        # intersections the flasher has
         self.lamps: dict[str, dict[str, int]] = {}
         self._lit: set[tuple[str, str]] = set()
         self._watched: set[str] = set()
@@ -127,23 +155,63 @@ class Rig:
 
     def start(self) -> Rig:
         clock = {"clock": "scaled", "time_scale": self.scale} if self.scale != 1.0 else {}
+        if self.want_controller:
+            # The cabinet first, as on the street where it is up long before the nodes'
+            # start-up flash ends: a Python service that takes seconds to start on a loaded
+            # host (more street seconds on a scaled rig) must not stretch that flash.
+            self._spawn_controller()
+            self._wait_first_frame()
         for nid, doc in self.docs.items():
             kind = UnguardedBoard if nid in self.unguarded else Board
-            board = kind(doc, workdir=str(self.dir / nid), **clock)
+            self.boards[nid] = kind(doc, workdir=str(self.dir / nid), **clock)
+        self.panel = LampPanel(self.boards, self.docs)
+        self.panel.wire()               # lamp current inside the boards, from their first boot
+        self.lamps = self.panel.bits()  # every head dark until its board drives it
+        for iid, heads in self.lamps.items():
+            for gid, b in heads.items():
+                self.trace.lamps[f"{iid}/{gid}"] = [(0.0, b)]
+        for nid, board in self.boards.items():
+            board.on_output = partial(self._on_output, nid, board)
             board.start()
             self.bus.attach(board)
-            self.boards[nid] = board
-        self.panel = LampPanel(self.boards, self.docs)
-        self.t0 = time.monotonic()
+        with self._lock:
+            self.t0 = time.monotonic()
+            early, self._early = self._early or [], None
+            for event in early:
+                self._lamp_event(*event)
         if self.units:
             self.units.clock = self.now
             self.units.start(self.boards, self.bus, self.dir, clock)
         self._running = True
-        self._thread = threading.Thread(target=self._sampler, name="hil-sampler", daemon=True)
+        self._thread = threading.Thread(target=self._traffic, name="hil-traffic", daemon=True)
         self._thread.start()
         if self.want_controller:
-            self.start_controller()
+            self.mark("controller started")
         return self
+
+    def _wait_first_frame(self, limit_s: float = 300.0) -> None:
+        """Until the cabinet's first request is on the line (its port open, its cycle
+        running). An event, not a guess at how long a start takes; `limit_s` (real time)
+        only ends a start that hangs."""
+        seen = threading.Event()
+
+        def tap(direction: str, data: bytes, t: float) -> None:
+            if direction == TO_NODES:
+                seen.set()
+
+        self.bus.taps.append(tap)
+        try:
+            end = time.monotonic() + limit_s
+            while not seen.wait(0.2):
+                p = self.controller
+                if p is not None and p.poll() is not None:
+                    raise RuntimeError(f"the cabinet service ended with status {p.returncode} "
+                                       f"before its first request: {self.dir / 'controller.log'}")
+                if time.monotonic() > end:
+                    raise RuntimeError(f"no request from the cabinet service within {limit_s:g} s"
+                                       f": {self.dir / 'controller.log'}")
+        finally:
+            self.bus.taps.remove(tap)
 
     def __enter__(self) -> Rig:
         return self.start()
@@ -160,8 +228,10 @@ class Rig:
             b.close()
         self.units.close()
         self.bus.close()
-        for m in self.monitors.values():
-            m.finish(self.now())
+        with self._lock:
+            self._closed = True
+            for iid, m in self.monitors.items():
+                m.finish(max(self.now(), self._fed.get(iid, 0.0)))
 
     # -- the cabinet ----------------------------------------------------------------------
     @property
@@ -169,14 +239,18 @@ class Rig:
         return self.dir / "cabinet"
 
     def start_controller(self) -> None:
+        self._spawn_controller()
+        self.mark("controller started")
+
+    def _spawn_controller(self) -> None:
         cmd = [sys.executable, "-m", "controller.cli", "run", self.config.source,
                "--port", f"{self.config.buses[0].id}={self.bus.port}",
-               "--data", str(self.data_dir), "--time-scale", str(self.scale)]
+               "--data", str(self.data_dir), "--time-scale", str(self.scale),
+               "--min-reply-timeout-ms", str(REPLY_BUDGET_MS)]
         if self.broker:
             cmd += ["--broker", self.broker]
         log = open(self.dir / "controller.log", "ab")
         self.controller = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=ROOT)
-        self.mark("controller started")
 
     def stop_controller(self, kill: bool = False) -> None:
         p = self.controller
@@ -211,33 +285,86 @@ class Rig:
         else:
             self.stuck[(intersection, detector)] = level
 
-    def _sampler(self) -> None:
+    def fail_lamp(self, intersection: str, group: str, lamp: str = "red",
+                  failed: bool = True) -> None:
+        """A lamp of a head fails (draws no current, stays dark), or is replaced."""
+        with self._lock:
+            act = self.panel.fail if failed else self.panel.repair
+            iid, gid, b = act(intersection, group, lamp)
+            self._head_changed(self.now(), iid, gid, b)
+
+    # -- what the lamps do: the boards' output events ------------------------------------
+    def _on_output(self, nid: str, board: Board, pin: int, level: int, t_us: int) -> None:
+        """A board's output changed at board time `t_us` (its pins reader thread)."""
+        host_ns = board.host_ns(t_us)
+        with self._lock:
+            if self._closed:
+                return
+            if self._early is not None:         # before the street's time 0: hold it
+                self._early.append((nid, pin, level, host_ns))
+                return
+            self._lamp_event(nid, pin, level, host_ns)
+
+    def _lamp_event(self, nid: str, pin: int, level: int, host_ns: int) -> None:
+        change = self.panel.output(nid, pin, level)
+        if change is not None:
+            iid, gid, b = change
+            if iid in self._transferred:        # the flasher has the heads, not the node
+                return
+            self._head_changed((host_ns / 1e9 - self.t0) * self.scale, iid, gid, b)
+
+    def _head_changed(self, t: float, iid: str, gid: str, b: int) -> None:
+        """A head's lamp bits changed at street time t (called with the lock held)."""
+        # Each board reports in its own order; an intersection whose heads hang on two
+        # boards could see them interleaved a little out of order: keep its time line
+        # monotone (the monitor requires it).
+        t = max(t, self._fed.get(iid, t))
+        heads = self.lamps.get(iid, {})
+        if heads.get(gid) == b:
+            return
+        self._fed[iid] = t
+        heads = {**heads, gid: b}
+        self.lamps[iid] = heads
+        self.trace.lamps.setdefault(f"{iid}/{gid}", []).append((t, b))
+        if b:
+            self._lit.add((iid, gid))
+        # the monitor is powered with the cabinet: it watches an intersection from the
+        # moment all its heads have lit up in the boot flash
+        if iid in self._watched or all((iid, g) in self._lit for g in heads
+                                       if not self._ped[(iid, g)]):
+            self._watched.add(iid)
+            self.monitors[iid].feed(t, heads)
+
+    def _flasher(self, t: float) -> None:
+        """Where a monitor unit's transfer relay is dropped, the cabinet's flasher has the
+        heads (hil/monitor_unit.py `overlay`); once it is energised again, the nodes do.
+        Called every traffic step, with the lock held."""
+        bits = self.units.overlay(self.panel.bits(), t)
+        for uid, iid in self.units.inter.items():
+            if self.units.energised(uid):
+                self._transferred.discard(iid)
+            else:
+                self._transferred.add(iid)
+            for gid, b in bits.get(iid, {}).items():
+                self._head_changed(t, iid, gid, b)
+
+    # -- traffic ------------------------------------------------------------------------
+    def _traffic(self) -> None:
+        """The loops, every TRAFFIC_STEP_S of street time (late ticks are skipped, never
+        run in a burst: a late car is still a car)."""
         k_traffic = -1
         while self._running:
-            t = self.now()
-            bits = self.panel.sample()
-            if self.units:                      # a dropped transfer relay: the flasher's lamps
-                bits = self.units.overlay(bits, t)
-            with self._lock:
-                for iid, heads in bits.items():
-                    old = self.lamps.get(iid, {})
-                    for gid, b in heads.items():
-                        if old.get(gid) != b:
-                            self.trace.lamps.setdefault(f"{iid}/{gid}", []).append((t, b))
-                            if b:
-                                self._lit.add((iid, gid))
-                    self.lamps[iid] = heads
-                    # the monitor is powered with the cabinet: it watches an intersection
-                    # from the moment all its heads have lit up in the boot flash
-                    if iid in self._watched or all((iid, g) in self._lit for g in heads
-                                                   if not self._ped[(iid, g)]):
-                        self._watched.add(iid)
-                        self.monitors[iid].feed(t, heads)
-            k = int(t * 10)
+            k = int(self.now() / TRAFFIC_STEP_S)
+            if self.units:
+                with self._lock:
+                    self._flasher(self.now())
             if k != k_traffic:
                 k_traffic = k
+                with self._lock:
+                    bits = dict(self.lamps)
                 self._drive_loops(k, bits)
-            time.sleep(SAMPLE_REAL_S)
+            left = ((k + 1) * TRAFFIC_STEP_S - self.now()) / self.scale
+            time.sleep(min(max(left, 0.001), TRAFFIC_STEP_S))
 
     def _drive_loops(self, k: int, bits: dict[str, dict[str, int]]) -> None:
         for iid, gen in self.traffic.items():

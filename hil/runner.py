@@ -119,7 +119,7 @@ class Runner:
         elif f.kind == "monitor_unit_hang":
             rig.units.boards[a["unit"]].stall(int(dur * 1000))
         elif f.kind == "red_lamp_fail":
-            rig.panel.fail(a["intersection"], a["group"], "red")
+            rig.fail_lamp(a["intersection"], a["group"], "red")
         elif f.kind in ("loop_stuck_on", "loop_open", "loop_chatter"):
             level = {"loop_stuck_on": 1, "loop_open": 0, "loop_chatter": -1}[f.kind]
             rig.force_detector(a["intersection"], a["detector"], level)
@@ -175,9 +175,9 @@ def run_scenario(scn: Scenario, plot: str | None = None) -> Verdict:
               comm_timeout_ms=scn.comm_timeout_ms, ultrasonic_bays=scn.ultrasonic_bays,
               unguarded=(scn.unguarded_node,) if scn.unguarded_node else (),
               controller=scn.cabinet)
-    rig.start()
     runner = Runner(scn, rig)
     try:
+        rig.start()
         _play(scn, rig, runner, v)
     finally:
         for twin in runner.extra:

@@ -24,6 +24,7 @@ Floods of problems are cut to the first `MAX_PROBLEMS` and a count of the rest.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .. import __version__
@@ -59,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:            # --help (0), or an option refused (2, said once)
         return e.code if isinstance(e.code, int) else 2
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()          # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (`smartcross ... | head`): stop quietly, as `cat` does. Point
+        # stdout at /dev/null so that the interpreter's own flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141                  # 128 + SIGPIPE, what a shell shows for `cat`
     except ConfigError as e:
         print_problems(e.problems)
         return 2

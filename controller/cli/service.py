@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_broker(r)
     r.add_argument("--time-scale", type=o.Number(0.1, 20), default=1.0,
                    help=argparse.SUPPRESS)  # HIL rig
+    r.add_argument("--min-reply-timeout-ms", type=o.Number(0, 5000), default=0.0,
+                   help=argparse.SUPPRESS)  # HIL rig: see ServiceOptions.min_timeout_real_s
     r.set_defaults(func=cmd_run)
 
     st = sub.add_parser("status", help="what a running service sees, at a glance",
@@ -102,7 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(sys.stderr)
     opts = ServiceOptions(ports=ports, data=data,
                           offline_cycles=args.offline_cycles, duration_s=args.duration,
-                          time_scale=args.time_scale, telemetry=_telemetry(cfg, args.broker))
+                          time_scale=args.time_scale, telemetry=_telemetry(cfg, args.broker),
+                          min_timeout_real_s=args.min_reply_timeout_ms / 1000)
     return run_service(cfg, opts)
 
 

@@ -13,6 +13,9 @@ class Inputs(NamedTuple):
     faults: frozenset[str] | set[str] = frozenset()     # detector ids in fault
     flash: bool = False          # flash on command (controlled entry)
     fault_flash: bool = False    # flash now (a lost node, a fault elsewhere)
+    # stay in the start-up all-red past its time: a node still finishing its own start-up
+    # (it refuses anything but red until its own all-red is over)
+    hold_all_red: bool = False
     # vehicles each detector counted since the previous step (the node's DET_COUNT
     # registers, differenced); detectors never given here are counted by their on-edges
     counts: Mapping[str, int] | None = None

@@ -132,7 +132,7 @@ class IntersectionCore(PolicyView):
         elif self.mode == ALL_RED:
             if inputs.flash:
                 self._enter_flash(t, E.FLASH_MANUAL, out)
-            elif t - self.mode_since >= self.all_red:
+            elif t - self.mode_since >= self.all_red and not inputs.hold_all_red:
                 self.mode, self.mode_since = RUN, t
                 self.stage = ""
                 self._begin_transition(self.plan.main_stage, t)

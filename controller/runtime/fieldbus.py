@@ -3,6 +3,10 @@
 The cyclic poll is one FC23 per node (write the command block, read the process image).
 pymodbus does not keep the 3.5-character silence between requests, so the link does.
 A dead node costs its timeout (at most one retry), never seconds.
+
+A port that cannot be opened at start (a USB adapter not plugged in yet, a pty not made
+yet) is tried again with backoff, REOPEN_FIRST_S doubling up to REOPEN_MAX_S, each failure
+logged with when the next try is; once open, pymodbus keeps reconnecting on its own.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from ..config.polling import BITS_PER_CHAR
 
 log = logging.getLogger("smartcross.fieldbus")
 
+REOPEN_FIRST_S = 1.0
+REOPEN_MAX_S = 30.0
+
 
 @dataclass
 class Transaction:
@@ -38,8 +45,12 @@ class Transaction:
 
 class BusLink:
     def __init__(self, bus: Bus, port: str, timeout_s: float = 0.05, retries: int = 1,
-                 time_scale: float = 1.0):
+                 time_scale: float = 1.0, clock=time.monotonic):
         self.bus = bus
+        self._clock = clock                  # real time, for the backoff of reopen_if_due()
+        self._reopen_at: float | None = None
+        self._reopen_s = REOPEN_FIRST_S
+        self.open_attempts = 0
         self.port = port
         bits = BITS_PER_CHAR[bus.parity] + (bus.stopbits - 1)
         self.silence_s = silence_us(bus.baud, bits) / 1e6 / time_scale
@@ -57,17 +68,34 @@ class BusLink:
 
     async def connect(self) -> bool:
         """Open the port; if it cannot be opened, say why (one line) and return False."""
+        self.open_attempts += 1
         problem = self._probe()
         if problem is None:
             try:
                 if await self.client.connect():
                     self.opened = True
+                    self._reopen_at = None
                     return True
                 problem = "it could not be opened"
             except (OSError, termios.error, ValueError) as e:
                 problem = self._why(e)
-        log.error("bus %s: cannot open %s at %s: %s; its nodes count as silent",
-                  self.bus.id, self.port, self.framing, problem)
+        wait = self._reopen_s
+        self._reopen_at = self._clock() + wait
+        self._reopen_s = min(2 * wait, REOPEN_MAX_S)
+        log.error("bus %s: cannot open %s at %s: %s; its nodes count as silent; trying "
+                  "again in %g s", self.bus.id, self.port, self.framing, problem, wait)
+        return False
+
+    async def reopen_if_due(self) -> bool:
+        """A port that never opened: try again once its backoff is over. True if open."""
+        if self.opened:
+            return True
+        if self._reopen_at is None or self._clock() < self._reopen_at:
+            return False
+        if await self.connect():
+            log.warning("bus %s: %s is open now (attempt %d); polling its nodes",
+                        self.bus.id, self.port, self.open_attempts)
+            return True
         return False
 
     def _probe(self) -> str | None:

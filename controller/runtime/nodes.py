@@ -14,6 +14,10 @@ from ..provisioning import NodeLayout
 FLASH_MODES = (rm.MODE_BOOT_FLASH, rm.MODE_FLASH, rm.MODE_SAFE)
 BLOCKING_FAULTS = rm.FAULT_RED_FAIL | rm.FAULT_CONFLICT | rm.FAULT_DUAL | rm.FAULT_CONFIG
 EXPECTED_FW_MAJOR = 1
+# A silent node is asked every this many cycles: each try costs its reply timeout (and a
+# retry), which must not stretch the cycle of the nodes on its bus that do answer (their
+# comm watchdogs count the time between their polls). Back within half a second.
+SILENT_POLL_EVERY = 5
 
 
 def fault_names(bits: int) -> list[str]:
@@ -53,6 +57,10 @@ class NodeState:
         came = not self.online
         self.online = self.ever_answered = True
         return came
+
+    def due(self, cycle: int) -> bool:
+        """Poll this node in `cycle`: always while it answers, else every SILENT_POLL_EVERY."""
+        return self.online or cycle % SILENT_POLL_EVERY == 0
 
     def missed(self) -> bool:
         """A failed poll. Returns True when the node just went silent."""

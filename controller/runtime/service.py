@@ -81,6 +81,9 @@ class ServiceOptions:
     retries: int = 1
     duration_s: float | None = None     # run this long, then stop (tests, demos)
     time_scale: float = 1.0             # >1: the HIL rig runs the street faster than life
+    # The HIL rig's nodes answer through the host's processes, whose delays on a loaded
+    # machine are real time, not street time: timeout_s / time_scale, but at least this.
+    min_timeout_real_s: float = 0.0
     wall_clock: Callable[[], float] = time.time     # the cabinet's clock (tests inject one)
     telemetry: TelemetryConfig | None = None   # the broker to publish to (None: none)
 
@@ -145,7 +148,8 @@ class Service(Reporting):
     async def _open(self) -> None:
         scale = self.opts.time_scale
         for bus in self.config.buses:
-            self.links[bus.id] = BusLink(bus, self.ports[bus.id], self.opts.timeout_s / scale,
+            timeout = max(self.opts.timeout_s / scale, self.opts.min_timeout_real_s)
+            self.links[bus.id] = BusLink(bus, self.ports[bus.id], timeout,
                                          self.opts.retries, scale)
         for link in self.links.values():
             await link.connect()            # a port that cannot be opened says why, once
@@ -255,10 +259,13 @@ class Service(Reporting):
     async def _bus_cycle(self, bus_id: str, identity: bool, now: float) -> None:
         link = self.links[bus_id]
         t_start = time.perf_counter()
+        await link.reopen_if_due()
         for node in self.by_bus[bus_id]:
             addr = node.layout.node.address
             if not link.connected:
                 node.missed()
+                continue
+            if not node.due(self.cycles):
                 continue
             if identity or (node.online and node.identity_ok is None):
                 st = await link.read_status(addr)
@@ -357,7 +364,8 @@ class Service(Reporting):
                                       flash=self.stopping is not None or held,
                                       fault_flash=why is not None,
                                       preempt_calls=self.remote.preempt_calls(inter.id)
-                                      if self.remote is not None else frozenset())
+                                      if self.remote is not None else frozenset(),
+                                      hold_all_red=self._node_starting(inter, now))
         outs = self.core.step(now, inputs)
         ts = self.epoch + now
         for iid, out in outs.items():
@@ -384,6 +392,23 @@ class Service(Reporting):
         self._parking(ts)
         if self.telemetry:
             self._tell_alarms(ts)
+
+    def _node_starting(self, inter, now: float) -> bool:
+        """Hold the start-up all-red: a node of the intersection has not reached RUN yet.
+
+        A node goes through its own start-up (flash at least startup_flash_ms, then all red
+        all_red_ms, each from when it saw its commands) and refuses anything but red until
+        it is done: a poll late by a few hundred ms must not make the core start the main
+        stage into its refusals (they trip the node into its safe mode). A node not there
+        within the whole start-up time once more is late for another reason: no holding."""
+        assert self.core is not None
+        core = self.core.cores[inter.id]
+        if core.mode != ALL_RED:
+            return False
+        if now * 10 - core.mode_since > (inter.startup_flash_s + inter.startup_all_red_s) * 10:
+            return False
+        return any(n.online and (n.image or {}).get("mode") != rm.MODE_RUN
+                   for n in self.nodes.values() if n.layout.intersection.id == inter.id)
 
     def _parking(self, ts: float) -> None:
         areas = {a.id: {"name": a.name, "bays": 0, "occupied": 0, "faulty": 0}

@@ -85,6 +85,8 @@ class BoardHost:
         self.boot_causes: list[int] = []
         self.exits: list[int] = []
         self.wdt_ms = 0
+        self.last_feed_us = 0             # board time this boot's watchdog last started/fed
+        self.ended_feeds: list[int] = []  # the same, of each boot that has ended
         self.on_uart: Callable[[bytes], None] | None = None
         # Called with (pin, level, board_time_us) for every output level the board reports
         # (each change, and each output's level when a boot configures it), in order, from
@@ -379,6 +381,7 @@ class BoardHost:
             self.tx_log.append((self.boots, int(f[1]), int(f[2]), int(f[3])))
             self._uart_sent += int(f[1])
         elif op == b"F":
+            self.last_feed_us = int(f[1])
             self._watchdog.feed(self._wdt_now(int(f[1])))
         elif op == b"R":
             self.reads.append((int(f[1]), int(f[2])))
@@ -392,10 +395,14 @@ class BoardHost:
             self._heap = (int(f[1]), int(f[2]))
         elif op == b"W":
             self.wdt_ms = int(f[1])
+            self.last_feed_us = int(f[2])
             self._watchdog.start(self._wdt_timeout(self.wdt_ms), self._wdt_now(int(f[2])))
         elif op == b"K":
             self._death_t = int(f[2])
         elif op == b"H":
+            if self.boots:
+                self.ended_feeds.append(self.last_feed_us)
+            self.last_feed_us = 0
             self.boots += 1
             self.boot_causes.append(int(f[2]))
             self._origin_us = int(f[3])

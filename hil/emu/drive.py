@@ -1,5 +1,6 @@
 """Drivers for one emulated node (CPython): a pretend cabinet that polls it the way the
-controller does, and healthy lamps whose current sense follows their outputs.
+controller does, and healthy lamps whose current sense follows their outputs (wired into
+the board once, `wire_lamps`; or set by the host after each change, `lamps_follow`).
 
 Used by the firmware tests and benchmarks; the full rig (hil/bus.py, the controller's
 runtime) talks to boards through the same Board API.
@@ -18,13 +19,28 @@ from .host import Board
 
 def feedback_pairs(node_config: dict[str, Any]) -> list[tuple[int, int]]:
     """(lamp output pin, its current-sense input pin) for every lamp with feedback."""
-    pairs = []
+    return [(out, sense) for out, sense, _, _ in lamp_loads(node_config)]
+
+
+def lamp_loads(node_config: dict[str, Any]) -> list[tuple[int, int, int, int]]:
+    """(output, sense input, output level that lights the lamp, sense level while it draws
+    current) of every lamp with current sense in a node.json: its heads' wiring."""
+    lit_at = 0 if node_config.get("outputs_active_low") else 1
+    loads = []
     for g in node_config.get("groups", []):
         fb = g.get("feedback", {})
+        sensed = 0 if fb.get("active_low") else 1
         for lamp in ("red", "amber", "green"):
-            if lamp in fb and lamp in g:
-                pairs.append((g[lamp], fb[lamp]))
-    return pairs
+            if g.get(lamp) is not None and fb.get(lamp) is not None:
+                loads.append((g[lamp], fb[lamp], lit_at, sensed))
+    return loads
+
+
+def wire_lamps(board: Board, node_config: dict[str, Any]) -> None:
+    """Hang healthy lamps on the board's outputs: the board itself then drives each sense
+    input as its output changes (hil/emu/machine.py), with no help from the host."""
+    for out, sense, lit_at, sensed in lamp_loads(node_config):
+        board.wire_lamp(out, sense, lit_at=lit_at, sensed=sensed)
 
 
 def lamps_follow(board: Board, pairs: list[tuple[int, int]]) -> None:

@@ -18,6 +18,10 @@ host -> board                          board -> host
   G <t_us>           grant virtual time   K <cause> <t_us>        about to reset
   M                  report heap
   Q                  quit (exit 0)
+  L <out> <in> <on> <sensed>   a lamp on output `out` lights while the output is at `on`;
+                     its current sense is input `in`, at `sensed` while current flows
+                     (machine.py sets it as the output changes, in the board's own time)
+  B <out> <0|1>      the lamp on output `out` failed (1: draws no current) or replaced
 
 Hello: clock is real, scaled or virtual; t0 is board time 0 on the unix port's
 CLOCK_MONOTONIC (us); for real and scaled clocks board_us = (monotonic_us - t0) * num // den

@@ -5,9 +5,10 @@ MicroPython code (inside the board process; `machine.UART` is this class). The w
 as it would not be on an ESP32: it goes onto the wire when the board first sees it (at once
 if the line is free, else right after the byte before it) and enters the receive FIFO when
 its stop bit is in, one character time (start + data + parity + stop bits at the baud rate)
-later. `any()`/`read()`/`readinto()` see only the FIFO. So a burst of noise, a silence and a
-request written by the host with the virtual clock (emu_clock.py) reach the node exactly as
-timed on the board's clock, whatever the load of the machine that runs the test.
+later, and reaches the driver (`any()`/`read()`/`readinto()`) once the burst on the wire
+has ended or RX_FULL_THRESH characters wait, as on an ESP32. So a burst of noise, a silence
+and a request written by the host with the virtual clock (emu_clock.py) reach the node
+exactly as timed on the board's clock, whatever the load of the machine that runs the test.
 
 With the virtual clock the board looks at its socket whenever the host grants time (before
 its clock moves: `on_grant`), so bytes the host wrote while the board was idle at board time
@@ -22,6 +23,7 @@ import emu_link
 
 _uarts = []             # open UARTs, for the clock's grant hook
 trace_rx = False        # report FIFO arrivals to the host ("A <n> <t_us>")
+RX_FULL_THRESH = 120    # characters: the ESP32 UART's RX FIFO-full threshold
 pump = None             # machine._pump: let the host's lines in
 clock = None            # the board's emu_clock.Clock
 
@@ -91,6 +93,12 @@ class UART:
         k = (now - self._wire_t) // self._char_us + 1
         if k > len(w):
             k = len(w)
+        elif k < RX_FULL_THRESH:
+            # An ESP32's UART hands what it received to the driver when its FIFO reaches a
+            # threshold or the line goes idle (its RX timeout), not character by character:
+            # a request is read whole. A board process that the host keeps waiting in the
+            # middle of a frame then cannot see a silence inside it that the line never had.
+            return
         self._rx.extend(w[:k])
         self._wire = w[k:]
         last = self._wire_t + (k - 1) * self._char_us

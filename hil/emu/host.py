@@ -62,6 +62,10 @@ __all__ = ["CLOCKS", "DEEPSLEEP_RESET", "EXIT_RESET", "EXIT_WDT", "FIRMWARE", "H
            "BoardError", "micropython_executable"]
 
 CLOCKS = ("real", "scaled", "virtual")
+# Real seconds after which a wait on the virtual clock gives up: not a timing assumption (the
+# board's time is granted by the host, so a slow host only makes the test slower), only the
+# end of a host or board that hangs.
+HANG_GUARD_S = 120.0
 
 
 class Board(BoardHost):
@@ -96,6 +100,8 @@ class Board(BoardHost):
             self.write_config(node_config)
         self.inputs: dict[int, int] = {}          # levels the host holds on input wires
         self.echoes: dict[int, int] = {}          # echo widths of ultrasonic sensors
+        self.lamp_loads: dict[int, tuple[int, int, int]] = {}   # see wire_lamp()
+        self.failed_lamps: set[int] = set()       # outputs whose lamp has failed
 
     # ------------------------------------------------------------ configuration
     def write_config(self, node_config: str | os.PathLike[str] | dict[str, Any] | bytes) -> None:
@@ -138,7 +144,9 @@ class Board(BoardHost):
 
     def _state_lines(self) -> list[str]:
         lines = [f"I {p} {v}" for p, v in self.inputs.items()]
-        return lines + [f"E {p} {v}" for p, v in self.echoes.items()]
+        lines += [f"E {p} {v}" for p, v in self.echoes.items()]
+        lines += [f"L {o} {s} {on} {sensed}" for o, (s, on, sensed) in self.lamp_loads.items()]
+        return lines + [f"B {o} 1" for o in self.failed_lamps]
 
     def _spawn(self, kind: str = "") -> None:
         (self.dir / "pins.init").write_text("".join(x + "\n" for x in self._state_lines()))
@@ -202,6 +210,19 @@ class Board(BoardHost):
         """What time_pulse_us on `pin` measures from now on; None: the sensor never answers."""
         self.echoes[pin] = -2 if width_us is None else width_us
         self._send_state(f"E {pin} {self.echoes[pin]}")
+
+    def wire_lamp(self, out: int, sense: int, *, lit_at: int = 1, sensed: int = 1) -> None:
+        """A lamp on output `out` (lit while the output is at `lit_at`) whose current sense
+        is input `sense` (at `sensed` while current flows). The board drives the sense input
+        itself, in the instant the output changes (hil/emu/machine.py), so the node's lamp
+        sense never waits for this host. Wiring survives resets (and may precede start())."""
+        self.lamp_loads[out] = (sense, 1 if lit_at else 0, 1 if sensed else 0)
+        self._send_state(f"L {out} {sense} {self.lamp_loads[out][1]} {self.lamp_loads[out][2]}")
+
+    def fail_lamp(self, out: int, failed: bool = True) -> None:
+        """The lamp on output `out` fails (draws no current from now on), or is replaced."""
+        (self.failed_lamps.add if failed else self.failed_lamps.discard)(out)
+        self._send_state(f"B {out} {1 if failed else 0}")
 
     def _send_state(self, line: str) -> None:
         # Between boots the line is lost, but the next boot reads pins.init and gets the
@@ -321,9 +342,13 @@ class Board(BoardHost):
 
     def transact(self, request: bytes, timeout: float = 1.0) -> Any:
         """Send a Modbus request, wait for the whole response, return master.decode().
-        An exception response raises ModbusError; no response raises TimeoutError."""
+        An exception response raises ModbusError; no response raises TimeoutError.
+
+        `timeout` is seconds of the board's time: on the virtual clock the board must answer
+        within that much virtual time, however long the host takes to run it (a loaded
+        machine changes nothing; HANG_GUARD_S of real time only ends a host that hangs)."""
         self.uart_take()
-        self.uart_write(request, timeout=10.0)
+        self.uart_write(request, timeout=HANG_GUARD_S)
         want = master.response_length(request)
         last = [0, time.monotonic()]
 
@@ -339,20 +364,26 @@ class Board(BoardHost):
                 return False
             return n > 0 and time.monotonic() - last[1] > 0.05
 
-        deadline = time.monotonic() + timeout
         if self.clock == "virtual":
+            waited_ms = 0
+            guard = time.monotonic() + max(HANG_GUARD_S, timeout)
             while True:
                 with self._cv:
                     if complete():
                         break
                     behind = self._uart_got < self._uart_sent
-                if time.monotonic() > deadline:
-                    raise TimeoutError("no response")
                 if behind:          # sent on the board's clock, not yet read here: wait
-                    self.uart_settle(max(0.1, deadline - time.monotonic()))
-                else:
-                    self.advance(1)
+                    self.uart_settle(max(0.1, guard - time.monotonic()))
+                    continue
+                if waited_ms >= timeout * 1000:
+                    raise TimeoutError("no response")
+                if time.monotonic() > guard:
+                    raise TimeoutError(f"no response: the host did not run the board for "
+                                       f"{HANG_GUARD_S:g} s")
+                self.advance(1)
+                waited_ms += 1
         else:
+            deadline = time.monotonic() + timeout
             while True:
                 with self._cv:
                     if self._cv.wait_for(complete, 0.02):

@@ -55,6 +55,9 @@ _echo = {}          # pin -> echo pulse width in us for time_pulse_us (-2: no an
 _faulty = set()     # pins whose reads raise OSError
 _traced = set()     # pins whose reads are reported
 _outputs = {}       # pin -> Pin (outputs, for irq-less bookkeeping)
+_loads = {}         # lamp output pin -> (sense input pin, output level that lights it,
+                    #                     sense level while current flows)
+_burnt = set()      # lamp output pins whose lamp has failed (draws no current)
 _inputs = {}        # pin -> Pin (inputs with irq handlers)
 _stall_ms = 0
 _last_pump = 0
@@ -92,17 +95,46 @@ def _die(cause, code):
     raise SystemExit(code)
 
 
+# ---------------------------------------------------------------- input wires
+def _drive(pin, level):
+    """An input wire goes to `level` (edge handlers run if it changed)."""
+    old = _levels.get(pin)
+    _levels[pin] = level
+    p = _inputs.get(pin)
+    if p is not None and old != level:
+        p._edge(level)
+
+
+# ---------------------------------------------------------------- lamp current
+# The lamps hang on the board's outputs; a lamp's current sense is an input of the same
+# board. On the street the current follows the output at once, so it does here: the sense
+# input changes in the same instant (board time) as the output that feeds it, whatever the
+# host is doing. The host only says how the heads are wired ("L") and which lamps have
+# failed ("B"); both survive resets through pins.init, like the wires they are.
+def _lamp_current(out):
+    load = _loads.get(out)
+    if load is None:
+        return
+    sense, on, sensed = load
+    p = _outputs.get(out)
+    lit = p is not None and p._out == on and out not in _burnt
+    _drive(sense, sensed if lit else 1 - sensed)
+
+
 # ---------------------------------------------------------------- the host link
 def _on_host_line(f):
     global _stall_ms
     op = f[0]
     if op == b"I":
-        pin, level = int(f[1]), int(f[2])
-        old = _levels.get(pin)
-        _levels[pin] = level
-        p = _inputs.get(pin)
-        if p is not None and old != level:
-            p._edge(level)
+        _drive(int(f[1]), int(f[2]))
+    elif op == b"L":            # L <out> <sense> <lit at level> <sense level while lit>
+        out = int(f[1])
+        _loads[out] = (int(f[2]), int(f[3]), int(f[4]))
+        _lamp_current(out)
+    elif op == b"B":            # B <out> 1: its lamp fails; 0: replaced
+        out = int(f[1])
+        (_burnt.add if f[2] == b"1" else _burnt.discard)(out)
+        _lamp_current(out)
     elif op == b"E":
         _echo[int(f[1])] = int(f[2])
     elif op == b"X":
@@ -235,7 +267,8 @@ class Pin:
         if mode != -1:
             self._mode = mode
         if self._mode == Pin.IN:
-            _outputs.pop(self._id, None)
+            if _outputs.pop(self._id, None) is not None:
+                _lamp_current(self._id)         # no longer driven: its lamp goes out
             if value is not None:
                 self._out = value
         else:
@@ -246,6 +279,8 @@ class Pin:
         v = 1 if v else 0
         if v != self._out or force:
             self._out = v
+            if self._id in _loads:
+                _lamp_current(self._id)
             if emu_link.connected():    # (formatting allocates: not without a host)
                 emu_link.send(b"O %d %d %d\n" % (self._id, v, emu_clock_obj.now_us()))
 

@@ -3,18 +3,23 @@
     python -m hil.emu.pty_board NODE_CONFIG      (or: smartcross hil board NODE_CONFIG)
 
 The first line on stdout is `port: /dev/pts/N`; open that port (8N1, any baud: a pty has
-no parity and no speed) and the node answers at the address in NODE_CONFIG. It serves
-until SIGINT or SIGTERM, then stops the board and returns 0.
+no parity and no speed) and the node answers at the address in NODE_CONFIG. Healthy lamps
+hang on its heads as NODE_CONFIG wires them (their current sense works, so the node runs
+under a cabinet instead of latching a red fail). It serves until SIGINT or SIGTERM, then
+stops the board and returns 0.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
+from .drive import wire_lamps
 from .host import Board, BoardError
 from .pty_port import PtyPort
 
@@ -27,6 +32,12 @@ class PtyBoard:
         self.port = self._pty.port
         self.board = Board(node_config, clock=clock)
         self.board.on_uart = self._pty.write
+        try:
+            doc = json.loads(Path(node_config).read_text())
+        except (OSError, ValueError):
+            doc = None              # the node reports its own configuration error
+        if isinstance(doc, dict):
+            wire_lamps(self.board, doc)
 
     def _from_port(self, data: bytes) -> None:
         try:

@@ -64,6 +64,21 @@ def test_start_up_flash_then_all_red_then_main_stage():
     assert [(e.t, e.param) for e in flash] == [(0.0, E.FLASH_STARTUP), (6.0, E.FLASH_NOT)]
 
 
+def test_all_red_is_held_while_a_node_still_finishes_its_start_up():
+    """A node late into its own all-red refuses anything but red until that is over: the
+    core holds the all-red while told so, then runs the main stage as usual."""
+    r = Run(ASTANA, "day").step(60)                     # the start-up flash, 6 s
+    core = r.core
+    for k in range(60, 150):                            # held 9 s instead of 3
+        t = k / 10
+        out = core.step(t, Inputs(hold_all_red=True))
+        assert set(out.aspects.values()) == {A.RED}, (t, out.aspects)
+    r.k = 150
+    r.step(60)
+    assert r.first("V1", A.RED_AMBER) == 15.0           # released: red+amber at once
+    assert r.first("V1", A.GREEN) == 17.0
+
+
 def test_cis_vehicle_sequence_with_flashing_green():
     r = Run(ASTANA, "day").step(1200, presence={"D-N1"})
     seq = r.seq("V1")

@@ -1,6 +1,7 @@
 """The scaled clock (Board(clock="scaled", time_scale=s)): the board's time runs s times
 faster than the host's CLOCK_MONOTONIC, for everything the firmware times. Real-time tests:
-each takes a few seconds of wall time, with tolerances for a loaded host."""
+each takes a few seconds of wall time; they judge board time and causality (never sooner,
+seen after it happened), which a loaded host cannot break, not host-time windows."""
 
 from __future__ import annotations
 
@@ -51,42 +52,50 @@ def test_boot_flash_is_4_hz_of_host_time(board: Board) -> None:
 
 def test_board_us_agrees_with_what_the_host_sees(board: Board) -> None:
     pin = V1["amber"]
-    level = 1 - (board.output(pin) or 0)
-    board.wait_output(pin, level, 2.0)
+    with board._cv:
+        n = len(board.output_log)
+    board.wait_for(lambda: any(p == pin for (_, _, p, _) in board.output_log[n:]), 30.0,
+                   "a change of the amber lamp")
     seen = time.monotonic_ns()
     with board._cv:
-        t = max(t for (_, t, p, v) in board.output_log if p == pin and v == level)
-    lag_ms = (seen - board.host_ns(t)) / 1e6
-    assert 0 <= lag_ms < 50, lag_ms
+        t = next(t for (_, t, p, _) in board.output_log[n:] if p == pin)
+    # reported after it happened (a loaded host reports later, never sooner), and not
+    # seconds off (an origin or a scale gone wrong would be)
+    assert 0 <= seen - board.host_ns(t) < 2e9, (seen, board.host_ns(t))
     assert abs(board.board_us(board.host_ns(t)) - t) <= 1
 
 
 def test_comm_timeout_is_250_ms_of_host_time(board: Board) -> None:
+    drive.wire_lamps(board, example())                        # lamps draw current on board
+    board.trace_uart(True)
     cab = Cabinet(board)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 120                         # only ends a hung host
     while cab.image.get("mode") != rm.MODE_RUN:               # 5 s + 3 s of board time
         assert time.monotonic() < deadline, cab.image
-        drive.lamps_follow(board, cab.pairs)
         cab.poll()
         time.sleep(0.025)                                     # 100 ms of board time
     assert board.output(V1["red"]) == 1
-    sent = time.monotonic_ns()
     cab.poll()                                                # the last frame
-    board.wait_output(V1["red"], 0, 2.0)                      # SAFE: flashing, red off
+    board.wait_output(V1["red"], 0, 30.0)                     # SAFE: flashing, red off
     with board._cv:
         off = max(t for (_, t, p, v) in board.output_log if p == V1["red"] and v == 0)
-    host_ms = (board.host_ns(off) - sent) / 1e6
-    assert 250 <= host_ms <= 300, host_ms                     # 1000 ms of board time
+        last = max(t for (_, _, t) in board.rx_log if t < off)
+    # 1000 ms of board time after the last frame came in (a scan or two later; a host that
+    # keeps the board waiting makes it later, never sooner), which is 250 ms of the host's
+    assert 1000 <= (off - last) / 1000 < 2000, (off - last) / 1000
+    assert (board.host_ns(off) - board.host_ns(last)) / 1e6 >= 250
     assert cab.poll()["mode"] == rm.MODE_SAFE
     assert cab.image["faults"] & rm.FAULT_COMM_LOSS
 
 
 def test_watchdog_runs_on_board_time(board: Board) -> None:
-    time.sleep(0.1)
-    assert board.wdt_ms == 5000
+    board.wait_for(lambda: board.wdt_ms == 5000, 30, "the watchdog started")
     start = time.monotonic()
     board.stall(8000)                                         # 8 s of board time
-    board.wait_for(lambda: board.boots == 2, 5.0, "watchdog reset")
+    board.wait_for(lambda: board.boots == 2, 30, "watchdog reset")
     host_s = time.monotonic() - start
     assert board.boot_causes[-1] == WDT_RESET
-    assert 1.2 <= host_s <= 2.0, host_s                       # 5 s of board time
+    # 5 s of board time after the last feed (4 board us: the host's 1 us at 4x)...
+    assert 5_000_000 <= board._death_t - board.ended_feeds[0] <= 5_000_004
+    # ...which is 1.25 s of the host's: never sooner (a loaded host only makes it later)
+    assert host_s >= 1.2, host_s
