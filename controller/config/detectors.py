@@ -9,7 +9,9 @@ from .model import (
     DETECTOR_KINDS,
     PARKING_BAY,
     PED_BUTTON,
+    PREEMPT,
     PRESENCE,
+    PRIORITY,
     Detector,
     ParkingArea,
     SumoMap,
@@ -79,6 +81,9 @@ def _check_called_kinds(t: Table, kind: str | None, calls: tuple, extends: tuple
                         f"{groups[g].kind} group")
         if extends:
             t.error("extends", "a pedestrian button does not extend green")
+    if kind in (PREEMPT, PRIORITY) and (calls or extends):
+        t.error("calls" if calls else "extends", f"a {kind} detector calls its "
+                f"[[intersection.{kind}]], not signal groups")
 
 
 def read_sumo(t: Table, groups: Declared, detectors: set[str]) -> SumoMap | None:

@@ -9,6 +9,7 @@ from .conflicts import read_conflicts, read_geometry, read_intergreen, read_perm
 from .detectors import read_detector, read_sumo
 from .model import GROUP_KINDS, PEDESTRIAN, Intersection, SignalGroup
 from .plans import read_plan
+from .preempts import read_preempts, read_priorities
 from .profiles import AMBER_MAX_S, AMBER_MIN_S, PROFILES, RED_AMBER_MAX_S, STARTUP_FLASH_RANGE_S
 from .reader import Table
 from .stages import read_stages
@@ -47,6 +48,8 @@ def read_intersection(t: Table, ident: str, bus_ids: set[str],
     detectors = [read_detector(dt, did, n, gmap, nmap, area_ids)
                  for n, (dt, did) in enumerate(unique(t.get_tables("detector"), "detector"), 1)]
     sumo = read_sumo(t, gmap, {d.id for d in detectors if d})
+    preempts = read_preempts(t, gmap, conflicts, intergreen, stages, detectors)
+    priorities = read_priorities(t, stages, detectors)
     check_capacity(t, [g for g in groups if g], [d for d in detectors if d], nmap)
     wiring = {n.id: wire_node(t, n, [g for g in groups if g and g.node == n.id],
                               [d for d in detectors if d and d.node == n.id])
@@ -66,7 +69,8 @@ def read_intersection(t: Table, ident: str, bus_ids: set[str],
         return None
     return Intersection(ident, name, profile, flash_s, all_red_s, flash_aspect, tuple(groups),
                         frozenset(conflicts), intergreen, tuple(stages), tuple(detectors),
-                        plans, tuple(nodes), frozenset(permissive), sumo, wiring)
+                        plans, tuple(nodes), frozenset(permissive), sumo, wiring, preempts,
+                        priorities)
 
 
 def read_signal_group(t: Table, ident: str, number: int, ip, nodes) -> SignalGroup | None:

@@ -23,7 +23,13 @@ PRESENCE = "presence"
 COUNTING = "counting"
 PED_BUTTON = "ped_button"
 PARKING_BAY = "parking_bay"
-DETECTOR_KINDS = (PRESENCE, COUNTING, PED_BUTTON, PARKING_BAY)
+PREEMPT = "preempt"          # an emergency (optical, radio) or railroad preempt input
+PRIORITY = "priority"        # a transit check-in or check-out input
+DETECTOR_KINDS = (PRESENCE, COUNTING, PED_BUTTON, PARKING_BAY, PREEMPT, PRIORITY)
+
+EMERGENCY = "emergency"
+RAIL = "rail"
+PREEMPT_KINDS = (EMERGENCY, RAIL)
 
 FIXED = "fixed"
 ACTUATED = "actuated"
@@ -116,6 +122,59 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class TrackClearance:
+    """Railroad preemption: the groups that clear the tracks, green this long."""
+    groups: tuple[str, ...]
+    green_s: float
+
+
+@dataclass(frozen=True)
+class Preempt:
+    """[[intersection.preempt]] (NTCIP 1202 preempt table; controller/config/preempts.py).
+
+    Entry ends the running greens through their full change intervals and intergreens
+    (never shortened); minimum greens (walks) may be cut only down to `min_green_s`
+    (`min_walk_s`), None: not at all. Rail: track clearance first; then the dwell shows
+    the route for at least `min_dwell_s` and while called; then the exit stage.
+    """
+    id: str
+    number: int                  # event parameter (1-based, configuration order)
+    kind: str                    # emergency | rail
+    priority: int                # 1 is the highest; a rail preempt outranks every emergency one
+    detector: str | None         # a `preempt` detector; None: called from outside only
+    route: tuple[str, ...]       # the groups green in dwell
+    track: TrackClearance | None  # rail: track clearance before the dwell
+    delay_s: float               # the call must last this long before entry
+    min_dwell_s: float           # the route's least green in dwell
+    min_green_s: float | None    # floor of running vehicle greens on entry; None: not shortened
+    min_walk_s: float | None     # floor of running walks on entry; None: not shortened
+    max_presence_s: float        # a call on longer is a fault (event 110): it is dropped
+    exit_stage: str | None       # None: the running plan's main stage
+    warning_time_s: float | None = None   # rail: the railroad's warning time
+
+
+@dataclass(frozen=True)
+class Priority:
+    """[[intersection.priority]]: transit signal priority for one stage (TSP).
+
+    A check-in asks for the stage: early green (the running conflicting green ends once
+    its minimum has run and it is within `max_early_s` of its maximum) or green extension
+    (the stage's end is put off by at most `max_extend_s`); no stage is skipped and no
+    minimum broken. The check-out (or `max_presence_s`, a fault) ends it; at most
+    `per_cycle` services per cycle (main stage to main stage).
+    """
+    id: str
+    number: int                  # event parameter (1-based, configuration order)
+    checkin: str                 # a `priority` detector
+    checkout: str | None         # a `priority` detector; None: the service ends by its bounds
+    stage: str
+    max_early_s: float
+    max_extend_s: float
+    per_cycle: int
+    max_presence_s: float
+
+
+@dataclass(frozen=True)
 class Node:
     id: str
     bus: str
@@ -164,6 +223,8 @@ class Intersection:
     sumo: SumoMap | None = None  # how the groups and detectors appear in a SUMO network
     # node id -> its pins (controller/config/wiring.py: a NodeWiring)
     wiring: dict = field(default_factory=dict, compare=False)
+    preempts: tuple[Preempt, ...] = ()       # by priority, then configuration order
+    priorities: tuple[Priority, ...] = ()
     _group_index: dict[str, SignalGroup] = field(default_factory=dict, repr=False,
                                                  compare=False, init=False)
 
@@ -181,6 +242,17 @@ class Intersection:
 
     def conflicting(self, a: str, b: str) -> bool:
         return (a, b) in self.conflicts
+
+    def green_floor_s(self, gid: str) -> float:
+        """The shortest green (walk) the group may show: its minimum green, or less where a
+        preempt may cut it on entry. The node's guard and the monitor hold it to this."""
+        g = self.group(gid)
+        floor = g.min_green_s
+        for p in self.preempts:
+            cut = p.min_walk_s if g.is_pedestrian else p.min_green_s
+            if cut is not None and gid not in p.route:
+                floor = min(floor, cut)
+        return floor
 
     def interstage_s(self, src: str, dst: str) -> float:
         """Time from the end of green of stage `src` to the first green of `dst`.

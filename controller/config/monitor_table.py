@@ -25,7 +25,8 @@ def monitor_table(inter: Intersection) -> dict:
         groups.append({
             "id": g.id,
             "kind": g.kind,
-            "min_green_ms": _ms(g.min_green_s),
+            # a preempt may cut a green to its floor on entry (Intersection.green_floor_s)
+            "min_green_ms": _ms(inter.green_floor_s(g.id)),
             "amber_ms": _ms(g.amber_s),
             "red_amber": bool(g.profile.red_amber),
             "flash_dont_walk": ped and g.profile.ped_clearance == "flash_red",

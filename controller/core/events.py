@@ -29,6 +29,27 @@ DETECTOR_OFF = 81
 DETECTOR_ON = 82
 DETECTOR_RESTORED = 83
 DETECTOR_FAULT = 84
+# Preemption (parameter: the preempt's number) and transit priority (the priority's
+# number), Indiana enumerations 2012 and the 2019 additions 116-119.
+PREEMPT_ADVANCE_WARNING = 101
+PREEMPT_CALL_ON = 102
+PREEMPT_GATE_DOWN = 103
+PREEMPT_CALL_OFF = 104
+PREEMPT_ENTRY = 105
+PREEMPT_TRACK_CLEARANCE = 106
+PREEMPT_DWELL = 107
+PREEMPT_LINK_ON = 108
+PREEMPT_LINK_OFF = 109
+PREEMPT_MAX_PRESENCE = 110      # the call was on too long: dropped, a fault
+PREEMPT_EXIT = 111
+TSP_CHECK_IN = 112
+TSP_EARLY_GREEN = 113
+TSP_EXTEND_GREEN = 114
+TSP_CHECK_OUT = 115
+PREEMPT_FORCE_OFF = 116         # a green ended early (cut below its minimum) by entry
+TSP_EARLY_FORCE_OFF = 117       # a conflicting green ended early for a bus
+TSP_SERVICE_START = 118
+TSP_SERVICE_END = 119
 PATTERN_CHANGE = 131
 CYCLE_CHANGE = 132
 OFFSET_CHANGE = 133

@@ -50,7 +50,7 @@ class NodeLayout:
         idx = self.group_index
         groups = [{"id": g.id, "kind": g.kind, "amber_ms": ms(g.amber_s),
                    "red_amber_ms": ms(g.red_amber_s), "flash_green_ms": ms(g.flash_green_s),
-                   "min_green_ms": ms(g.min_green_s),
+                   "min_green_ms": ms(inter.green_floor_s(g.id)),   # a preempt may cut it
                    "clearance_ms": ms(g.ped_clear_s) if g.is_pedestrian else 0}
                   for g in self.groups]
         conflicts = sorted({(min(idx[a], idx[b]), max(idx[a], idx[b]))
