@@ -27,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +36,10 @@ import priority_scenario as ps
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASSES = {"ambulance": "ev", "bus": "bus", "car": "others"}
+PREEMPT_DWELL_S = 8.0        # the route's least green in dwell (the main through minimum)
+PREEMPT_MIN_GREEN_S = 5.0    # a running green may be cut to this on entry
+TSP_EARLY_S = 10.0
+TSP_EXTEND_S = 15.0
 GOALS = {"ev": 0.5, "bus": 0.8, "others": 1.05}
 
 # what the "with" configuration adds to the imported one (TOML, appended to intersection C)
@@ -55,9 +60,11 @@ def sumo_env() -> dict:
     return env
 
 
-def priority_tables(groups: dict[str, str]) -> str:
-    """The preempt and TSP detectors and tables for the imported junction; `groups`: leg ->
-    the through group of that approach (EB_TR for W, ...)."""
+def priority_tables(groups: dict[str, str], stages: dict[str, str]) -> str:
+    """The preempt and TSP detectors and tables for the imported junction. `groups`: leg ->
+    the through group of that approach (EB_TR for W, ...); `stages`: group -> the first
+    stage that runs it. A preempt's route is the through movement of its axis, both ways
+    (they never conflict); a bus asks for the stage of its through movement."""
     out = [PRIORITY_NODE]
     for leg in sorted(ps.LEGS):
         out.append(f"""
@@ -75,16 +82,18 @@ def priority_tables(groups: dict[str, str]) -> str:
   kind = "priority"
   node = "C-p1"
 """)
-    for k, leg in enumerate(sorted(ps.LEGS)):
+    axis = {"W": "E", "E": "W", "N": "S", "S": "N"}
+    for leg in sorted(ps.LEGS):
+        route = sorted({groups[leg], groups[axis[leg]]})
         out.append(f"""
   [[intersection.preempt]]
   id = "ev_{leg}"
   kind = "emergency"
-  priority = {k + 1}
+  priority = 1
   detector = "pre_{leg}"
-  route = ["{groups[leg]}"]
-  min_duration_s = 5
-  preempt_min_green_s = 5
+  route = {json.dumps(route)}
+  min_dwell_s = {PREEMPT_DWELL_S:g}
+  min_green_s = {PREEMPT_MIN_GREEN_S:g}
   max_presence_s = 120
 """)
     for leg in ps.MAIN:
@@ -93,9 +102,11 @@ def priority_tables(groups: dict[str, str]) -> str:
   id = "bus_{leg}"
   checkin = "tsp_in_{leg}"
   checkout = "tsp_out_{leg}"
-  route = ["{groups[leg]}"]
-  max_early_s = 10
-  max_extend_s = 15
+  stage = "{stages[groups[leg]]}"
+  max_early_s = {TSP_EARLY_S:g}
+  max_extend_s = {TSP_EXTEND_S:g}
+  per_cycle = 1
+  max_presence_s = 90
 """)
     return "".join(out)
 
@@ -121,14 +132,14 @@ def configs(out: Path, scen: ps.Scenario, env: dict) -> tuple[Path, Path]:
                     "--detectors", scen.detectors, "-o", str(base)],
                    check=True, env=env, cwd=ROOT, capture_output=True)
     text = base.read_text()
-    groups = through_groups(base)
+    doc = tomllib.loads(text)
+    stages: dict[str, str] = {}
+    for st in doc["intersection"][0]["stage"]:
+        for g in st["groups"]:
+            stages.setdefault(g, st["id"])
     head, sep, tail = text.partition("\n  [intersection.sumo]")
-    loops = "".join(f'  pre_{leg} = "pre_{leg}"\n' for leg in sorted(ps.LEGS)) + "".join(
-        f'  tsp_{e}_{leg} = "tsp_{e}_{leg}"\n' for leg in ps.MAIN for e in ("in", "out"))
     with_ = out / "with.toml"
-    body = head + priority_tables(groups) + sep + tail
-    body = body.replace("  [intersection.sumo.loops]\n", "  [intersection.sumo.loops]\n" + loops)
-    with_.write_text(body)
+    with_.write_text(head + priority_tables(through_groups(base), stages) + sep + tail)
     return base, with_
 
 
