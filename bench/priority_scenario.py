@@ -140,34 +140,37 @@ def write_detectors(folder: Path, lengths: dict[str, float]) -> tuple[Path, Path
 
 
 def write_routes(path: Path, seed: int, ev_per_h: float = EV_PER_H,
-                 bus_headway_s: float = BUS_HEADWAY_S) -> None:
-    """Cars, emergency vehicles and buses of one seed, sorted by departure."""
+                 bus_headway_s: float = BUS_HEADWAY_S, duration_s: float = DURATION_S,
+                 evs: list[tuple[float, str]] | None = None) -> None:
+    """Cars, emergency vehicles and buses of one seed, sorted by departure; `evs`: the
+    emergency vehicles' (departure, leg) instead of the Poisson stream (tests)."""
     rng = random.Random(f"priority:{seed}")
     trips: list[tuple[float, str]] = []
     for k, rate in CAR_PER_H.items():
         t, n = 0.0, 0
         while True:
             t += rng.expovariate(rate / 3600.0)
-            if t >= DURATION_S:
+            if t >= duration_s:
                 break
             u = rng.random()
             to = TURN_TO[k][2] if u < LEFT else TURN_TO[k][0] if u < LEFT + RIGHT else TURN_TO[k][1]
             trips.append((t, f'id="car_{k}{n}" type="car" depart="{t:.1f}" from="{k}_C" '
                              f'to="C_{to}" departLane="best" departSpeed="max"/>'))
             n += 1
-    t, n = 0.0, 0
-    while ev_per_h > 0:
-        t += rng.expovariate(ev_per_h / 3600.0)
-        if t >= DURATION_S:
-            break
-        k = rng.choice(sorted(LEGS))
+    if evs is None:
+        evs, t = [], 0.0
+        while ev_per_h > 0:
+            t += rng.expovariate(ev_per_h / 3600.0)
+            if t >= duration_s:
+                break
+            evs.append((t, rng.choice(sorted(LEGS))))
+    for n, (t, k) in enumerate(evs):
         trips.append((t, f'id="ev_{n}" type="ambulance" depart="{t:.1f}" from="{k}_C" '
                          f'to="C_{TURN_TO[k][1]}" departLane="0" departSpeed="max"/>'))
-        n += 1
     for j, k in enumerate(MAIN):
         t = rng.uniform(0.0, bus_headway_s) + 0.5 * j
         n = 0
-        while t < DURATION_S:
+        while t < duration_s:
             through = TURN_TO[k][1]
             trips.append((t, f'id="bus_{k}{n}" type="bus" depart="{t:.1f}" from="{k}_C" '
                              f'to="C_{through}" departLane="0" departSpeed="max" line="1">'

@@ -47,6 +47,10 @@ FAULTS = {
     "corrupt_node_config": {"node": (str, True)},
     "bay_silent": {"intersection": (str, True), "detector": (str, True)},
     "rogue_controller": {"node": (str, True), "duration_s": (float, True)},
+    # not a fault: an emergency vehicle's preempt input, held on for duration_s from the
+    # first moment at or after at_s that a movement conflicting with its route is green
+    "preempt_call": {"intersection": (str, True), "detector": (str, True),
+                     "duration_s": (float, True)},
 }
 
 EXPECT = {
@@ -61,6 +65,8 @@ EXPECT = {
     "refusals": (bool, "the nodes' guards refused commands"),
     "no_fault_flash": (bool, "no intersection went to flash after its start-up"),
     "bay_fault": (str, "this parking bay's sensor is reported faulty (intersection/bay)"),
+    "preempt_within_clearance": (bool, "the preempt route green within the clearance time the "
+                                 "configuration allows (hil/preempt.py), the entry in the record"),
 }
 
 
@@ -202,3 +208,7 @@ def _check_names(t: Table, faults: list[Fault], config: GroupConfig) -> None:
         if "detector" in f.args and f.args["detector"] not in {d.id for d in
                                                                inters[iid].detectors}:
             t.error(where, f"names detector {f.args['detector']!r}, which {iid} lacks")
+        elif f.kind == "preempt_call" and not any(p.detector == f.args["detector"]
+                                                  for p in inters[iid].preempts):
+            t.error(where, f"detector {f.args['detector']!r} calls no [[intersection.preempt]] "
+                    f"of {iid}")
