@@ -24,7 +24,10 @@ from . import events as E
 from .inputs import NO_INPUTS, Inputs, Output
 from .permissive import PermissivePairs
 from .policy import Policy, PolicyFactory
+from .preempt import Preemption
+from .priority import TransitPriority
 from .signal_group import INF, NEVER, GroupTimer, ds
+from .view import PolicyView
 
 FLASH, ALL_RED, RUN, TO_FLASH = "flash", "all-red", "run", "to-flash"
 
@@ -33,7 +36,7 @@ FLASH, ALL_RED, RUN, TO_FLASH = "flash", "all-red", "run", "to-flash"
 RIGHT_OF_WAY = (A.GREEN, A.FLASH_GREEN, A.AMBER, A.RED_AMBER, A.FLASH_RED)
 
 
-class IntersectionCore:
+class IntersectionCore(PolicyView):
     def __init__(self, inter: Intersection, plan: str | None = None, start: float = 0.0, *,
                  policies: PolicyFactory):
         self.inter = inter
@@ -89,54 +92,9 @@ class IntersectionCore:
         for g in self.groups.values():
             g.to_flash(self.t, self.flash_aspect)
         self._aspects = {gid: g.aspect for gid, g in self.groups.items()}
-
-    # -- the view a policy sees -------------------------------------------------------
-    def demand(self, stage: str) -> bool:
-        for gid in self.stage_groups[stage]:
-            g = self.groups[gid]
-            if g.aspect == A.GREEN:
-                continue
-            if gid in self.calls or gid in self.ped_calls:
-                return True
-        return False
-
-    def extending(self, stage: str) -> bool:
-        for d in self.extenders[stage]:
-            if d.id in self.faulty:
-                continue
-            if d.id in self.present or self.t - self.last_on[d.id] < self.passage[d.id]:
-                return True
-        return False
-
-    def extension_end(self, stage: str) -> int:
-        """When the extension of `stage` runs out if no detector changes (INF: held)."""
-        end = self.t
-        for d in self.extenders[stage]:
-            if d.id in self.faulty:
-                continue
-            if d.id in self.present:
-                return INF
-            end = max(end, self.last_on[d.id] + self.passage[d.id])
-        return end
-
-    def conflicting_call_since(self) -> int | None:
-        return self._conflict_call_since
-
-    def count(self, detector: str) -> int:
-        """Vehicles the detector has counted since the core started."""
-        return self.volume[detector]
-
-    def present_since(self, detector: str) -> int | None:
-        """The tenth since which the detector reports presence, or None (absent or failed)."""
-        if detector in self.faulty:
-            return None
-        return self.on_since.get(detector)
-
-    def last_seen(self, detector: str) -> int:
-        """The last tenth the detector reported presence (now while it does; NEVER if never)."""
-        if detector in self.present:
-            return self.t
-        return self.last_on[detector]
+        # preemption and transit priority (preempt.py, priority.py), when configured
+        self.preempt = Preemption(self) if inter.preempts else None
+        self.priority = TransitPriority(self) if inter.priorities else None
 
     # -- stepping ---------------------------------------------------------------------
     def step(self, now: float, inputs: Inputs = NO_INPUTS, plan: str | None = None) -> Output:
@@ -159,6 +117,9 @@ class IntersectionCore:
             self._detectors(t, inputs, out)
         if plan is not None and plan != self.plan.id:
             self._change_plan(plan, out)
+        preempted = self.preempt is not None and self.preempt.step(t, inputs, out)
+        if self.priority is not None:
+            self.priority.inputs(t, inputs, out)
 
         if inputs.fault_flash and self.mode != FLASH:
             self._enter_flash(t, E.FLASH_FAULT, out)
@@ -178,7 +139,8 @@ class IntersectionCore:
         elif self.mode == RUN:
             if inputs.flash:
                 self.mode, self.mode_since = TO_FLASH, t
-            elif not self.in_transition and (out or self._dirty or t >= self._policy_due):
+            elif not (preempted or self.in_transition) and (
+                    out or self._dirty or t >= self._policy_due):
                 self._run(t, out)
         if self.mode == TO_FLASH:
             self._wind_down(t)
@@ -193,7 +155,7 @@ class IntersectionCore:
         if out or moved:
             self._update_conflicting_call(t)
             if self.mode == RUN and not self.in_transition:
-                self._policy_due = self.policy.deadline(self)
+                self._policy_due = self._next_decision()
         self._flags = (inputs.flash, inputs.fault_flash)
         if not out:
             return Output(self._aspects, [])
@@ -243,6 +205,8 @@ class IntersectionCore:
             nxt = self._due
             if mode == RUN and not self.in_transition:
                 nxt = min(nxt, self._policy_due)
+        if self.preempt is not None:
+            nxt = min(nxt, self.preempt.deadline())
         return max(nxt, t + 1) / 10
 
     # -- inputs -----------------------------------------------------------------------
@@ -317,7 +281,11 @@ class IntersectionCore:
         """Civil time runs `ref` tenths ahead of t now: the policy moves its cycle smoothly."""
         self.policy.resync(ref, self, smooth=self.mode in (RUN, TO_FLASH))
         if self.mode == RUN and not self.in_transition:
-            self._policy_due = self.policy.deadline(self)
+            self._policy_due = self._next_decision()
+
+    def _next_decision(self) -> int:
+        due = self.policy.deadline(self)
+        return due if self.priority is None else min(due, self.priority.deadline())
 
     def reload(self, inter: Intersection, plan: str) -> None:
         """New timing plans only: `plan` takes over as at a scheduled change (events 131-133)."""
@@ -331,6 +299,8 @@ class IntersectionCore:
         if self.in_transition:
             return
         decision = self.policy.decide(self)
+        if self.priority is not None:
+            decision = self.priority.adjust(decision, out)
         if decision is None:
             return
         nxt, reason = decision
@@ -429,5 +399,7 @@ class IntersectionCore:
     def state(self) -> dict:
         return {"mode": self.mode, "stage": self.stage if self.mode == RUN else None,
                 "plan": self.plan.id, "in_transition": self.in_transition,
-                "calls": sorted(self.calls | self.ped_calls)}
+                "calls": sorted(self.calls | self.ped_calls),
+                **({"preempt": self.preempt.state} if self.preempt else {}),
+                **({"priority": self.priority.state} if self.priority else {})}
 
