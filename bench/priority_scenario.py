@@ -9,9 +9,10 @@ every machine and in both runs of a comparison):
 
 - cars (vClass passenger): Poisson streams, main 800 veh/h per approach, side 300, turning
   15 % left and 10 % right (the kit's base flows);
-- emergency vehicles (vType `ambulance`, vClass emergency, 20 % over the speed limit, no
-  blue-light device: they obey the signals, so what they lose is what the signals cost
-  them): a Poisson stream of `EV_PER_H` through movements, origin drawn over the four legs;
+- emergency vehicles (vType `ambulance`, vClass emergency, at the speed limit, no
+  blue-light device and no overtaking: they obey the signals and keep to the through lane,
+  so what they lose is what the signals and the queues ahead cost them): a Poisson stream
+  of `EV_PER_H` through movements, origin drawn over the four legs;
 - buses (vType `bus`, vClass bus), line 1 west-east and back every `BUS_HEADWAY_S`, each
   stopping 20 s at a near stop 340 m before the junction and a far-side stop 90 m after it.
 
@@ -55,7 +56,7 @@ CHECKOUT_M = 10.0
 VTYPES = """  <vType id="car" vClass="passenger" accel="2.6" decel="4.5" sigma="0.5" tau="1.0"
          length="5.0" minGap="2.5" speedFactor="normc(1.00,0.10,0.20,2.00)"/>
   <vType id="ambulance" vClass="emergency" accel="2.6" decel="4.5" sigma="0.2" length="6.5"
-         minGap="2.5" speedFactor="1.2" lcSpeedGain="0" guiShape="emergency"/>
+         minGap="2.5" speedFactor="1.0" lcSpeedGain="0" guiShape="emergency"/>
   <vType id="bus" vClass="bus" accel="1.2" decel="4.0" sigma="0.2" length="12.0" minGap="3.0"
          speedFactor="1.0" lcSpeedGain="0" guiShape="bus"/>
 """
