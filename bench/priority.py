@@ -60,7 +60,7 @@ def sumo_env() -> dict:
     return env
 
 
-def priority_tables(groups: dict[str, str], stages: dict[str, str]) -> str:
+def priority_tables(groups: dict[str, str], stages: dict[str, str], parts=("preempt", "tsp")) -> str:
     """The preempt and TSP detectors and tables for the imported junction. `groups`: leg ->
     the through group of that approach (EB_TR for W, ...); `stages`: group -> the first
     stage that runs it. A preempt's route is the through movement of its axis, both ways
@@ -83,7 +83,7 @@ def priority_tables(groups: dict[str, str], stages: dict[str, str]) -> str:
   node = "C-p1"
 """)
     axis = {"W": "E", "E": "W", "N": "S", "S": "N"}
-    for leg in sorted(ps.LEGS):
+    for leg in sorted(ps.LEGS) if "preempt" in parts else ():
         route = sorted({groups[leg], groups[axis[leg]]})
         out.append(f"""
   [[intersection.preempt]]
@@ -96,7 +96,7 @@ def priority_tables(groups: dict[str, str], stages: dict[str, str]) -> str:
   min_green_s = {PREEMPT_MIN_GREEN_S:g}
   max_presence_s = 120
 """)
-    for leg in ps.MAIN:
+    for leg in ps.MAIN if "tsp" in parts else ():
         out.append(f"""
   [[intersection.priority]]
   id = "bus_{leg}"
@@ -126,7 +126,9 @@ def through_groups(cfg_path: Path) -> dict[str, str]:
     return out
 
 
-def configs(out: Path, scen: ps.Scenario, env: dict) -> tuple[Path, Path]:
+def configs(out: Path, scen: ps.Scenario, env: dict,
+            parts=("preempt", "tsp")) -> tuple[Path, Path]:
+    """The imported configuration (without) and it with the `parts` added (with)."""
     base = out / "without.toml"
     subprocess.run([sys.executable, "-m", "controller.cli", "import-sumo", scen.net,
                     "--detectors", scen.detectors, "-o", str(base)],
@@ -139,7 +141,7 @@ def configs(out: Path, scen: ps.Scenario, env: dict) -> tuple[Path, Path]:
             stages.setdefault(g, st["id"])
     head, sep, tail = text.partition("\n  [intersection.sumo]")
     with_ = out / "with.toml"
-    with_.write_text(head + priority_tables(through_groups(base), stages) + sep + tail)
+    with_.write_text(head + priority_tables(through_groups(base), stages, parts) + sep + tail)
     return base, with_
 
 
@@ -176,13 +178,15 @@ def main() -> int:
     p.add_argument("--out", default="/tmp/smartcross-priority", help="work folder")
     p.add_argument("--without-only", action="store_true",
                    help="run only the configuration without preemption and priority")
+    p.add_argument("--parts", nargs="+", choices=("preempt", "tsp"), default=["preempt", "tsp"],
+                   help="what the 'with' configuration adds (both: the headline)")
     args = p.parse_args()
     out = Path(args.out).resolve()
     env = sumo_env()
     scen = None
     for s in args.seeds:
         scen = ps.build(out, s)
-    base, with_ = configs(out, scen, env)
+    base, with_ = configs(out, scen, env, args.parts)
     cfgs = [base] if args.without_only else [base, with_]
     jobs = [(c, s) for s in args.seeds for c in cfgs]
     with ThreadPoolExecutor(args.jobs) as pool:
