@@ -77,6 +77,17 @@ class SimResult:
         }
 
 
+@dataclass(frozen=True)
+class Call:
+    """A scripted outside call: preempt `id` called (kind "preempt"), or a bus checked in
+    for priority `id` (kind "priority"), from `at_s` seconds after the start for `for_s`
+    seconds (the bus checks out then), at every intersection that has that id."""
+    kind: str
+    id: str
+    at_s: float
+    for_s: float
+
+
 FLASHING = (A.FLASH_GREEN, A.FLASH_AMBER, A.FLASH_RED)
 HALF_FLASH = A.FLASH_ON_MS // 100          # lamps of flashing heads toggle every 5 ticks
 
@@ -84,7 +95,8 @@ HALF_FLASH = A.FLASH_ON_MS // 100          # lamps of flashing heads toggle ever
 def simulate(config: GroupConfig, duration_s: float, seed: int = 1,
              start: dt.datetime | None = None, scale: float = 1.0, trace: bool = False,
              keep_events: bool = True, every_tick: bool = False,
-             on_progress: Callable[[float], None] | None = None) -> SimResult:
+             on_progress: Callable[[float], None] | None = None,
+             calls: tuple[Call, ...] = ()) -> SimResult:
     """Run `duration_s` seconds from `start` (aware; naive is read in the group's zone;
     None: 07:00 on civil.DEFAULT_DAY, a Monday).
 
@@ -93,7 +105,8 @@ def simulate(config: GroupConfig, duration_s: float, seed: int = 1,
     every 0.1 s instead and gives the same result, only slower. Intersections of a group
     share nothing but the clock and the schedule, so each runs on its own, and their
     events are merged in time order. `on_progress(s)` is told, now and then, how many of
-    the `duration_s` seconds are done (over all intersections).
+    the `duration_s` seconds are done (over all intersections). `calls` script preempt
+    calls and bus check-ins.
     """
     zone = config.zone
     if start is None:
@@ -110,8 +123,9 @@ def simulate(config: GroupConfig, duration_s: float, seed: int = 1,
         told = None if on_progress is None else \
             (lambda k, idx=idx: on_progress((idx + (k - k0) / max(k_end - k0, 1)) / n
                                             * duration_s))
+        script = _script(inter, calls, k0)
         runs.append(_run_one(replace(config, intersections=(inter,)), k0, k_end, seed, epoch,
-                             scale, tr, keep_events, every_tick, told))
+                             scale, tr, keep_events, every_tick, told, script))
     if on_progress is not None:
         on_progress(duration_s)
     events = sorted((e for r in runs for e in r.events), key=lambda e: e.t) if keep_events else []
@@ -131,6 +145,19 @@ class _One:
     actuations: int
 
 
+def _script(inter, calls: tuple[Call, ...], k0: int) -> list[tuple[int, int, str, str]]:
+    """(first tick, tick after the last, kind, id) of the calls this intersection has."""
+    ids = {"preempt": {p.id for p in inter.preempts}, "priority": {q.id for q in inter.priorities}}
+    return [(k0 + int(round(c.at_s / STEP_S)), k0 + int(round((c.at_s + c.for_s) / STEP_S)),
+             c.kind, c.id) for c in calls if c.id in ids.get(c.kind, ())]
+
+
+def _calls_at(script: list, k: int) -> tuple[frozenset[str], frozenset[str]]:
+    on = [(kind, cid) for a, b, kind, cid in script if a <= k < b]
+    return (frozenset(cid for kind, cid in on if kind == "preempt"),
+            frozenset(cid for kind, cid in on if kind == "priority"))
+
+
 def _count_green(before: dict[str, int], after: dict[str, int], k: int, green: Counter,
                  since: dict[str, int]) -> None:
     """Green time per group, in ticks: counted when a green (steady or flashing) ends."""
@@ -148,7 +175,7 @@ def _count_green(before: dict[str, int], after: dict[str, int], k: int, green: C
 
 def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, epoch: float, scale: float,
              tr: Trace | None, keep_events: bool, every_tick: bool,
-             told: Callable[[int], None] | None = None) -> _One:
+             told: Callable[[int], None] | None = None, script: list | None = None) -> _One:
     inter = config.intersections[0]
     iid = inter.id
     group = GroupCore(config, start=k0 * STEP_S, epoch=epoch)
@@ -169,6 +196,8 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, epoch: float, 
     flashing = False
     changed = True
     inputs = Inputs()
+    script = script or []
+    edges = sorted({k for a, b, _, _ in script for k in (a, b)})
     k = k0
     tell_every = max((k_end - k0) // 200, 1)    # at most ~200 progress reports
     tell_at = k0 + tell_every if told is not None else k_end + 1
@@ -187,8 +216,12 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, epoch: float, 
                 for d in prev_on - on:
                     tr.detectors[f"{iid}/{d}"].append((on_since.pop(d, now), now))
             prev_on = on
+        if script:
+            called = _calls_at(script, k)
+            if called != (inputs.preempt_calls, inputs.priority_calls):
+                inputs = inputs._replace(preempt_calls=called[0], priority_calls=called[1])
         if on is not inputs.presence:
-            inputs = Inputs(on)
+            inputs = inputs._replace(presence=on)
         out = core.step(now, inputs, group.plan_for(now))
         if keep_events and out.events:
             events.extend(out.events)
@@ -216,7 +249,7 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, epoch: float, 
             k += 1
             continue
         nxt = min(int(round(min(core.next_deadline(), group.boundary) / STEP_S)),
-                  traffic.next_event(), k_end)
+                  traffic.next_event(), k_end, next((e for e in edges if e > k), k_end))
         if flashing:
             nxt = min(nxt, (k // HALF_FLASH + 1) * HALF_FLASH)
         k = max(nxt, k + 1)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..config import load
 from ..tooling.progress import Progress
 from . import options as o
 from .options import UsageError
+
+if TYPE_CHECKING:
+    from ..simulate import Call
 
 MAX_SCALE = 20.0           # traffic flows at most this many times the configured ones
 
@@ -34,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                 "with an offset (+02:00, Z) or without (the group's timezone) (07:00)")
     s.add_argument("--scale", type=o.Number(0, MAX_SCALE), default=1.0,
                    help=f"multiply all traffic flows (1.0; 0 to {MAX_SCALE:g})")
+    s.add_argument("--preempt", action="append", default=[], metavar="ID@T[+D]",
+                   help="call preempt ID T s after the start, for D s (30); repeatable")
+    s.add_argument("--bus", action="append", default=[], metavar="ID@T[+D]",
+                   help="check a bus in for priority ID T s after the start, out D s later "
+                   "(30); repeatable")
     o.add_events(s)
     o.add_plot(s, "draw a timing diagram", window=True)
     o.add_json(s)
@@ -71,6 +81,15 @@ def cmd_check(args: argparse.Namespace) -> int:
             else:
                 print(f"    plan {p.id}: {p.mode}, main stage {p.main_stage}, "
                       f"interstage {sum(inter):g} s per full sequence")
+        for pre in i.preempts:
+            track = (f", track clearance {'+'.join(pre.track.groups)} {pre.track.green_s:g} s"
+                     if pre.track else "")
+            print(f"    preempt {pre.id}: {pre.kind}, priority {pre.priority}, route "
+                  f"{'+'.join(pre.route)}{track}, dwell ≥ {pre.min_dwell_s:g} s, max presence "
+                  f"{pre.max_presence_s:g} s")
+        for q in i.priorities:
+            print(f"    priority {q.id}: stage {q.stage}, early ≤ {q.max_early_s:g} s, "
+                  f"extension ≤ {q.max_extend_s:g} s, {q.per_cycle} per cycle")
     return 0
 
 
@@ -81,10 +100,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     start = o.start_time(args.start, cfg.zone)
     o.require_plot(args)
     o.writable(args.events, "--events")
+    calls = _scripted_calls(cfg, args)
     with _progress(args) as bar:
         result = simulate(cfg, args.duration, seed=args.seed, start=start,
                           scale=args.scale, trace=bool(args.plot),
-                          on_progress=bar.update if bar else None)
+                          on_progress=bar.update if bar else None, calls=calls)
     if args.events:
         try:
             write_events_csv(result.events, args.events, cfg.zone, result.epoch)
@@ -97,6 +117,30 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         print(summary(result))
     return 1 if result.violations else 0
+
+
+def _scripted_calls(cfg, args: argparse.Namespace) -> tuple[Call, ...]:
+    """--preempt and --bus as simulate.Call; a bad one is a usage error (exit 2)."""
+    from ..simulate import Call
+
+    out = []
+    for opt, kind, values in (("--preempt", "preempt", args.preempt),
+                              ("--bus", "priority", args.bus)):
+        known = {x.id for i in cfg.intersections
+                 for x in (i.preempts if kind == "preempt" else i.priorities)}
+        for v in values:
+            m = re.fullmatch(r"([^@]+)@(\d+(?:\.\d)?)(?:\+(\d+(?:\.\d)?))?", v)
+            if m is None:
+                raise UsageError(f"{opt} {v}: expected ID@T or ID@T+D (seconds, to 0.1 s)")
+            if m[1] not in known:
+                raise UsageError(f"{opt} {v}: no [[intersection.{kind}]] {m[1]!r} in "
+                                 f"{args.file} (there: {', '.join(sorted(known)) or 'none'})")
+            start, dur = float(m[2]), float(m[3] or 30.0)
+            if start >= args.duration or dur <= 0:
+                raise UsageError(f"{opt} {v}: the call must begin within the run "
+                                 f"({args.duration:g} s) and last more than 0 s")
+            out.append(Call(kind, m[1], start, dur))
+    return tuple(out)
 
 
 @contextlib.contextmanager

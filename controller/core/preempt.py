@@ -169,7 +169,16 @@ class Preemption:
             if code is not None and g.showing_green:
                 out.append((code, g.number))
         core._held[:] = [g for g in core._held if g.id in keep]
+        for gid in keep:                # a green the target keeps is no longer ending
+            g = core.groups[gid]
+            if g.aspect == A.GREEN:
+                g.terminate_at = None
         core._begin_transition(target, t)
+        for gid in keep:                # one already in its flashing green ends, and returns
+            g = core.groups[gid]
+            if g.aspect == A.FLASH_GREEN and core._serves(gid):
+                g.request_start()
+                core.entering.append(g)
         self.target = target
 
     def _tidy(self, t: int) -> None:
