@@ -18,11 +18,13 @@ every machine and in both runs of a comparison):
 
 Detectors that see only their vehicle type (SUMO's `vTypes` on the detector):
 
-- preemption: a lane-area detector (E2) `pre_<leg>` on the through lane from 250 m to 1 m
-  before the stop line, `vTypes="ambulance"`: on while an emergency vehicle is on it, as an
-  optical or radio preempt receiver holds its input while the vehicle approaches;
-- transit priority: a check-in loop `tsp_in_<leg>` 150 m before the stop line and a
-  check-out loop `tsp_out_<leg>` 10 m past the junction, `vTypes="bus"`, on the main street.
+- preemption: a lane-area detector (E2) `pre_<leg>` on the through lane from
+  `PREEMPT_RANGE_M` (200 m) to 1 m before the stop line, `vTypes="ambulance"`: on while an
+  emergency vehicle is on it, as an optical or radio preempt receiver holds its input
+  while the vehicle approaches;
+- transit priority: a check-in loop `tsp_in_<leg>` `CHECKIN_M` (250 m, past the near
+  stop) before the stop line and a check-out loop `tsp_out_<leg>` 10 m past the junction,
+  `vTypes="bus"`, on the main street.
 
 Plus the usual loops 2 m and 40 m before every stop line (all vehicles), which the importer
 turns into the plan's detectors.
@@ -50,8 +52,8 @@ LEFT, RIGHT = 0.15, 0.10
 EV_PER_H = 12.0
 BUS_HEADWAY_S = 360.0
 DURATION_S = 3600.0
-PREEMPT_RANGE_M = 250.0
-CHECKIN_M = 150.0
+PREEMPT_RANGE_M = 200.0
+CHECKIN_M = 250.0
 CHECKOUT_M = 10.0
 VTYPES = """  <vType id="car" vClass="passenger" accel="2.6" decel="4.5" sigma="0.5" tau="1.0"
          length="5.0" minGap="2.5" speedFactor="normc(1.00,0.10,0.20,2.00)"/>
