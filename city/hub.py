@@ -19,6 +19,7 @@ log = logging.getLogger("smartcross.city")
 
 LISTENER_QUEUE = 1000        # a page that falls this far behind is dropped (it reconnects)
 SIGNS_ROOT = "smartcross/signs"
+CITY_ROOT = "smartcross/city"            # the city's own topics (its commands)
 
 
 class Hub:
@@ -37,8 +38,8 @@ class Hub:
         """Take one message; the sign messages (topic, JSON) to publish because of it."""
         now = time.time() if now is None else now
         self.received += 1
-        if topic.startswith(SIGNS_ROOT + "/"):
-            return []                            # our own sign messages, echoed back
+        if topic.startswith((SIGNS_ROOT + "/", CITY_ROOT + "/")):
+            return []                            # our own signs and commands, echoed back
         try:
             changes = self.city.apply(topic, payload, now)
         except Rejected as e:
@@ -51,7 +52,7 @@ class Hub:
         for ch in changes:
             if not self.store.first_time(ch.group, ch.seq):
                 self.duplicates += 1
-                if ch.kind in ("events", "alarm", "detectors"):
+                if ch.kind in ("events", "alarm", "detectors", "command"):
                     continue                     # history once; state is idempotent
             self._record(ch, now)
             self.broadcast(ch)
@@ -62,6 +63,8 @@ class Hub:
     def _record(self, ch: Change, now: float) -> None:
         if ch.kind == "events":
             self.store.events(ch.id, ch.data["events"])
+        elif ch.kind == "command":
+            self.store.command_result(ch.data.get("ts", now), ch.group, ch.data)
         elif ch.kind in ("alarm", "parking", "intersection", "status", "detectors"):
             self.store.history(ch.data.get("ts", now), ch.group, ch.kind, ch.id, ch.data)
 

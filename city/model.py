@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from controller.telemetry.commands import OUTCOMES as COMMAND_OUTCOMES
+
 from .guidance import area_guidance
 
 ROOT = "smartcross"
@@ -110,11 +112,21 @@ class City:
                 raise Rejected("alarms: each alarm needs an id")
             self.alarms[g] = [{**a, "group": g} for a in active]
             return [Change("alarms", g, g, seq, {"active": self.alarms[g], "ts": ts})]
+        if rest == ["command", "result"]:
+            return self._command_result(g, doc, seq)
         if rest == ["alarm"]:
             _need(doc, "id", str)
             _need(doc, "state", str)
             return [Change("alarm", g, g, seq, doc)]
         raise Rejected("unknown topic")
+
+    def _command_result(self, g: str, doc: dict, seq: int) -> list[Change]:
+        """A cabinet's answer to a command (controller/telemetry/commands.py)."""
+        if _need(doc, "outcome", str) not in COMMAND_OUTCOMES:
+            raise Rejected("command result: unknown outcome")
+        if not isinstance(doc.get("id"), str | None) or not isinstance(doc.get("message"), str):
+            raise Rejected("command result: id and message")
+        return [Change("command", g, g, seq, doc)]
 
     def _group(self, g: str) -> dict:
         return self.groups.setdefault(g, {"id": g, "status": "unknown", "name": g})

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import uvicorn
 
+from .auth import Operator, Sessions
+from .desk import CommandDesk
 from .hub import Hub
 from .mqtt import CityLink
 from .web import make_app
@@ -36,21 +38,25 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def run_city(broker: str, sock: socket.socket, data: Path, *, closed: set[str],
-             username: str | None = None, password: str | None = None) -> int:
+             username: str | None = None, password: str | None = None,
+             tls_ca: str | None = None, operators: dict[str, Operator] | None = None) -> int:
     hub = Hub(data, closed)
-    link = CityLink(hub, broker, username=username, password=password)
+    link = CityLink(hub, broker, username=username, password=password, tls_ca=tls_ca)
+    desk = CommandDesk(Sessions(operators), hub.store, link.publish,
+                       lambda: set(hub.city.groups)) if operators is not None else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         async with link.running():
             yield
 
-    app = make_app(hub, lifespan)
+    app = make_app(hub, lifespan, desk)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2,
                             lifespan="on")
     server = uvicorn.Server(config)
-    print(f"city: http://{host}:{port}/  (broker {broker}, data {data})", flush=True)
+    print(f"city: http://{host}:{port}/  (broker {broker}, data {data}, commands "
+          f"{'on: ' + str(len(operators)) + ' operator(s)' if desk else 'off'})", flush=True)
     # uvicorn stops gracefully on SIGTERM / SIGINT, then raises the signal again for the
     # handler that was there before: let that one be a no-op, so the stop is a clean exit 0
     for sig in (signal.SIGTERM, signal.SIGINT):

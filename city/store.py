@@ -4,7 +4,9 @@ Every cabinet message it took is remembered by (group, seq), so a message sent t
 or a retained one seen again after a restart — is written to history once. Events keep
 the cabinets' timestamps; the events API writes them as `log export` does
 (controller/eventlog.py). Alarms raised and cleared, parking counts and intersection
-states are kept for the record.
+states are kept for the record. The operators' commands are audited in `commands`
+(city/desk.py): who sent what to which group, when, whether it was sent, and the
+cabinet's answer.
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ CREATE TABLE IF NOT EXISTS history (ts REAL NOT NULL, grp TEXT NOT NULL, kind TE
                                     id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rejected (ts REAL NOT NULL, topic TEXT NOT NULL,
                                      reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS commands (id TEXT PRIMARY KEY, ts REAL NOT NULL, by TEXT NOT NULL,
+    grp TEXT NOT NULL, kind TEXT NOT NULL, args TEXT NOT NULL, sent TEXT NOT NULL,
+    outcome TEXT, message TEXT, result_ts REAL);
 """
+COMMAND_COLUMNS = ("id", "ts", "by", "group", "kind", "args", "sent", "outcome", "message",
+                   "result_ts")
 KEEP_REJECTED = 10_000
 
 
@@ -75,6 +82,43 @@ class Store:
         return self.db.execute("SELECT ts, code, param FROM events WHERE signal = ? AND "
                                "ts >= ? AND ts < ? ORDER BY ts, rowid",
                                (signal, start, end)).fetchall()
+
+    # -- the command audit ---------------------------------------------------------------------
+    def command_sent(self, ts: float, cid: str, by: str, group: str, kind: str, args,
+                     sent: str) -> None:
+        self.db.execute("INSERT INTO commands (id, ts, by, grp, kind, args, sent) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (cid, ts, by, group, kind, json.dumps(args), sent))
+
+    def command_state(self, cid: str, sent: str) -> None:
+        self.db.execute("UPDATE commands SET sent = ? WHERE id = ?", (sent[:300], cid))
+
+    def command_result(self, ts: float, group: str, doc: dict) -> None:
+        """The cabinet's answer completes the row of the command it answers; an answer to
+        a command this city did not send (or with no usable id) gets a row of its own."""
+        cid, outcome, message = doc.get("id"), doc["outcome"], str(doc.get("message"))[:500]
+        n = self.db.execute("UPDATE commands SET outcome = ?, message = ?, result_ts = ? "
+                            "WHERE id = ? AND grp = ?", (outcome, message, ts, cid, group)
+                            ).rowcount if isinstance(cid, str) else 0
+        if not n:
+            self.db.execute("INSERT OR IGNORE INTO commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                            "?, ?)", (f"{group}:{cid or 'no-id'}:{ts}", ts, "?", group,
+                                      str(doc.get("kind")), "null",
+                                      "not sent by this city", outcome, message, ts))
+
+    def command(self, cid: str) -> dict:
+        row = self.db.execute("SELECT * FROM commands WHERE id = ?", (cid,)).fetchone()
+        return self._command(row) if row else {}
+
+    def commands(self, limit: int = 200) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM commands ORDER BY ts DESC LIMIT ?", (limit,))
+        return [self._command(r) for r in rows]
+
+    @staticmethod
+    def _command(row) -> dict:
+        d = dict(zip(COMMAND_COLUMNS, row))
+        d["args"] = json.loads(d["args"])
+        return d
 
     def close(self) -> None:
         self.db.close()

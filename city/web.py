@@ -13,9 +13,14 @@ for the live page, and the page itself (city/static: plain HTML and JS, no build
 | `GET /api/alarms` | active alarms, and the last raised/cleared ones |
 | `GET /api/health` | what the service received, rejected and why |
 | `GET /api/stream` | server-sent events: `intersection`, `parking`, `alarms`, `sign` |
+| `GET /api/commands` | the command audit: who sent what to which group, when, the answer |
+| `POST /api/login`, `/api/logout` | `{"user", "password"}` → a bearer token (city/auth.py) |
+| `POST /api/commands` | `{"group", "kind", "args"}` with `Authorization: Bearer <token>` of an operator (city/desk.py) |
 
-Nothing here changes anything: there is no command path (no POST, PUT or DELETE route;
-they answer 405). `from` and `to` are local date-times (2026-11-26T07:00) or Unix seconds.
+Read-only without a login: the only routes that change anything are the command path's
+POSTs, which answer 403 unless the service runs with `--operators FILE`, 401 without a
+valid login and 403 for a role other than `operator`; every other POST, PUT or DELETE
+answers 405. `from` and `to` are local date-times (2026-11-26T07:00) or Unix seconds.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from starlette.staticfiles import StaticFiles
 
 from controller.config.civil import LOCAL, Zone
 
+from .desk import CommandDesk, Refused
 from .hub import Hub
 from .measures import intersection_measures
 
@@ -87,7 +93,62 @@ def _window(request: Request, city) -> tuple[str, tuple[float, float] | Response
     return iid, (start, end)
 
 
-def make_app(hub: Hub, lifespan=None) -> Starlette:
+async def _json_body(request: Request) -> object:
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        raise Refused(400, "the body must be JSON") from None
+
+
+def command_routes(hub: Hub, desk: CommandDesk | None) -> list[Route]:
+    """Login and commands (POST), and the audit (GET, read-only like the rest)."""
+
+    def need_desk() -> CommandDesk:
+        if desk is None:
+            raise Refused(403, "the command path is off (smartcross city --operators FILE)")
+        return desk
+
+    async def login(request: Request) -> Response:
+        try:
+            d, body = need_desk(), await _json_body(request)
+            if not isinstance(body, dict) or not all(isinstance(body.get(k), str)
+                                                     for k in ("user", "password")):
+                raise Refused(400, "expected {\"user\": ..., \"password\": ...}")
+            token = d.sessions.login(body["user"], body["password"])
+            if token is None:
+                raise Refused(401, "wrong user name or password")
+            op = d.sessions.who(token)
+            assert op is not None
+            return JSONResponse({"token": token, "user": op.name, "role": op.role})
+        except Refused as e:
+            return _error(e.status, str(e))
+
+    async def logout(request: Request) -> Response:
+        if desk is not None:
+            desk.sessions.logout(request.headers.get("authorization", "").partition(" ")[2])
+        return JSONResponse({"ok": True})
+
+    async def commands(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse(hub.store.commands())
+        try:
+            d = need_desk()
+            d.operator(request.headers.get("authorization"))      # 401 before the body
+            try:
+                body = json.loads(await request.body())
+            except ValueError:
+                body = None                   # refused (400) and audited by the desk
+            row = await d.attempt(request.headers.get("authorization"), body)
+            return JSONResponse(row, status_code=202)
+        except Refused as e:
+            return _error(e.status, str(e))
+
+    return [Route("/api/login", login, methods=["POST"]),
+            Route("/api/logout", logout, methods=["POST"]),
+            Route("/api/commands", commands, methods=["GET", "POST"])]
+
+
+def make_app(hub: Hub, lifespan=None, desk: CommandDesk | None = None) -> Starlette:
     city = hub.city
 
     async def intersections(request: Request) -> Response:
@@ -159,6 +220,7 @@ def make_app(hub: Hub, lifespan=None) -> Starlette:
         Route("/api/alarms", alarms),
         Route("/api/health", health),
         Route("/api/stream", stream),
+        *command_routes(hub, desk),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -123,7 +123,7 @@ def simulate(config: GroupConfig, duration_s: float, seed: int = 1,
         told = None if on_progress is None else \
             (lambda k, idx=idx: on_progress((idx + (k - k0) / max(k_end - k0, 1)) / n
                                             * duration_s))
-        script = _script(inter, calls, k0)
+        script = _Script(inter, calls, k0)
         runs.append(_run_one(replace(config, intersections=(inter,)), k0, k_end, seed, epoch,
                              scale, tr, keep_events, every_tick, told, script))
     if on_progress is not None:
@@ -145,17 +145,30 @@ class _One:
     actuations: int
 
 
-def _script(inter, calls: tuple[Call, ...], k0: int) -> list[tuple[int, int, str, str]]:
-    """(first tick, tick after the last, kind, id) of the calls this intersection has."""
-    ids = {"preempt": {p.id for p in inter.preempts}, "priority": {q.id for q in inter.priorities}}
-    return [(k0 + int(round(c.at_s / STEP_S)), k0 + int(round((c.at_s + c.for_s) / STEP_S)),
-             c.kind, c.id) for c in calls if c.id in ids.get(c.kind, ())]
+class _Script:
+    """The scripted calls (simulate.Call) an intersection has, as tick windows."""
 
+    def __init__(self, inter, calls: tuple[Call, ...], k0: int):
+        ids = {"preempt": {p.id for p in inter.preempts},
+               "priority": {q.id for q in inter.priorities}}
+        self.windows = [(k0 + int(round(c.at_s / STEP_S)),
+                         k0 + int(round((c.at_s + c.for_s) / STEP_S)), c.kind, c.id)
+                        for c in calls if c.id in ids.get(c.kind, ())]
+        self.edges = sorted({k for a, b, _, _ in self.windows for k in (a, b)})
 
-def _calls_at(script: list, k: int) -> tuple[frozenset[str], frozenset[str]]:
-    on = [(kind, cid) for a, b, kind, cid in script if a <= k < b]
-    return (frozenset(cid for kind, cid in on if kind == "preempt"),
-            frozenset(cid for kind, cid in on if kind == "priority"))
+    def inputs(self, k: int, inputs: Inputs) -> Inputs:
+        """`inputs` with the calls on at tick k (the same object if nothing changed)."""
+        if not self.windows:
+            return inputs
+        on = [(kind, cid) for a, b, kind, cid in self.windows if a <= k < b]
+        pre = frozenset(cid for kind, cid in on if kind == "preempt")
+        bus = frozenset(cid for kind, cid in on if kind == "priority")
+        if (pre, bus) == (inputs.preempt_calls, inputs.priority_calls):
+            return inputs
+        return inputs._replace(preempt_calls=pre, priority_calls=bus)
+
+    def next_edge(self, k: int, k_end: int) -> int:
+        return next((e for e in self.edges if e > k), k_end)
 
 
 def _count_green(before: dict[str, int], after: dict[str, int], k: int, green: Counter,
@@ -175,7 +188,7 @@ def _count_green(before: dict[str, int], after: dict[str, int], k: int, green: C
 
 def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, epoch: float, scale: float,
              tr: Trace | None, keep_events: bool, every_tick: bool,
-             told: Callable[[int], None] | None = None, script: list | None = None) -> _One:
+             told: Callable[[int], None] | None, script: _Script) -> _One:
     inter = config.intersections[0]
     iid = inter.id
     group = GroupCore(config, start=k0 * STEP_S, epoch=epoch)
@@ -195,10 +208,7 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, epoch: float, 
     lamps = A.lamps
     flashing = False
     changed = True
-    inputs = Inputs()
-    script = script or []
-    edges = sorted({k for a, b, _, _ in script for k in (a, b)})
-    k = k0
+    inputs, k = Inputs(), k0
     tell_every = max((k_end - k0) // 200, 1)    # at most ~200 progress reports
     tell_at = k0 + tell_every if told is not None else k_end + 1
     while True:
@@ -216,10 +226,7 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, epoch: float, 
                 for d in prev_on - on:
                     tr.detectors[f"{iid}/{d}"].append((on_since.pop(d, now), now))
             prev_on = on
-        if script:
-            called = _calls_at(script, k)
-            if called != (inputs.preempt_calls, inputs.priority_calls):
-                inputs = inputs._replace(preempt_calls=called[0], priority_calls=called[1])
+        inputs = script.inputs(k, inputs)
         if on is not inputs.presence:
             inputs = inputs._replace(presence=on)
         out = core.step(now, inputs, group.plan_for(now))
@@ -249,7 +256,7 @@ def _run_one(config: GroupConfig, k0: int, k_end: int, seed: int, epoch: float, 
             k += 1
             continue
         nxt = min(int(round(min(core.next_deadline(), group.boundary) / STEP_S)),
-                  traffic.next_event(), k_end, next((e for e in edges if e > k), k_end))
+                  traffic.next_event(), k_end, script.next_edge(k, k_end))
         if flashing:
             nxt = min(nxt, (k // HALF_FLASH + 1) * HALF_FLASH)
         k = max(nxt, k + 1)

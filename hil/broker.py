@@ -6,7 +6,9 @@ generated configuration; stopped and started again on the same port (a broker ou
         b.stop(); ...; b.start()
 
 `users={"name": "password"}` turns anonymous access off and writes a password file with
-mosquitto_passwd; `acl` is the text of an ACL file (docs/TELEMETRY.md ships one).
+mosquitto_passwd; `acl` is the text of an ACL file (docs/TELEMETRY.md ships one);
+`tls=(cafile, certfile, keyfile)` makes the listener a TLS one (b.url is then
+"mqtts://127.0.0.1:PORT"; the certificate must name 127.0.0.1).
 Persistence is on, so a subscriber with a persistent session (clean_session=False) gets
 what was published while it was away, across a restart of the broker, too.
 """
@@ -48,7 +50,7 @@ def free_port() -> int:
 
 class Mosquitto:
     def __init__(self, users: dict[str, str] | None = None, acl: str | None = None,
-                 workdir: str | None = None):
+                 workdir: str | None = None, tls: tuple[str, str, str] | None = None):
         binary = mosquitto_binary()
         if binary is None:
             raise RuntimeError(missing())
@@ -57,12 +59,16 @@ class Mosquitto:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.dir.chmod(0o755)            # run as root, mosquitto may read as another user
         self.port = free_port()
-        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self.url = f"{'mqtts' if tls else 'mqtt'}://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
-        self._write_config(users, acl)
+        self._write_config(users, acl, tls)
 
-    def _write_config(self, users: dict[str, str] | None, acl: str | None) -> None:
-        lines = [f"listener {self.port} 127.0.0.1", "persistence true",
+    def _write_config(self, users: dict[str, str] | None, acl: str | None,
+                      tls: tuple[str, str, str] | None = None) -> None:
+        lines = [f"listener {self.port} 127.0.0.1"]
+        if tls:
+            lines += [f"{k} {v}" for k, v in zip(("cafile", "certfile", "keyfile"), tls)]
+        lines += ["persistence true",
                  f"persistence_location {self.dir}/", "autosave_interval 1",
                  "max_queued_messages 0", "max_inflight_messages 100",
                  f"user {pwd.getpwuid(os.getuid()).pw_name}", "log_dest stderr",

@@ -205,7 +205,14 @@ class SignalMonitor:
     def _startup_step(self, h: Head, t: float, bits: int, reflash: int, t0: float) -> None:
         lamp = h.flash
         if bits & ~lamp:                                # a non-flash indication
-            self._end_startup(t, t0, t, t, False)
+            r = h.rise[lamp]
+            lit = t - r if bits & lamp or h.fall[lamp] == t else 0.0
+            if lit > FLASH_OFF_S + self.tol + EPS:
+                # the flash lamp went steady before (a red flash into the all-red, then
+                # red+amber or green): the flash ended where that lamp stopped flashing
+                self._end_startup(t, t0, r, r, False)
+            else:
+                self._end_startup(t, t0, t, t, False)
         elif reflash & lamp and t - t0 > STARTUP_FLASH_S[1] + self.tol + EPS:
             self._end_startup(t, t0, t, t, True)        # still flashing, already too long
         elif bits & lamp and t - h.rise[lamp] > STEADY_S + EPS:

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"multiply all traffic flows (1.0; 0 to {MAX_SCALE:g})")
     s.add_argument("--preempt", action="append", default=[], metavar="ID@T[+D]",
                    help="call preempt ID T s after the start, for D s (30); repeatable")
-    s.add_argument("--bus", action="append", default=[], metavar="ID@T[+D]",
+    s.add_argument("--tsp", action="append", default=[], metavar="ID@T[+D]",
                    help="check a bus in for priority ID T s after the start, out D s later "
                    "(30); repeatable")
     o.add_events(s)
@@ -120,12 +120,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _scripted_calls(cfg, args: argparse.Namespace) -> tuple[Call, ...]:
-    """--preempt and --bus as simulate.Call; a bad one is a usage error (exit 2)."""
+    """--preempt and --tsp as simulate.Call; a bad one is a usage error (exit 2)."""
     from ..simulate import Call
 
     out = []
     for opt, kind, values in (("--preempt", "preempt", args.preempt),
-                              ("--bus", "priority", args.bus)):
+                              ("--tsp", "priority", args.tsp)):
         known = {x.id for i in cfg.intersections
                  for x in (i.preempts if kind == "preempt" else i.priorities)}
         for v in values:

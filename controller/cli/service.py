@@ -165,12 +165,12 @@ def cmd_log_export(args: argparse.Namespace) -> int:
 
     cfg = load(args.file)
     o.writable(args.output, "-o")
-    db = data_dir(cfg, args.data) / "record.sqlite"
-    if not db.exists():
-        raise UsageError(f"no record for {args.file} at {db} (has `smartcross run` run?)")
     start, end = _when(args.start, "--from", cfg.zone), _when(args.end, "--to", cfg.zone)
     if end <= start:
         raise UsageError("--to must be after --from")
+    db = data_dir(cfg, args.data) / "record.sqlite"     # the arguments first, then the record
+    if not db.exists():
+        raise UsageError(f"no record for {args.file} at {db} (has `smartcross run` run?)")
     try:
         if args.output:
             try:

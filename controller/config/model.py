@@ -299,6 +299,7 @@ class TelemetryConfig:
     client_id: str
     credentials: str | None = None   # file: one line username:password
     tls_ca: str | None = None        # CA certificate file (PEM) for mqtts://
+    commands: bool = False           # take the city's commands (plan, flash); off by default
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ def _check_rail(t: Table, p: Preempt, groups: Declared, pairs: tuple) -> None:
         t.error("warning_time_s", f"is {p.warning_time_s:g} s; the railroad's warning time is "
                 f"at least {RAIL_MIN_WARNING_S:g} s (MUTCD 8C)")
         return
-    entry = _worst_entry(p, groups, *pairs)
+    entry = worst_entry_s(p, groups, *pairs)
     need = p.delay_s + entry + p.track.green_s
     if need > p.warning_time_s:
         t.error("warning_time_s", f"is {p.warning_time_s:g} s, but the delay ({p.delay_s:g} s), "
@@ -174,10 +174,11 @@ def _check_rail(t: Table, p: Preempt, groups: Declared, pairs: tuple) -> None:
                 f"({p.track.green_s:g} s) take {need:g} s")
 
 
-def _worst_entry(p: Preempt, groups: Declared, conflicts: set, intergreen: dict) -> float:
+def worst_entry_s(p: Preempt, groups: dict, conflicts: set | frozenset, intergreen: dict) -> float:
     """The longest time from entry to the start of the last track-clearance green: a group
-    conflicting with it whose green just began runs its floor, its flashing green and the
-    intergreen (change interval and red+amber inside it, CONTROL.md) first."""
+    conflicting with it that was in its red+amber, or whose green just began, runs its
+    floor, its flashing green and the intergreen (change interval and red+amber inside
+    it, CONTROL.md) first."""
     assert p.track is not None
     worst = 0.0
     for a, g in groups.items():
@@ -186,7 +187,7 @@ def _worst_entry(p: Preempt, groups: Declared, conflicts: set, intergreen: dict)
         for b in p.track.groups:
             if (a, b) in conflicts:
                 ig = max(intergreen.get((a, b), 0.0), g.change_s + groups[b].red_amber_s)
-                worst = max(worst, floor + g.flash_green_s + ig)
+                worst = max(worst, g.red_amber_s + floor + g.flash_green_s + ig)
     return worst
 
 

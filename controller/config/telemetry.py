@@ -6,7 +6,10 @@
     client_id = "cabinet-abay"     # default: smartcross-<group>
     credentials = "broker.pass"    # one line username:password (relative to this file)
     tls_ca = "city-ca.pem"         # CA certificate for mqtts:// (default: the system's)
+    commands = false               # true: take plan selection and flash from the city
 
+`commands` (default false) opens the command path: the cabinet subscribes to
+smartcross/city/command/<group> and applies what it checks there (runtime/remote.py).
 `smartcross run --broker URL` and `demo --broker URL` give the broker without the section
 (the rest then takes its defaults). Files are checked when the service starts, not here:
 the cabinet computer keeps them, not the engineer's laptop that runs `check`.
@@ -50,12 +53,12 @@ def default_group(source: str) -> str:
 
 def telemetry_config(source: str, broker: str, group: str | None = None,
                      client_id: str | None = None, credentials: str | None = None,
-                     tls_ca: str | None = None) -> TelemetryConfig:
+                     tls_ca: str | None = None, commands: bool = False) -> TelemetryConfig:
     """The model from checked values (the reader, or `--broker` on the command line)."""
     host, port, tls = parse_broker(broker)
     group = group or default_group(source)
     return TelemetryConfig(broker, host, port, tls, group, client_id or f"smartcross-{group}",
-                           credentials, tls_ca)
+                           credentials, tls_ca, commands)
 
 
 def read_telemetry(root: Table, source: str) -> TelemetryConfig | None:
@@ -66,8 +69,12 @@ def read_telemetry(root: Table, source: str) -> TelemetryConfig | None:
     group = t.get_str("group", None)
     client_id = t.get_str("client_id", None)
     files = {k: t.get_str(k, None) for k in ("credentials", "tls_ca")}
+    commands = t._raw("commands", False)
     t.finish()
     ok = True
+    if not isinstance(commands, bool):
+        t.error("commands", f"must be true or false, not {commands!r}")
+        ok = False
     if broker is not None:
         try:
             parse_broker(broker)
@@ -88,4 +95,4 @@ def read_telemetry(root: Table, source: str) -> TelemetryConfig | None:
         return None
     base = Path(source).parent
     paths = {k: str(base / v) if v else None for k, v in files.items()}
-    return telemetry_config(source, broker, group, client_id, **paths)
+    return telemetry_config(source, broker, group, client_id, **paths, commands=commands)

@@ -148,6 +148,8 @@ class IntersectionCore(PolicyView):
         moved = self.mode != mode0
         if self.mode in (RUN, TO_FLASH) and (self._dirty or moved or t >= self._due):
             moved = self._tick_groups(t, out) or moved
+            if preempted:                   # a phase that began with this tick's changes
+                self.preempt.settle(t, out)
         if moved:
             # held presence and failed detectors call again once the groups have moved
             self._held_calls(out)
@@ -207,6 +209,8 @@ class IntersectionCore(PolicyView):
                 nxt = min(nxt, self._policy_due)
         if self.preempt is not None:
             nxt = min(nxt, self.preempt.deadline())
+        if self.priority is not None:
+            nxt = min(nxt, self.priority.deadline())
         return max(nxt, t + 1) / 10
 
     # -- inputs -----------------------------------------------------------------------

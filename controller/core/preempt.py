@@ -106,6 +106,11 @@ class Preemption:
             self._advance(t, out)
         return self.phase != IDLE
 
+    def settle(self, t: int, out: list) -> None:
+        """After the groups ticked: the entry or exit that they completed ends now."""
+        if self.phase in (ENTRY, EXIT):
+            self._advance(t, out)
+
     def _advance(self, t: int, out: list) -> None:
         core, p = self.core, self.active
         self._tidy(t)
@@ -114,7 +119,7 @@ class Preemption:
                 self.phase = IDLE
             return
         assert p is not None
-        if self.phase == ENTRY and not core.in_transition:
+        if self.phase == ENTRY and not core.in_transition and self._only_target():
             if p.track is not None and self.target == track_stage(p):
                 self.phase, self.since = TRACK, t
                 out.append((E.PREEMPT_TRACK_CLEARANCE, p.number))
@@ -188,6 +193,13 @@ class Preemption:
         for g in self.core.groups.values():
             if g.aspect == A.GREEN and g.terminate_at is None and g.id not in keep:
                 g.request_end(t)
+
+    def _only_target(self) -> bool:
+        """Every group the target does not show is at rest (red, dark): nothing else is
+        still clearing when the track clearance or the dwell begins."""
+        keep = self.core.stage_groups[self.target]
+        return all(g.aspect in (A.RED, A.DARK) for g in self.core.groups.values()
+                   if g.id not in keep)
 
     def _restore(self) -> None:
         for g in self.core.groups.values():

@@ -8,6 +8,11 @@ down, slow or refusing only makes the outbox longer. It reconnects with a doubli
 backoff (BACKOFF_S, up to BACKOFF_MAX_S). On connecting it sets the retained
 `smartcross/<group>/status` to `online`; its last will sets `offline` if the cabinet
 disappears, and a clean stop publishes `offline` itself.
+
+With `[telemetry] commands = true` (off by default) the same connection subscribes to
+the group's command topic (controller/telemetry/commands.py) and hands each payload to
+`on_command` (runtime/remote.py queues it for the cycle); otherwise it subscribes to
+nothing, and nothing from the broker reaches the cabinet.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ import contextlib
 import logging
 import ssl
 import time
+from collections.abc import Callable
 
 import aiomqtt
 
 from ..config.model import TelemetryConfig
 from ..telemetry import status_topic
+from ..telemetry.commands import command_topic
+from ..telemetry.connection import explain, tls_context
 from .record import Record
 
 log = logging.getLogger("smartcross.telemetry")
@@ -59,9 +67,9 @@ def check_files(cfg: TelemetryConfig) -> tuple[str | None, str | None, ssl.SSLCo
     tls = None
     if cfg.tls:
         try:
-            tls = ssl.create_default_context(cafile=cfg.tls_ca)
-        except (OSError, ssl.SSLError) as e:
-            raise CredentialsError(f"telemetry tls_ca {cfg.tls_ca}: {e}") from None
+            tls = tls_context(cfg.tls_ca)
+        except ValueError as e:
+            raise CredentialsError(f"telemetry tls_ca {e}") from None
     return user, password, tls
 
 
@@ -76,9 +84,12 @@ def client_for(cfg: TelemetryConfig, will: bool = True) -> aiomqtt.Client:
 
 
 class Publisher:
-    def __init__(self, cfg: TelemetryConfig, record: Record):
+    def __init__(self, cfg: TelemetryConfig, record: Record,
+                 on_command: Callable[[bytes], None] | None = None):
         self.cfg = cfg
         self.record = record
+        self.on_command = on_command if cfg.commands else None
+        self._reader: asyncio.Task | None = None
         self.wake = asyncio.Event()
         self.closing = asyncio.Event()
         self.task: asyncio.Task | None = None
@@ -122,25 +133,54 @@ class Publisher:
                     log.info("telemetry: connected to %s", self.cfg.broker)
                     await client.publish(status_topic(self.cfg.group), "online", qos=1,
                                          retain=True)
-                    await self._drain(client)
+                    await self._listen(client)
+                    try:
+                        await self._drain(client)
+                    finally:
+                        await self._unlisten()
                     await client.publish(status_topic(self.cfg.group), "offline", qos=1,
                                          retain=True, timeout=CLOSE_DRAIN_S)
                     return
             except aiomqtt.MqttError as e:
-                if self.connected or self.last_error != str(e):
-                    log.warning("telemetry: %s (%s); messages wait in the outbox",
-                                self.cfg.broker, e)
-                self.connected, self.last_error = False, str(e)
+                why = explain(e, self.cfg.broker, self.cfg.tls_ca)
+                if self.connected or self.last_error != why:
+                    log.warning("telemetry: %s; messages wait in the outbox", why)
+                self.connected, self.last_error = False, why
             if self.closing.is_set():
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.closing.wait(), delay)
             delay = min(delay * 2, BACKOFF_MAX_S)
 
+    async def _listen(self, client: aiomqtt.Client) -> None:
+        """Commands on: subscribe to the group's command topic, read it in a task."""
+        if self.on_command is None:
+            return
+        await client.subscribe(command_topic(self.cfg.group), qos=1)
+        handler = self.on_command
+
+        async def read() -> None:
+            async for msg in client.messages:
+                handler(msg.payload if isinstance(msg.payload, bytes)
+                        else str(msg.payload).encode())
+
+        self._reader = asyncio.create_task(read(), name="telemetry-commands")
+        self._reader.add_done_callback(lambda _: self.wake.set())
+
+    async def _unlisten(self) -> None:
+        task, self._reader = self._reader, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
     async def _drain(self, client: aiomqtt.Client) -> None:
         """Publish the outbox in order until closing; a clean stop drains for a while."""
         close_by: float | None = None
         while True:
+            if self._reader is not None and self._reader.done():
+                self._reader.result()         # the connection broke under the reader
+                raise aiomqtt.MqttError("the command subscription ended")
             if self.closing.is_set() and close_by is None:
                 close_by = time.monotonic() + CLOSE_DRAIN_S
             rows = self.record.outbox_pending(BATCH)

@@ -1,8 +1,9 @@
 """The record: an SQLite database (WAL) that engineers analyse with the tools they have.
 
 Indiana high-resolution events, detector counts and occupancy per interval, parking-area
-occupancy, node health, and every plan change asked of the running service (who, when,
-the outcome, a unified diff of the plans: `plan_changes`, committed at once). The service
+occupancy, node health, every plan change asked of the running service (who, when,
+the outcome, a unified diff of the plans: `plan_changes`, committed at once), and every
+command from the city (`commands`: who, when, what, the outcome; runtime/remote.py). The service
 buffers a cycle's rows and commits them at the end
 of that cycle (every 0.1 s), so a `kill -9` loses only the cycle under way: a detector
 actuation is in the record about 0.1-0.2 s after the loop saw it, a green before its lamps
@@ -49,6 +50,9 @@ CREATE TABLE IF NOT EXISTS node_health (
 CREATE TABLE IF NOT EXISTS plan_changes (
     ts REAL NOT NULL, request TEXT NOT NULL, by TEXT NOT NULL, source TEXT NOT NULL,
     outcome TEXT NOT NULL, message TEXT NOT NULL, diff TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS commands (
+    ts REAL NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, by TEXT NOT NULL,
+    args TEXT NOT NULL, outcome TEXT NOT NULL, message TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, topic TEXT NOT NULL,
     payload TEXT NOT NULL, qos INTEGER NOT NULL, retain INTEGER NOT NULL);
@@ -102,6 +106,14 @@ class Record:
         with self.db:
             self.db.execute("INSERT INTO plan_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
                             (ts, request, by, source, outcome, message, diff))
+
+    def command(self, ts: float, cid: str, kind: str, by: str, args: str, outcome: str,
+                message: str) -> None:
+        """A command from the city (runtime/remote.py) and what became of it, committed now."""
+        self.flush()
+        with self.db:
+            self.db.execute("INSERT INTO commands VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (ts, cid, kind, by, args, outcome, message))
 
     def outbox(self, ts: float, topic: str, payload: dict, qos: int, retain: bool) -> int:
         """Queue a telemetry message (sent after this cycle's commit); its seq."""

@@ -93,13 +93,26 @@ class PlanChanges:
         Returns the configuration the service runs from now on."""
         if self.asked:
             self.asked = False
-            if self.pending is not None:    # a newer request: the one before is taken up now
-                core.take_up(at_cycle_boundary, force=True)
-                config = self._applied(ts)
+            config = self._newer(config, core, ts)
             self._take(config, core, now, ts)
         p = self.pending
         if p is None or not core.take_up(at_cycle_boundary, force=now >= p.deadline):
             return config
+        return self._applied(ts)
+
+    def offer(self, config: GroupConfig, new: GroupConfig, req: Request, core: GroupCore,
+              now: float, ts: float) -> tuple[GroupConfig, str, str]:
+        """A configuration made by the service itself (a plan selected by the city,
+        runtime/remote.py): the same checks and the same record as a file's. Returns the
+        configuration run now, and the outcome (accepted, unchanged, refused) and why."""
+        config = self._newer(config, core, ts)
+        return (config, *self._consider(config, new, req, core, now, ts))
+
+    def _newer(self, config: GroupConfig, core: GroupCore, ts: float) -> GroupConfig:
+        """A newer request: the pending one before it is taken up now."""
+        if self.pending is None:
+            return config
+        core.take_up(at_cycle_boundary, force=True)
         return self._applied(ts)
 
     def _applied(self, ts: float) -> GroupConfig:
@@ -123,18 +136,25 @@ class PlanChanges:
                 (f"\n... and {more} more problem(s)" if more > 0 else "")
             self._done(ts, req, "refused", msg, "")
             return
+        self._consider(config, new, req, core, now, ts)
+
+    def _consider(self, config: GroupConfig, new: GroupConfig, req: Request, core: GroupCore,
+                  now: float, ts: float) -> tuple[str, str]:
         why = refusal(*differences(fingerprint(config), fingerprint(new)))
         diff = plan_diff(config, new)
         if why:
             self._done(ts, req, "refused", why, diff)
-        elif not diff:
-            self._done(ts, req, "unchanged", "the plans and the schedule are the same", "")
-        else:
-            deadline = now + 2 * longest_cycle_s(config, new)
-            self.pending = Pending(req, new, diff, deadline)
-            core.reload(new, now)
-            log.info("plan change %s by %s accepted; applied at the next cycle boundary",
-                     req.id[:8], req.by)
+            return "refused", why
+        if not diff:
+            msg = "the plans and the schedule are the same"
+            self._done(ts, req, "unchanged", msg, "")
+            return "unchanged", msg
+        deadline = now + 2 * longest_cycle_s(config, new)
+        self.pending = Pending(req, new, diff, deadline)
+        core.reload(new, now)
+        log.info("plan change %s by %s accepted; applied at the next cycle boundary",
+                 req.id[:8], req.by)
+        return "accepted", "applied at each intersection's next cycle boundary"
 
     def _done(self, ts: float, req: Request, outcome: str, message: str, diff: str) -> None:
         if outcome == "refused":

@@ -37,7 +37,8 @@ class Reporting:
         assert self.core is not None and self.telemetry is not None
         active = []
         for iid, core in self.core.cores.items():
-            active += intersection_alarms(iid, core.mode, self.why_flash[iid], core.faulty)
+            active += intersection_alarms(iid, core.mode, self.why_flash[iid], core.faulty,
+                                          core.preempt.dropped if core.preempt else ())
         for n in self.nodes.values():
             img = n.image if n.online else None
             active += node_alarms(n.id, n.layout.intersection.id, n.online,
@@ -76,6 +77,7 @@ class Reporting:
                 "fingerprint": self.fingerprint,
                 "cycles": self.cycles, "overruns": self.overruns,
                 "telemetry": self.publisher.snapshot() if self.publisher else None,
+                "commands": self.remote.snapshot() if self.remote else {"enabled": False},
                 "bus_ms": {b: round(s * 1000, 1) for b, s in self.bus_s.items()},
                 "intersections": inters, "nodes": nodes, "parking": self.parking}
 

@@ -50,6 +50,7 @@ from .plans import fingerprint
 from .publisher import Publisher
 from .record import Record
 from .reload import PlanChanges
+from .remote import RemoteCommands
 from .reporting import Reporting
 
 log = logging.getLogger("smartcross.runtime")
@@ -118,7 +119,10 @@ class Service(Reporting):
         tel = opts.telemetry
         self.telemetry = Telemetry(config, tel.group) if tel else None
         self._told = False
-        self.publisher = Publisher(tel, self.record) if tel else None
+        self.remote = RemoteCommands(tel.group, self.record, opts.wall_clock) \
+            if tel and tel.commands else None       # the city's commands: off by default
+        self.publisher = Publisher(tel, self.record, self.remote and self.remote.receive) \
+            if tel else None
 
     # -- start-up -----------------------------------------------------------------------
     def budget_report(self) -> list[str]:
@@ -183,6 +187,9 @@ class Service(Reporting):
             await asyncio.gather(*(self._bus_cycle(b, identity, now) for b in self.links))
             self._follow_clock(now)
             self.config = self.plan_changes.cycle(self.config, self.core, now, self.epoch + now)
+            if self.remote:
+                self.config = self.remote.cycle(self.config, self.core, self.plan_changes, now,
+                                                self.epoch + now, self._tell)
             self._step(now)
             if elapsed >= next_detectors:
                 next_detectors = elapsed + DETECTOR_INTERVAL_S
@@ -330,9 +337,12 @@ class Service(Reporting):
                 else:
                     log.info("intersection %s: nodes ready, start-up sequence", inter.id)
                 self.why_flash[inter.id] = why
+            held = self.remote is not None and inter.id in self.remote.flash
             inputs[inter.id] = Inputs(frozenset(presence), frozenset(faults),
-                                      flash=self.stopping is not None,
-                                      fault_flash=why is not None)
+                                      flash=self.stopping is not None or held,
+                                      fault_flash=why is not None,
+                                      preempt_calls=self.remote.preempt_calls(inter.id)
+                                      if self.remote is not None else frozenset())
         outs = self.core.step(now, inputs)
         ts = self.epoch + now
         for iid, out in outs.items():

@@ -67,6 +67,14 @@ def render(doc: dict) -> str:
                      + (f"   FAULT: {', '.join(bad)}" if bad else ""))
         if i.get("calls"):
             lines.append(f"  calls: {', '.join(i['calls'])}")
+        pre = i.get("preempt") or {}
+        if pre.get("active"):
+            lines.append(f"  PREEMPT {pre['active']}: {pre['phase']}")
+        if pre.get("timed_out"):
+            lines.append(f"  PREEMPT CALL STUCK (max presence, ignored): "
+                         f"{', '.join(pre['timed_out'])}")
+        if (i.get("priority") or {}).get("serving"):
+            lines.append(f"  transit priority: {i['priority']['serving']}")
     lines.append("\nnodes:")
     for nid, n in doc["nodes"].items():
         health = "online" if n["online"] else "SILENT"

@@ -172,8 +172,10 @@ def node_alarms(nid: str, intersection: str, online: bool, faults: list[str],
 
 
 def intersection_alarms(iid: str, mode: str, flash_reason: str | None,
-                        failed_detectors: Iterable[str]) -> list[tuple[str, dict]]:
-    """Fault flash of an intersection, and each failed detector (it places a call)."""
+                        failed_detectors: Iterable[str],
+                        stuck_preempts: Iterable[str] = ()) -> list[tuple[str, dict]]:
+    """Fault flash of an intersection, each failed detector (it places a call), and each
+    preempt call on past its max presence (ignored until it goes off)."""
     out = []
     if flash_reason:
         out.append(alarm(f"flash/{iid}", "flash", "critical",
@@ -181,4 +183,8 @@ def intersection_alarms(iid: str, mode: str, flash_reason: str | None,
     for d in sorted(failed_detectors):
         out.append(alarm(f"detector/{iid}/{d}", "detector-fault", "warning",
                          f"{iid}: detector {d} failed", intersection=iid, detector=d))
+    for p in sorted(stuck_preempts):
+        out.append(alarm(f"preempt/{iid}/{p}", "preempt-stuck", "warning",
+                         f"{iid}: preempt {p} called past its max presence; ignored until "
+                         "its input goes off", intersection=iid, preempt=p))
     return out

@@ -52,6 +52,26 @@ class CityProcess:
         except urllib.error.HTTPError as e:
             return e.code
 
+    def call(self, method: str, path: str, body=None, token: str | None = None
+             ) -> tuple[int, object]:
+        """(status, decoded JSON) of a request with a JSON body and a bearer token."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def login(self, user: str, password: str) -> str:
+        status, doc = self.call("POST", "/api/login", {"user": user, "password": password})
+        assert status == 200, doc
+        return doc["token"]
+
     def wait_for(self, predicate, timeout_s: float, what: str):
         end = time.monotonic() + timeout_s
         while True:

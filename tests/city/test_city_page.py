@@ -121,3 +121,46 @@ def test_the_page_follows_the_city_live(browser, tmp_path):
         finally:
             cab.close()
             assert city.stop() == 0
+
+
+def test_an_operator_logs_in_and_sends_a_command_from_the_page(browser, tmp_path):
+    why = missing()
+    if why:
+        pytest.skip(why)
+    from city.auth import add_operator
+
+    ops = tmp_path / "operators"
+    add_operator(ops, "alice", "operator", "alice-pw")
+    with Mosquitto() as broker:
+        city = CityProcess(broker.url, tmp_path / "city", "--operators", str(ops))
+        cab = Cabinet(broker.url)
+        try:
+            cab.status("online")
+            city.wait_for(lambda: "abay" in city.get("/api/health")["groups"], 30, "abay")
+            page = browser.new_page()
+            page.goto(city.base + "/")
+            page.fill("#login-user", "alice")
+            page.fill("#login-password", "wrong")
+            page.click("#login button[type=submit]")
+            page.wait_for_selector("#login-msg:has-text('wrong user name or password')",
+                                   timeout=WAIT_MS)
+            assert page.is_hidden("#command")
+            page.fill("#login-password", "alice-pw")
+            page.click("#login button[type=submit]")
+            page.wait_for_selector("#command:not([hidden])", timeout=WAIT_MS)
+            assert page.inner_text("#whoami") == "alice (operator)"
+            page.fill("#cmd-group", "abay")
+            page.fill("#cmd-plan", "night")
+            page.click("#command button[type=submit]")
+            page.wait_for_selector("#cmd-msg:has-text('sent ')", timeout=WAIT_MS)
+            row = page.wait_for_selector("#commands tbody tr", timeout=WAIT_MS)
+            cells = row.inner_text().split("\t")
+            assert cells[1:6] == ["alice", "abay", "plan", '{"plan":"night"}', "sent"]
+            [audited] = city.get("/api/commands")
+            assert (audited["by"], audited["args"], audited["sent"]) == \
+                ("alice", {"plan": "night"}, "sent")
+            page.click("#logout")
+            page.wait_for_selector("#login:not([hidden])", timeout=WAIT_MS)
+        finally:
+            cab.close()
+            assert city.stop() == 0

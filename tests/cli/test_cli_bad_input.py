@@ -39,13 +39,15 @@ KINDS = {
     "data": "data folder", "start": "time", "end": "time", "node_id": "node id",
     "port": "serial port", "bus": "bus", "plan": "plan", "name": "any text",
     "target": "hil target", "by": "any text", "broker": "broker url", "http": "host:port",
-    "credentials": "input", "closed": "any text",
+    "credentials": "input", "closed": "any text", "tls_ca": "input", "operators": "input",
+    "preempt": "scripted call", "tsp": "scripted call",
 }
 OVERRIDES = {
     (("firmware", "build"), "output"): "bundle output",
     (("run",), "port"): "bus=port",
     (("run",), "data"): "record folder",     # made if missing: only a file is bad
     (("city",), "data"): "record folder",
+    (("city-operator",), "file"): "operators file",      # made if missing
 }
 
 
@@ -156,7 +158,7 @@ def baseline(words: tuple, parser, files, request) -> list[str]:
              "end": "2026-01-02T00:00", "port": "/dev/null", "node": files["node"],
              "sumocfg": net and net.sumocfg, "net": net and net.net,
              "tripinfo": f"{files['tmp']}/trip.xml", "output": f"{files['tmp']}/out.toml",
-             "target": SCENARIO, "broker": "mqtt://127.0.0.1:1"}
+             "target": SCENARIO, "broker": "mqtt://127.0.0.1:1", "name": "alice"}
     argv = list(words)
     for a in arguments(parser):
         if a.required:
@@ -174,6 +176,7 @@ def bad_values(k: str, files: dict[str, str]) -> list[str]:
         "choice": ["bogus"],
         "config": [f["missing"], f["dir"], f["latin1"], f["not_config"]],
         "input": [f["missing"], f["dir"], f["latin1"]],
+        "operators file": [f["dir"], f["latin1"], f["not_config"]],
         "binary input": [f["missing"], f["dir"]],
         "node file": [f["missing"], f["dir"], f["latin1"], f["not_node"]],
         "input folder": [f["missing"], f["file"]],
@@ -187,6 +190,7 @@ def bad_values(k: str, files: dict[str, str]) -> list[str]:
         "serial port": ["/nonexistent/tty", f["dir"]],
         "bus=port": ["garbage", "nobus=/dev/null"],
         "bus": ["nobus"],
+        "scripted call": ["nope@10", "nope", "x@ten"],
         "plan": ["nope"],
         "broker url": ["ftp://example.org", "mqtt://", "mqtt://host:99999"],
         "host:port": ["nocolon", "127.0.0.1:99999"],

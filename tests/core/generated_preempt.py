@@ -75,3 +75,63 @@ def preempt_toml(draw) -> str:
                   'node = "d"', f"input = {inp}"]
         inp += 1
     return text + "\n".join(lines) + "\n"
+
+
+JUNCTION_PREEMPTS = """
+  [[intersection.preempt]]
+  id = "ev-side"
+  kind = "emergency"
+  priority = 3
+  route = ["NB_TR", "SB_TR"]
+  min_dwell_s = 8
+  min_green_s = {floor}
+  max_presence_s = 60
+  [[intersection.preempt]]
+  id = "ev-main"
+  kind = "emergency"
+  priority = 2
+  route = ["EB_TR", "WB_TR", "EB_L"]
+  min_dwell_s = 8
+  max_presence_s = 60
+  exit_stage = "{exit}"
+  [[intersection.preempt]]
+  id = "rail"
+  kind = "rail"
+  priority = 1
+  route = ["EB_TR", "WB_TR"]
+  track_clearance = {{ groups = ["NB_TR"], green_s = 10 }}
+  min_dwell_s = 8
+  min_green_s = 3
+  max_presence_s = 90
+  warning_time_s = 60
+  [[intersection.priority]]
+  id = "bus"
+  checkin = "bus-in"
+  checkout = "bus-out"
+  stage = "{tsp}"
+  max_early_s = {early}
+  max_extend_s = {extend}
+  per_cycle = {per_cycle}
+  [[intersection.detector]]
+  id = "bus-in"
+  kind = "priority"
+  node = "d"
+  [[intersection.detector]]
+  id = "bus-out"
+  kind = "priority"
+  node = "d"
+"""
+
+
+@st.composite
+def junction_preempt_toml(draw) -> str:
+    """The control tests' junction (permissive lefts; adaptive, actuated, coordinated and
+    fixed plans) with emergency and rail preemption and a bus priority."""
+    from control.control_junction import junction_toml
+
+    plan = draw(st.sampled_from(["adaptive", "actuated", "coordinated", "fixed"]))
+    text = junction_toml(plan, lead=draw(st.booleans()))
+    return text + JUNCTION_PREEMPTS.format(
+        floor=draw(st.sampled_from([2, 4, 6])), exit=draw(st.sampled_from(["L", "M", "S"])),
+        tsp=draw(st.sampled_from(["L", "M", "S"])), early=draw(st.integers(0, 15)),
+        extend=draw(st.integers(1, 15)), per_cycle=draw(st.integers(1, 2)))

@@ -114,7 +114,7 @@ def test_entry_runs_full_clearances_then_dwells_then_exits_to_main_street():
     ph2_green = r.green_spans("ph2")[-1][0] if r.aspect("ph2") != A.GREEN else \
         [t for t, a in r.changes["ph2"] if a == A.GREEN][-1]
     assert ph2_green == g4_end + 5.5
-    assert r.at(E.PREEMPT_DWELL) == [round(ph2_green + 0.1, 1)]
+    assert r.at(E.PREEMPT_DWELL) == [ph2_green]   # the same tick
     # the dwell lasts while called, then the minimum dwell (15 s) holds it once released
     r.step(200, presence={"ev-main"}).step(1)
     off = round(r.t - 0.1, 1)
@@ -190,7 +190,7 @@ def test_rail_clears_the_track_first_and_its_dwell_never_serves_the_crossing_mov
     track, = r.at(E.PREEMPT_TRACK_CLEARANCE)
     dwell, = r.at(E.PREEMPT_DWELL)
     (g4_start, g4_end), = [s for s in r.green_spans("ph4") if s[0] >= call]
-    assert track == round(g4_start + 0.1, 1) and g4_end - g4_start >= 15.0
+    assert track == g4_start and g4_end - g4_start >= 15.0
     assert dwell > g4_end
     for _ in range(600):
         r.step(calls={"rail"})
@@ -254,3 +254,44 @@ def test_preemption_cancels_a_transit_service():
     r.until(lambda r: r.at(E.TSP_SERVICE_START), presence={"det7"})
     r.step(1, presence={"ev-main"})
     assert r.at(E.TSP_SERVICE_END) == [r.at(E.PREEMPT_ENTRY)[0]]
+
+
+def test_a_dwell_begins_only_once_the_track_clearance_groups_are_red():
+    """Found by the generated runs: a dwell whose route starts nothing (an uncalled walk)
+    used to begin while the track clearance movement still showed its yellow."""
+    r = Run(us(NO_PED_RECALL, extra=RAIL.replace('route = ["ph2"]', 'route = ["ped4"]')
+                                            .replace("min_dwell_s = 15", "min_dwell_s = 17")))
+    r.until(lambda r: r.aspect("ph2") == A.GREEN)
+    r.until(lambda r: r.core.preempt.phase == "dwell", calls={"rail"})
+    assert r.aspect("ph4") == A.RED
+    amber_end = [t for t, a in r.changes["ph4"] if a == A.RED][-1]
+    assert r.at(E.PREEMPT_DWELL) == [amber_end]
+
+
+def test_stepping_at_deadlines_gives_what_stepping_every_tick_gives():
+    """The simulator steps the core only at its deadlines and input changes: with preempt
+    calls (one stuck past its max presence) and bus check-ins, the events are the same as
+    stepping every 0.1 s."""
+    from controller.config import load
+    from controller.simulate import Call, simulate
+
+    cfg = load(ROOT / "examples" / "us_junction.toml")
+    calls = (Call("preempt", "ev-main", 60.0, 20.0), Call("priority", "route-12", 200.0, 30.0),
+             Call("priority", "route-12", 420.0, 200.0), Call("preempt", "ev-main", 700.0, 300.0))
+    fast = simulate(cfg, 1200.0, seed=3, calls=calls)
+    slow = simulate(cfg, 1200.0, seed=3, calls=calls, every_tick=True)
+    assert fast.events == slow.events
+    codes = {e.code for e in fast.events}
+    assert {E.PREEMPT_MAX_PRESENCE, E.TSP_SERVICE_START, E.DETECTOR_FAULT} <= codes
+
+
+def test_min_walk_cuts_a_walk_but_never_the_pedestrian_clearance():
+    r = in_s4(Run(us(("  max_presence_s = 180\n", "  max_presence_s = 180\n  min_walk_s = 4\n"))))
+    walk_start = [t for t, a in r.changes["ped4"] if a == A.GREEN][-1]
+    r.until(lambda r: r.core.preempt.phase == "dwell", presence={"ev-main"})
+    (w0, w1), = [s for s in r.green_spans("ped4") if s[0] == walk_start]
+    assert w1 - w0 == 4.0                               # the walk (7 s) cut to min_walk_s
+    fdw = [t for t, a in r.changes["ped4"] if a == A.FLASH_RED][-1]
+    assert fdw == w1
+    assert [t for t, a in r.changes["ped4"] if t > fdw][0] - fdw == 17.0   # full clearance
+    assert r.inter.green_floor_s("ped4") == 4.0         # and the guard/monitor know it

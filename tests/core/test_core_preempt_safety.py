@@ -1,6 +1,7 @@
 """The timing core under preempt calls and bus check-ins, with traffic, faults, flash
 commands and plan changes, on generated intersections with generated preemption and
-priority sections (and on the examples that have them).
+priority sections, on the control tests' junction (permissive lefts, every plan mode) with
+emergency, rail and bus priority, and on the examples that have them.
 
 The independent monitor watches the lamps, with the minimum greens the node's guard
 gets too (`Intersection.green_floor_s`); it must never see a violation, the core's audit
@@ -9,7 +10,7 @@ never trip, and a rail dwell never show a track clearance movement.
 
 import random
 
-from generated_preempt import preempt_toml
+from generated_preempt import junction_preempt_toml, preempt_toml
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -17,6 +18,7 @@ from controller.config import load, loads
 from controller.config.civil import DEFAULT_DAY
 from controller.config.model import PARKING_BAY, PED_BUTTON, PREEMPT, PRIORITY, RAIL
 from controller.config.monitor_table import monitor_table
+from controller.config.preempts import worst_entry_s
 from controller.core import events as E
 from controller.core.preempt import DWELL
 from controller.engine import Inputs, IntersectionCore
@@ -27,7 +29,8 @@ from sc_paths import EXAMPLES
 
 REST = (A.RED, A.DARK)
 WITH_PREEMPT = [p for p in EXAMPLES if "[[intersection.preempt]]" in p.read_text()]
-configs = st.one_of(st.sampled_from(WITH_PREEMPT).map(load), preempt_toml().map(loads))
+configs = st.one_of(st.sampled_from(WITH_PREEMPT).map(load), preempt_toml().map(loads),
+                    junction_preempt_toml().map(loads))
 
 
 class PreemptUnderFire(RuleBasedStateMachine):
@@ -49,8 +52,8 @@ class PreemptUnderFire(RuleBasedStateMachine):
         self.buses: set[str] = set()           # priority ids checked in from outside
         self.faults: set[str] = set()
         self.flash = False
-        self.started = self.k / 10 + inter.startup_flash_s + 1
         self.codes: set[int] = set()
+        self.rail_entry = None
 
     def _tick(self, loops=frozenset(), fault_flash=False):
         now = self.k / 10
@@ -62,11 +65,26 @@ class PreemptUnderFire(RuleBasedStateMachine):
         own = [e for e in out.events if e.code == E.FLASH_STATUS and e.param == E.FLASH_FAULT]
         assert fault_flash or not own, f"the core's audit tripped at {now}"
         self.codes.update(e.code for e in out.events)
+        self._rail_in_time(out.events)
         if self.core.mode != "flash":
             for a, b in self.inter.conflicts:
                 assert out.aspects[a] in REST or out.aspects[b] in REST, (now, a, b)
         self._rail_dwell(out.aspects, now)
         self.k += 1
+
+    def _rail_in_time(self, events):
+        """The track clearance begins within the worst entry `check` counts with."""
+        for e in events:
+            p = next((p for p in self.inter.preempts if p.number == e.param), None)
+            if p is None or p.kind != RAIL:
+                continue
+            if e.code == E.PREEMPT_ENTRY:
+                self.rail_entry = e.t
+            elif e.code == E.PREEMPT_TRACK_CLEARANCE and self.rail_entry is not None:
+                bound = worst_entry_s(p, {g.id: g for g in self.inter.groups},
+                                      self.inter.conflicts, self.inter.intergreen)
+                assert e.t - self.rail_entry <= bound + 1e-6, (e.t, self.rail_entry, bound)
+                self.rail_entry = None
 
     def _rail_dwell(self, aspects, now):
         pre = self.core.preempt
@@ -114,12 +132,15 @@ class PreemptUnderFire(RuleBasedStateMachine):
         if self.loops or self.special:
             self.faults ^= {data.draw(st.sampled_from(self.loops + self.special))}
 
-    @precondition(lambda self: self.core.mode != "flash" or self.k / 10 > self.started)
+    # Flash commands and faults while the stages run: a monitor times the start-up flash
+    # (4-11 s) and takes a fault flash in the start-up all-red for more of it (that case
+    # is the plain core's, test_core_safety.py; here the stages and preemption matter).
+    @precondition(lambda self: self.core.mode == "run" or self.flash)
     @rule(on=st.booleans())
     def flash_command(self, on):
         self.flash = on
 
-    @precondition(lambda self: self.core.mode != "flash" or self.k / 10 > self.started)
+    @precondition(lambda self: self.core.mode == "run")
     @rule(n=st.integers(1, 30))
     def fault_flash(self, n):
         for _ in range(n):

@@ -318,6 +318,25 @@ def test_startup_flash_red_that_goes_steady(cis):
     assert run(red_flash, samples(timeline((6.2, flash_red), (5, ALL_RED)))) == []
 
 
+def test_startup_red_flash_ends_where_the_red_went_steady(cis):
+    import dataclasses
+    # Vehicle heads only (pedestrian heads lighting their don't walk would end the start-up
+    # flash themselves). 11 s of flashing red, 1 s of all-red, then red+amber (CIS) or
+    # green (US): the flash lasted 11 s, not 12. Found by the core's hypothesis test with
+    # startup_flash_s = 11, startup_all_red_s = 1, flash = "red".
+    veh = {g.id for g in cis.groups if g.kind != "pedestrian"}
+    junction = dataclasses.replace(
+        cis, flash_aspect="red", groups=tuple(g for g in cis.groups if g.id in veh),
+        conflicts=frozenset(c for c in cis.conflicts if set(c) <= veh),
+        intergreen={k: v for k, v in cis.intergreen.items() if set(k) <= veh})
+    flash_red, all_red = {g: "r" for g in veh}, {g: "R" for g in veh}
+    for first in ({"V1": "RA"}, {"V1": "G"}):
+        tl = timeline((11, flash_red), (1, all_red), (2, first), (5, {"V1": "G"}))
+        assert run(junction, samples(tl)) == []
+        tl = timeline((12, flash_red), (1, all_red), (2, first), (5, {"V1": "G"}))
+        assert [v.kind for v in run(junction, samples(tl))] == ["startup_flash"]
+
+
 def test_only_the_flash_at_the_start_is_a_start_up_flash(cis):
     assert run(cis, samples(timeline((5, S1), (20, FLASH), (3, ALL_RED)))) == []
 

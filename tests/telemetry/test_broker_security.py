@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import re
 
+import paho.mqtt.client as mqtt
 import pytest
 
-from controller.config.telemetry import telemetry_config
+from controller.config.telemetry import parse_broker, telemetry_config
 from controller.runtime.publisher import Publisher
 from controller.runtime.record import Record
 from hil.broker import Mosquitto, missing
@@ -68,7 +69,7 @@ def test_a_cabinet_publishes_only_under_its_own_group(tmp_path, broker):
     pub = publish_through_the_cabinet(
         tmp_path, broker, "abay-secret",
         ["smartcross/other/intersection/x/state", "smartcross/signs/abay.p",
-         "smartcross/abay/intersection/a1/state"],
+         "smartcross/city/command/other", "smartcross/abay/intersection/a1/state"],
         until=lambda p: p.record.outbox_len == 0)
     # Mosquitto 2.0 drops the connection of a client whose publish the ACL denies (after
     # acknowledging it): the cabinet reconnects and goes on with the next message
@@ -79,7 +80,33 @@ def test_a_cabinet_publishes_only_under_its_own_group(tmp_path, broker):
     topics = {t for t, _ in city.json()}
     assert "smartcross/other/intersection/x/state" not in topics      # outside its group
     assert "smartcross/signs/abay.p" not in topics                    # the city's signs
+    assert "smartcross/city/command/other" not in topics    # no cabinet commands another
     city.close()
+
+
+def test_only_the_city_commands_and_a_cabinet_reads_only_its_own(broker):
+    own = Collector(broker.url, topic="smartcross/city/command/abay", client_id="abay-cmd",
+                    username="abay", password="abay-secret", persistent=False)
+    other = Collector(broker.url, topic="smartcross/city/command/other", client_id="abay-o",
+                      username="abay", password="abay-secret", persistent=False)
+    for c in (own, other):
+        c.wait_for(c.subscribed.is_set, 30, "subscribed")
+    host, port, _ = parse_broker(broker.url)
+    for user, topic in (("abay", "smartcross/city/command/abay"),       # denied: not the city
+                        ("city", "smartcross/city/command/other"),      # not abay's to read
+                        ("city", "smartcross/city/command/abay")):      # the one that counts
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pub-{user}")
+        c.username_pw_set(user, USERS[user])
+        c.connect(host, port)
+        c.loop_start()
+        c.publish(topic, f"from {user}".encode(), qos=1).wait_for_publish(30)
+        c.loop_stop()
+        c.disconnect()
+    own.wait_for(lambda: own.messages, 30, "the city's command at abay")
+    assert [p for _, p, _ in own.messages] == [b"from city"]
+    assert other.messages == []
+    own.close()
+    other.close()
 
 
 def test_wrong_password_and_anonymous_are_refused(tmp_path, broker):

@@ -153,3 +153,22 @@ def test_run_refuses_a_bad_broker_or_credentials_with_status_2(tmp_path):
                        cwd=ROOT, timeout=60)
     assert r.returncode == 2 and "missing.txt" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "record.sqlite").exists()          # nothing started
+
+
+def test_a_stuck_preempt_call_is_an_alarm_until_it_goes_off():
+    """The core's preempts over max presence (event 110) are raised to the city, and
+    cleared when the call goes off; an active preemption is not an alarm."""
+    from controller.config import load as load_cfg
+    from controller.engine import Inputs, IntersectionCore
+
+    inter = load_cfg(ROOT / "examples" / "us_junction.toml").intersections[0]
+    core = IntersectionCore(inter, "free")
+    for k in range(2500):                                  # 250 s: stuck past its 180 s
+        core.step(k / 10, Inputs(frozenset({"ev-main"})))
+    active = dict(intersection_alarms(inter.id, core.mode, None, core.faulty,
+                                      core.preempt.dropped))
+    assert set(active) == {"preempt/main-5th/ev-main"}
+    assert active["preempt/main-5th/ev-main"]["kind"] == "preempt-stuck"
+    core.step(250.0, Inputs())
+    assert intersection_alarms(inter.id, core.mode, None, core.faulty,
+                               core.preempt.dropped) == []
