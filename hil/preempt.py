@@ -107,15 +107,19 @@ def input_on_at(inputs: dict[str, list[tuple[float, int]]], iid: str, detector: 
 
 def call_preempt(rig, config: GroupConfig, args: dict) -> tuple[float, str, str, str]:
     """Wait for a green that conflicts with the preempt's route, then hold the preempt
-    input on; returns (street time, intersection, detector, the conflicting group)."""
+    input on; returns (street time, intersection, detector, the conflicting group: None
+    if none was green within WAIT_FOR_GREEN_S, which the verdict reports)."""
     iid, did = args["intersection"], args["detector"]
     inter = config.intersection(iid)
     p = preempt_of(inter, did)
     groups = conflicting(inter, p)
-    rig.wait_until(lambda: conflicting_green(rig.lamps.get(iid, {}), groups) is not None,
-                   WAIT_FOR_GREEN_S, f"a green conflicting with preempt {p.id}'s route")
-    green = conflicting_green(rig.lamps.get(iid, {}), groups) or "?"
-    t = rig.mark(f"preempt call {iid}/{did} during the green of {green}")
+    try:
+        rig.wait_until(lambda: conflicting_green(rig.lamps.get(iid, {}), groups) is not None,
+                       WAIT_FOR_GREEN_S, f"a green conflicting with preempt {p.id}'s route")
+    except AssertionError:          # never served (a flash): called anyway, judged a failure
+        pass
+    green = conflicting_green(rig.lamps.get(iid, {}), groups)
+    t = rig.mark(f"preempt call {iid}/{did} during the green of {green or 'no conflicting group'}")
     rig.force_detector(iid, did, 1)
     return t, iid, did, green
 
@@ -129,6 +133,10 @@ def judge_preempt(rig, config: GroupConfig, calls: list, v) -> None:
     for t_mark, iid, did, green in calls:
         inter = config.intersection(iid)
         p = preempt_of(inter, did)
+        if green is None:
+            v.check("preempt route green", False, f"{iid}/{p.id}: no movement conflicting "
+                    f"with its route was green within {WAIT_FOR_GREEN_S:g} s of the call's time")
+            continue
         t_on = input_on_at(rig.trace.inputs, iid, did, t_mark)
         if t_on is None:
             v.check("preempt route green", False, f"{iid}/{did}: the input never went on")
