@@ -45,3 +45,33 @@ def test_the_route_green_is_its_first_green_after_the_call():
     trace = {"main-5th/ph2": [(0.0, G), (40.0, Y), (44.0, R), (111.0, G)]}
     assert route_green_at(trace, "main-5th", ("ph2",), 101.0) == 111.0
     assert route_green_at(trace, "main-5th", ("ph2",), 112.0) is None
+
+
+class _FlashingRig:
+    """A rig whose intersection never serves anything: every wait runs out."""
+
+    def __init__(self, folder):
+        self.lamps, self.forced, self.data_dir = {}, [], folder
+
+    def wait_until(self, predicate, timeout_s, what):
+        assert predicate(), f"not within {timeout_s} s: {what}"
+
+    def mark(self, label):
+        return 40.0
+
+    def force_detector(self, iid, did, level):
+        self.forced.append((iid, did, level))
+
+
+def test_no_conflicting_green_is_a_failed_verdict_not_a_traceback(tmp_path):
+    from hil.preempt import call_preempt, judge_preempt
+    from hil.runner import Verdict
+
+    cfg = load(ROOT / "examples" / "us_junction.toml")
+    rig = _FlashingRig(tmp_path)
+    call = call_preempt(rig, cfg, {"intersection": "main-5th", "detector": "ev-main"})
+    assert call == (40.0, "main-5th", "ev-main", None)
+    assert rig.forced == [("main-5th", "ev-main", 1)]      # called anyway
+    v = Verdict("s")
+    judge_preempt(rig, cfg, [call], v)
+    assert not v.passed and "no movement conflicting" in v.checks[0]["detail"]
