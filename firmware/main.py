@@ -1,4 +1,21 @@
-# main.py: the smartcross field node (see firmware/README.md).
-from node import app
+# main.py: the smartcross field node; or, on a board that holds a monitor.json, the monitor
+# unit (munit/, firmware/README.md "The monitor unit").
+import os
 
-app.main()
+
+def _unit_role():
+    try:
+        os.stat("monitor.json")
+        return True
+    except OSError:
+        return False
+
+
+if _unit_role():
+    from munit import app as unit_app
+
+    unit_app.main()
+else:
+    from node import app
+
+    app.main()

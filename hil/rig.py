@@ -36,6 +36,7 @@ from protocols import aspects as A
 from .bus import RS485Bus
 from .emu.host import Board
 from .lamps import LampPanel
+from .monitor_unit import MonitorUnits, UnguardedBoard
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_REAL_S = 0.005            # host seconds between lamp samples
@@ -62,7 +63,8 @@ class Rig:
                  traffic_scale: float = 1.0, comm_timeout_ms: int | None = None,
                  monitor_tolerance_s: float = 0.25, controller: bool = True,
                  workdir: str | None = None, node_docs: dict[str, dict] | None = None,
-                 ultrasonic_bays: bool = False, broker: str | None = None):
+                 ultrasonic_bays: bool = False, broker: str | None = None,
+                 unguarded: tuple[str, ...] = (), unit_docs: dict[str, dict] | None = None):
         self.config = config
         self.scale = time_scale
         self.seed = seed
@@ -77,6 +79,12 @@ class Rig:
             if ultrasonic_bays:
                 _ultrasonic(doc)
         self.silent: set[tuple[str, str]] = set()          # bays whose sensor stopped
+        # monitor units (hil/monitor_unit.py) and the nodes whose guard a scenario broke
+        self.unguarded = set(unguarded)
+        for nid in self.unguarded:                      # ... and whose lamp sense is unwired
+            for g in self.docs[nid].get("groups", []):
+                g["feedback"] = {}
+        self.units = MonitorUnits(config, self.docs, unit_docs)
         self.bus = RS485Bus(config.buses[0].baud)
         self.boards: dict[str, Board] = {}
         self.panel: LampPanel | None = None
@@ -120,12 +128,16 @@ class Rig:
     def start(self) -> Rig:
         clock = {"clock": "scaled", "time_scale": self.scale} if self.scale != 1.0 else {}
         for nid, doc in self.docs.items():
-            board = Board(doc, workdir=str(self.dir / nid), **clock)
+            kind = UnguardedBoard if nid in self.unguarded else Board
+            board = kind(doc, workdir=str(self.dir / nid), **clock)
             board.start()
             self.bus.attach(board)
             self.boards[nid] = board
         self.panel = LampPanel(self.boards, self.docs)
         self.t0 = time.monotonic()
+        if self.units:
+            self.units.clock = self.now
+            self.units.start(self.boards, self.bus, self.dir, clock)
         self._running = True
         self._thread = threading.Thread(target=self._sampler, name="hil-sampler", daemon=True)
         self._thread.start()
@@ -146,6 +158,7 @@ class Rig:
             self._thread.join(timeout=5)
         for b in self.boards.values():
             b.close()
+        self.units.close()
         self.bus.close()
         for m in self.monitors.values():
             m.finish(self.now())
@@ -203,6 +216,8 @@ class Rig:
         while self._running:
             t = self.now()
             bits = self.panel.sample()
+            if self.units:                      # a dropped transfer relay: the flasher's lamps
+                bits = self.units.overlay(bits, t)
             with self._lock:
                 for iid, heads in bits.items():
                     old = self.lamps.get(iid, {})

@@ -59,16 +59,18 @@ class RogueController:
             self.poll(mode, aspects)
             time.sleep(0.1 / self.scale)
 
-    def run(self, seconds: float) -> int:
-        """Misbehave for `seconds` of street time; returns the refusals the node counted."""
+    def run(self, seconds: float, startup_s: float | None = None) -> int:
+        """Misbehave for `seconds` of street time, after `startup_s` of a proper start-up
+        (all red; default: 6 s, at most a third); returns the refusals the node counted."""
         n = len(self.groups)
         red = [A.RED] * n
-        self._hold(min(6.0, seconds / 3), rm.MODE_RUN, red)       # a proper start-up
+        lead = min(6.0, seconds / 3) if startup_s is None else min(startup_s, seconds)
+        self._hold(lead, rm.MODE_RUN, red)       # a proper start-up
         # conflicting greens: the first group and everything it conflicts with
         first = self.groups[0]
         bad = [A.GREEN if g == first or (first, g) in self.conflicts else A.RED
                for g in self.groups]
-        end = time.monotonic() + (seconds - min(6.0, seconds / 3)) / self.scale
+        end = time.monotonic() + (seconds - lead) / self.scale
         while time.monotonic() < end:
             self._hold(1.0, rm.MODE_RUN, bad)
             # short amber: green straight to amber for 0.5 s, then red

@@ -22,6 +22,7 @@ from .preempt import call_preempt, judge_preempt
 from .rig import Rig
 from .rogue import RogueController
 from .scenario import Scenario
+from .unit_verdict import judge_unit
 
 BUS_WIDE = ("bus_cut", "kill_controller", "rogue_controller")
 ENDING = {"bus_cut", "corrupt", "drop", "delay", "two_talkers", "node_hang",
@@ -87,6 +88,9 @@ class Runner:
             return {i.id for i in cfg.intersections}
         if "intersection" in f.args:
             return {f.args["intersection"]}
+        if "unit" in f.args:
+            return {i.id for i in cfg.intersections
+                    if i.monitor_unit and i.monitor_unit.id == f.args["unit"]}
         if "node" in f.args:
             return {i.id for i in cfg.intersections if any(n.id == f.args["node"]
                                                            for n in i.nodes)}
@@ -120,6 +124,8 @@ class Runner:
             return rig.now()
         elif f.kind == "node_hang":
             rig.boards[a["node"]].stall(int(dur * 1000))
+        elif f.kind == "monitor_unit_hang":
+            rig.units.boards[a["unit"]].stall(int(dur * 1000))
         elif f.kind == "red_lamp_fail":
             rig.panel.fail(a["intersection"], a["group"], "red")
         elif f.kind in ("loop_stuck_on", "loop_open", "loop_chatter"):
@@ -147,7 +153,7 @@ class Runner:
                                     doc["modbus"]["address"], groups, set(inter.conflicts),
                                     rig.scale)
             try:
-                self.rogue_refusals = rogue.run(dur)
+                self.rogue_refusals = rogue.run(dur, a.get("startup_s"))
             finally:
                 rogue.close()
             rig.start_controller()
@@ -178,7 +184,9 @@ def run_scenario(scn: Scenario, plot: str | None = None) -> Verdict:
             d.update(scn.tune)
     rig = Rig(scn.config, time_scale=scn.time_scale, seed=scn.seed,
               traffic_scale=scn.traffic_scale, node_docs=docs,
-              comm_timeout_ms=scn.comm_timeout_ms, ultrasonic_bays=scn.ultrasonic_bays)
+              comm_timeout_ms=scn.comm_timeout_ms, ultrasonic_bays=scn.ultrasonic_bays,
+              unguarded=(scn.unguarded_node,) if scn.unguarded_node else (),
+              controller=scn.cabinet)
     rig.start()
     runner = Runner(scn, rig)
     try:
@@ -311,6 +319,8 @@ def _judge(scn: Scenario, rig: Rig, runner: Runner, v: Verdict, status: dict | N
         v.check("bay fault", parking.get("faulty", 0) >= 1,
                 f"area {area_id}: {parking.get('faulty', '?')} bay(s) in fault, "
                 f"{parking.get('free', '?')} free of {parking.get('bays', '?')}")
+    if {"transfer_within_s", "cabinet_log", "running_before_fault"} & set(exp):
+        judge_unit(scn, rig, v)
     if "preempt_within_clearance" in exp:
         judge_preempt(rig, scn.config, runner.preempt_calls, v)
     if exp.get("refusals"):

@@ -13,7 +13,10 @@
     recover_within_s = 30
 
 Fault kinds and their keys are in FAULTS below; expectations in EXPECT. A scenario file
-is checked whole before anything starts, and every problem names its key.
+is checked whole before anything starts, and every problem names its key. Two rig settings
+serve the monitor unit's scenarios: `unguarded_node = "ID"` (that node's guard lets every
+command through and its lamp sense is unwired: rig-only fault injection, hil/faults/) and
+`cabinet = false` (no cabinet service until a fault starts one).
 """
 
 from __future__ import annotations
@@ -46,7 +49,11 @@ FAULTS = {
     "loop_chatter": {"intersection": (str, True), "detector": (str, True)},
     "corrupt_node_config": {"node": (str, True)},
     "bay_silent": {"intersection": (str, True), "detector": (str, True)},
-    "rogue_controller": {"node": (str, True), "duration_s": (float, True)},
+    "rogue_controller": {"node": (str, True), "duration_s": (float, True),
+                         "startup_s": (float, False)},
+    # the monitor unit hangs with its relay held energised (only the cabinet can notice)
+    # until its watchdog resets it
+    "monitor_unit_hang": {"unit": (str, True), "duration_s": (float, True)},
     # not a fault: an emergency vehicle's preempt input, held on for duration_s from the
     # first moment at or after at_s that a movement conflicting with its route is green
     "preempt_call": {"intersection": (str, True), "detector": (str, True),
@@ -65,6 +72,11 @@ EXPECT = {
     "refusals": (bool, "the nodes' guards refused commands"),
     "no_fault_flash": (bool, "no intersection went to flash after its start-up"),
     "bay_fault": (str, "this parking bay's sensor is reported faulty (intersection/bay)"),
+    "transfer_within_s": (float, "the monitor unit drops its transfer relay and the heads "
+                          "flash this soon after conflicting greens appear (flash_latency_s)"),
+    "cabinet_log": (str, "the cabinet's log says this (e.g. why it flashed)"),
+    "running_before_fault": (bool, "some head showed green in the 10 s before the first "
+                             "fault (so that a flash after it is the fault's doing)"),
     "preempt_within_clearance": (bool, "the preempt route green within the clearance time the "
                                  "configuration allows (hil/preempt.py), the entry in the record"),
 }
@@ -92,6 +104,10 @@ class Scenario:
     tune: dict = field(default_factory=dict)     # detector diagnostics for every node
     comm_timeout_ms: int | None = None           # the nodes' comm watchdog (None: the config's)
     ultrasonic_bays: bool = False                # bays as ultrasonic sensors (can go silent)
+    # rig-only fault injection: this node's guard lets every command through and its lamp
+    # sense is unwired (hil/faults/unguarded/), so only the monitor unit can stop a conflict
+    unguarded_node: str | None = None
+    cabinet: bool = True                         # false: no cabinet service until a fault starts it
 
 
 class ScenarioError(Exception):
@@ -122,6 +138,7 @@ def load_scenario(path: str | Path) -> Scenario:
     comm = t.get_int("comm_timeout_ms", None, lo=COMM_TIMEOUT_RANGE_MS[0], hi=COMM_TIMEOUT_RANGE_MS[1])
     ultrasonic = bool(t.data.get("ultrasonic_bays", False))
     t.seen.add("ultrasonic_bays")
+    unguarded, cabinet = _unit_settings(t)
     faults = []
     for ft in t.get_tables("fault"):
         kind = ft.get_str("kind", choices=tuple(FAULTS))
@@ -170,13 +187,24 @@ def load_scenario(path: str | Path) -> Scenario:
     if scale is not None and not 0.5 <= scale <= 10:
         t.error("time_scale", "must be between 0.5 and 10")
     if config is not None:
-        _check_names(t, faults, config)
+        _check_names(t, faults, config, unguarded)
         if scale is not None:
             _check_host_budget(t, config, scale, comm)
     if problems.items or config is None:
         raise ScenarioError(problems.items)
     return Scenario(path, name, description, config, duration, scale, seed, traffic,
-                    sorted(faults, key=lambda f: f.at_s), expect, tune, comm, ultrasonic)
+                    sorted(faults, key=lambda f: f.at_s), expect, tune, comm, ultrasonic,
+                    unguarded, cabinet)
+
+
+def _unit_settings(t: Table) -> tuple[str | None, bool]:
+    """`unguarded_node` and `cabinet` (the monitor unit's scenarios)."""
+    unguarded = t.get_str("unguarded_node", None)
+    cabinet = t.data.get("cabinet", True)
+    t.seen.add("cabinet")
+    if not isinstance(cabinet, bool):
+        t.error("cabinet", "must be true or false")
+    return unguarded, cabinet is not False
 
 
 def _check_host_budget(t: Table, config: GroupConfig, scale: float, comm: int | None) -> None:
@@ -192,11 +220,18 @@ def _check_host_budget(t: Table, config: GroupConfig, scale: float, comm: int | 
                 "lower time_scale")
 
 
-def _check_names(t: Table, faults: list[Fault], config: GroupConfig) -> None:
+def _check_names(t: Table, faults: list[Fault], config: GroupConfig,
+                 unguarded: str | None) -> None:
     inters = {i.id: i for i in config.intersections}
     nodes = {n.id for i in config.intersections for n in i.nodes}
+    if unguarded is not None and unguarded not in nodes:
+        t.error("unguarded_node", f"names node {unguarded!r}, which the configuration lacks")
+    units = {i.monitor_unit.id for i in config.intersections if i.monitor_unit}
     for k, f in enumerate(faults):
         where = f"fault[{k}]"
+        if "unit" in f.args and f.args["unit"] not in units:
+            t.error(where, f"names monitor unit {f.args['unit']!r}, which the configuration "
+                    "lacks")
         if "node" in f.args and f.args["node"] not in nodes:
             t.error(where, f"names node {f.args['node']!r}, which the configuration lacks")
         iid = f.args.get("intersection")

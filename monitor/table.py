@@ -23,7 +23,13 @@ Only plain values (str, int, bool, lists, dicts): json.dumps/json.loads give the
 table back, under CPython and MicroPython alike. Times are whole milliseconds. Other keys
 are ignored. The controller builds it from its configuration in
 controller/config/monitor_table.py, in configuration order (deterministic).
+
+A monitor unit (firmware/munit/) publishes `crc(table)` of the table it was provisioned
+with, and the cabinet compares it with `crc` of the table it makes from its configuration
+(the canonical encoding and its CRC-32: protocols/monitor_tables.py, re-exported here).
 """
+
+from protocols.monitor_tables import crc, encode  # noqa: F401  (re-exported)
 
 FORMAT = 1
 KINDS = ("vehicle", "arrow", "pedestrian")
@@ -95,3 +101,5 @@ def validate(table) -> str | None:
             return "duplicate group id " + groups[k]["id"]
         ids.append(groups[k]["id"])
     return _check_conflicts(table.get("conflicts"), ids)
+
+

@@ -10,7 +10,10 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from monitor.table import crc as table_crc
+
 from ..config import load
+from ..config.monitor_table import monitor_table
 from ..tooling.progress import Progress
 from . import options as o
 from .options import UsageError
@@ -68,6 +71,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             note = w.sense_note()
             if note:
                 print(f"    warning: node {n.id}: {note}")
+        u = i.monitor_unit
+        if u is not None:
+            print(f"    monitor unit {u.id}: board {u.board}, address {u.address} on bus "
+                  f"{u.bus}, transfer relay GPIO {u.wiring.relay}, lamp sense on all "
+                  f"{u.wiring.inputs} lamps, table CRC 0x{table_crc(monitor_table(i)):08X}, "
+                  f"silent {u.comm_timeout_ms} ms: flash")
         for p in i.plans.values():
             order = list(p.stages)
             inter = [i.interstage_s(order[k], order[(k + 1) % len(order)])

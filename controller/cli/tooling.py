@@ -51,13 +51,18 @@ def _firmware(sub: argparse._SubParsersAction) -> None:
 def _nodes(sub: argparse._SubParsersAction) -> None:
     nd = sub.add_parser("nodes", help="field nodes: provision a node.json, scan a bus")
     nsub = nd.add_subparsers(dest="nodes_command", required=True, metavar="COMMAND")
-    pv = nsub.add_parser("provision", help="write one node's node.json",
+    pv = nsub.add_parser("provision", help="write one node's node.json (or a monitor "
+                         "unit's monitor.json)",
                          description="Write one node's configuration (address, baud, pins, "
                          "channels, and the safety tables of its signal groups with their "
                          "CRC) from the intersection-group configuration. The file is checked "
-                         "with the node's own parser before it is written.")
+                         "with the node's own parser before it is written. Given a monitor "
+                         "unit's id, write its monitor.json instead: its pins and its own "
+                         "compatibility table with the table's CRC, checked by the unit's "
+                         "parser.")
     o.add_config(pv)
-    pv.add_argument("node_id", metavar="NODE_ID", help="the node's id in the configuration")
+    pv.add_argument("node_id", metavar="NODE_ID",
+                    help="the node's (or monitor unit's) id in the configuration")
     o.add_output(pv, "node.json", "where to write it (default: standard output)")
     pv.set_defaults(func=cmd_nodes_provision)
 
@@ -93,7 +98,8 @@ def _flash(sub: argparse._SubParsersAction) -> None:
                         "what state the board is in).")
     fl.add_argument("--port", required=True, help="the board's USB serial port")
     fl.add_argument("--node", required=True, metavar="node.json",
-                    help="the node's configuration (smartcross nodes provision)")
+                    help="the node's configuration, or a monitor unit's monitor.json "
+                    "(smartcross nodes provision)")
     fl.add_argument("--base-image", metavar="micropython.bin",
                     help="erase the flash and write this MicroPython 1.28 image first")
     fl.add_argument("--chip", default=None, choices=("esp32", "esp32s3"),
@@ -145,7 +151,7 @@ def cmd_nodes_provision(args: argparse.Namespace) -> int:
     else:
         provisioning.write_atomic(args.output, data)
         # read back: the file on disk is what the node will be given
-        provisioning.read_node_json(args.output)
+        provisioning.read_field_json(args.output)
         print(f"{args.output}: {provisioning.summary(doc)}", file=sys.stderr)
     return 0
 
@@ -186,6 +192,7 @@ def _expected_nodes(args: argparse.Namespace) -> dict[int, tuple[str, int]]:
     """address -> (node id, safety CRC) for the nodes of --config (on --bus if given)."""
     from ..config import load
     from ..provisioning import layouts
+    from ..provisioning.unit_file import unit_documents
 
     cfg = load(args.config)
     buses = {b.id for b in cfg.buses}
@@ -197,6 +204,10 @@ def _expected_nodes(args: argparse.Namespace) -> dict[int, tuple[str, int]]:
         if args.bus and lay.node.bus != args.bus:
             continue
         out[lay.node.address] = (nid, lay.safety_crc())
+    for doc in unit_documents(cfg).values():             # monitor units: their table CRC
+        u = cfg.intersection(doc["intersection"]).monitor_unit
+        if u is not None and (not args.bus or u.bus == args.bus):
+            out[u.address] = (u.id, doc["crc"])
     return out
 
 
@@ -214,9 +225,10 @@ def _compare(res, expected: dict[int, tuple[str, int]]) -> list[str]:
             problems.append(f"address {addr}: node {n.node_id!r} answers, the configuration "
                             f"has {nid!r} there")
         if n.safety_crc != crc:
-            problems.append(f"node {nid} (address {addr}): safety CRC {n.safety_crc:08X}, the "
+            what = "table CRC" if n.kind == "monitor-unit" else "safety CRC"
+            problems.append(f"node {nid} (address {addr}): {what} {n.safety_crc:08X}, the "
                             f"configuration gives {crc:08X}: provision and flash it again")
-        if n.layout_version != rm.LAYOUT_VERSION:
+        if n.kind == "node" and n.layout_version != rm.LAYOUT_VERSION:
             problems.append(f"node {nid} (address {addr}): register layout "
                             f"{n.layout_version}, the controller uses {rm.LAYOUT_VERSION}")
         if n.config_error != "ok":
@@ -233,7 +245,7 @@ def cmd_flash(args: argparse.Namespace) -> int:
     from ..tooling import bundle, esp
     from ..tooling.deploy import BoardPlan, Deployer
 
-    node_doc = provisioning.read_node_json(args.node)
+    node_doc = provisioning.read_field_json(args.node)     # node.json, or a monitor.json
     node_bytes = Path(args.node).read_bytes()
     port = Path(args.port)
     if not args.dry_run and (not port.exists() or port.is_dir()):   # before building anything
@@ -264,8 +276,8 @@ def cmd_flash(args: argparse.Namespace) -> int:
             origin = "built now from this checkout"
         plan = BoardPlan(bundle_dir, manifest, node_doc, node_bytes)
         mb = node_doc["modbus"]
-        say(f"flash: node {node_doc['node_id']} (Modbus address {mb['address']}, "
-            f"{mb['baud']} baud {mb['parity']}, safety CRC 0x{node_doc['safety']['crc']:08X}) "
+        say(f"flash: {plan.what} {plan.device_id} (Modbus address {mb['address']}, "
+            f"{mb['baud']} baud {mb['parity']}, {plan.crc_name} 0x{plan.crc:08X}) "
             f"on {args.port}")
         say(f"bundle: firmware {manifest.firmware}, register layout {manifest.layout_version}, "
             f"MicroPython {manifest.micropython}, {len(manifest.files)} files "
@@ -285,10 +297,10 @@ def cmd_flash(args: argparse.Namespace) -> int:
     else:
         say(f"reset: the node restarted; no boot check line within {args.boot_timeout:g} s "
             "(firmware without one?): the files were verified before the reset")
-    say(f"done: node {node_doc['node_id']} deployed and verified in {res.seconds:.1f} s "
+    say(f"done: {plan.what} {plan.device_id} deployed and verified in {res.seconds:.1f} s "
         f"({plural(len(res.written) - 1, 'file')} written, {len(res.unchanged)} already "
-        f"right, {res.verified} read back): firmware {manifest.firmware}, safety CRC "
-        f"0x{node_doc['safety']['crc']:08X}")
+        f"right, {res.verified} read back): firmware {manifest.firmware}, {plan.crc_name} "
+        f"0x{plan.crc:08X}")
     return 0
 
 

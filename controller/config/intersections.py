@@ -8,6 +8,7 @@ from .common import Declared, unique
 from .conflicts import read_conflicts, read_geometry, read_intergreen, read_permissive
 from .detectors import read_detector, read_sumo
 from .model import GROUP_KINDS, PEDESTRIAN, Intersection, SignalGroup
+from .monitor_unit import read_monitor_unit
 from .plans import read_plan
 from .preempts import read_preempts, read_priorities
 from .profiles import AMBER_MAX_S, AMBER_MIN_S, PROFILES, RED_AMBER_MAX_S, STARTUP_FLASH_RANGE_S
@@ -54,6 +55,7 @@ def read_intersection(t: Table, ident: str, bus_ids: set[str],
     wiring = {n.id: wire_node(t, n, [g for g in groups if g and g.node == n.id],
                               [d for d in detectors if d and d.node == n.id])
               for n in nodes if n}
+    unit = read_monitor_unit(t, bus_ids, [g for g in groups if g])
 
     inter_partial = None
     if len(t.problems.items) == errors_before and profile is not None:
@@ -69,8 +71,8 @@ def read_intersection(t: Table, ident: str, bus_ids: set[str],
         return None
     return Intersection(ident, name, profile, flash_s, all_red_s, flash_aspect, tuple(groups),
                         frozenset(conflicts), intergreen, tuple(stages), tuple(detectors),
-                        plans, tuple(nodes), frozenset(permissive), sumo, wiring, preempts,
-                        priorities)
+                        plans, tuple(nodes), frozenset(permissive), sumo, wiring,
+                        monitor_unit=unit, preempts=preempts, priorities=priorities)
 
 
 def read_signal_group(t: Table, ident: str, number: int, ip, nodes) -> SignalGroup | None:

@@ -10,6 +10,7 @@ This module only orchestrates; each section has its reader:
 |---|---|
 | `buses.py` | `[[bus]]`, `[[intersection.node]]`, node capacity, addresses, `comm_timeout_ms` |
 | `boards.py` | board profiles: what a node uses each pin of its module for |
+| `monitor_unit.py` | `[intersection.monitor_unit]`: the monitor unit's bus, board, pins, comm timeout |
 | `wiring.py` | each node's pins: lamps, lamp sense, detectors (given or assigned), checked |
 | `intersections.py` | `[[intersection]]` header, `[[intersection.group]]` and their channels |
 | `conflicts.py` | conflicts, permissive pairs, intergreens (given or from RiLSA geometry) |
@@ -32,6 +33,7 @@ from .common import unique
 from .detectors import read_parking_areas
 from .intersections import read_intersection
 from .model import GroupConfig
+from .monitor_unit import check_units
 from .plans import read_schedule
 from .reader import ConfigError, Problems, Table
 from .telemetry import read_telemetry
@@ -81,6 +83,7 @@ def _group(root: Table, source: str) -> GroupConfig | None:
         return None
     check_addresses(root, inters)
     check_comm_timeouts(root, buses, inters)
+    check_units(root, buses, inters)
     if root.problems:
         return None
     return GroupConfig(name, source, tuple(inters), tuple(buses), schedule, tuple(areas),

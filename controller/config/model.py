@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import civil
 from .profiles import Profile
@@ -184,6 +185,18 @@ class Node:
 
 
 @dataclass(frozen=True)
+class MonitorUnit:
+    """The intersection's monitor unit (controller/config/monitor_unit.py reads it)."""
+    id: str
+    bus: str
+    address: int
+    board: str                   # controller/config/boards.py
+    comm_timeout_ms: int         # silent this long: the cabinet flashes the intersection
+    # its pins (monitor_unit.UnitWiring): relay, reset button, sense of every lamp
+    wiring: Any = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Bus:
     id: str
     port: str
@@ -223,6 +236,7 @@ class Intersection:
     sumo: SumoMap | None = None  # how the groups and detectors appear in a SUMO network
     # node id -> its pins (controller/config/wiring.py: a NodeWiring)
     wiring: dict = field(default_factory=dict, compare=False)
+    monitor_unit: MonitorUnit | None = None     # [intersection.monitor_unit]
     preempts: tuple[Preempt, ...] = ()       # by priority, then configuration order
     priorities: tuple[Priority, ...] = ()
     _group_index: dict[str, SignalGroup] = field(default_factory=dict, repr=False,

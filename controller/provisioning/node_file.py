@@ -107,14 +107,21 @@ def provision(config_path: str, node_id: str) -> dict:
 
 def provision_noted(config_path: str, node_id: str) -> tuple[dict, list[str]]:
     """node.json for `node_id`, and what the technician should know about it (the lamps
-    its board has no sense input for)."""
+    its board has no sense input for); for a monitor unit's id, its monitor.json."""
     from ..config import load
+    from .unit_file import provision_unit
 
     config = load(config_path)
     lays = layouts(config)
     if node_id not in lays:
+        unit = provision_unit(config, node_id, config_path)   # a monitor unit's monitor.json
+        if unit is not None:
+            return unit, []
+        units = [i.monitor_unit.id for i in config.intersections if i.monitor_unit]
         known = ", ".join(sorted(lays)) or "none"
-        raise ToolError(f"{config_path}: no node {node_id!r} (nodes: {known})", INPUT)
+        raise ToolError(f"{config_path}: no node {node_id!r} (nodes: {known}"
+                        + (f"; monitor units: {', '.join(units)}" if units else "") + ")",
+                        INPUT)
     try:
         doc = node_document(lays[node_id], config)
     except ProvisionError as e:
@@ -126,11 +133,28 @@ def provision_noted(config_path: str, node_id: str) -> tuple[dict, list[str]]:
             [f"node {node_id}: {note}"] if note else [])
 
 
+def read_field_json(path: str | os.PathLike[str]) -> dict:
+    """A node's node.json or a monitor unit's monitor.json, checked by its own parser."""
+    from . import unit_file
+
+    try:
+        doc = json.loads(Path(path).read_bytes())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return read_node_json(path)              # says what is wrong with the file
+    if unit_file.is_unit_doc(doc):
+        return unit_file.check_unit_doc(doc, str(path))
+    return check_node_doc(doc, str(path))
+
+
 def render(doc: dict) -> bytes:
     return (json.dumps(doc, indent=1) + "\n").encode()
 
 
 def summary(doc: dict) -> str:
+    if "unit_id" in doc:
+        from .unit_file import summary as unit_summary
+
+        return unit_summary(doc)
     mb = doc["modbus"]
     groups = ", ".join(g["id"] for g in doc["groups"]) or "none"
     return (f"node {doc['node_id']} ({doc.get('intersection', '?')}): address {mb['address']}, "

@@ -18,6 +18,7 @@ import serial
 from pymodbus.client import AsyncModbusSerialClient
 from pymodbus.exceptions import ModbusException
 
+from protocols import monitor_map as mm
 from protocols import register_map as rm
 from protocols.modbus_rtu import silence_us
 
@@ -127,6 +128,11 @@ class BusLink:
     async def read_status(self, address: int) -> Transaction:
         return await self._transact(lambda: self.client.read_holding_registers(
             rm.STATUS_BLOCK, count=rm.STATUS_BLOCK_COUNT, device_id=address))
+
+    async def read_unit_status(self, address: int) -> Transaction:
+        """A monitor unit's status block (protocols/monitor_map.py): all it answers."""
+        return await self._transact(lambda: self.client.read_holding_registers(
+            mm.MU_BLOCK, count=mm.MU_BLOCK_COUNT, device_id=address))
 
     async def read_detectors(self, address: int) -> Transaction:
         """Counts and occupancy of the last interval (DET_COUNT, DET_OCCUPANCY, DET_DIAG)."""

@@ -79,7 +79,8 @@ class Reporting:
                 "telemetry": self.publisher.snapshot() if self.publisher else None,
                 "commands": self.remote.snapshot() if self.remote else {"enabled": False},
                 "bus_ms": {b: round(s * 1000, 1) for b, s in self.bus_s.items()},
-                "intersections": inters, "nodes": nodes, "parking": self.parking}
+                "intersections": inters, "nodes": nodes, "parking": self.parking,
+                "monitor_units": {u.id: u.snapshot(now) for u in self.units.values()}}
 
     def _write_status(self, now: float) -> None:
         tmp = self.status_path.with_suffix(".tmp")

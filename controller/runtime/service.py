@@ -52,6 +52,7 @@ from .record import Record
 from .reload import PlanChanges
 from .remote import RemoteCommands
 from .reporting import Reporting
+from .units import unit_states
 
 log = logging.getLogger("smartcross.runtime")
 
@@ -90,6 +91,7 @@ class Service(Reporting):
         self.opts = opts
         self.layouts: dict[str, NodeLayout] = layouts(config)
         self.nodes = {nid: NodeState(lay, opts.offline_cycles) for nid, lay in self.layouts.items()}
+        self.units = unit_states(config.intersections)      # monitor units, by unit id
         self.ports = {b.id: opts.ports.get(b.id, b.port) for b in config.buses}
         self.links: dict[str, BusLink] = {}          # opened by run(), in its event loop
         self.by_bus = {b.id: [n for n in self.nodes.values() if n.layout.node.bus == b.id]
@@ -276,6 +278,15 @@ class Service(Reporting):
             elif node.missed():
                 log.error("node %s is silent (%s)", node.id, tx.error)
             self._health(node, now)
+        # the monitor units last: a dead unit's timeouts never delay the nodes' commands
+        for unit in self.units.values():
+            if unit.unit.bus == bus_id:
+                tx = await link.read_unit_status(unit.unit.address) if link.connected else None
+                if tx is not None and tx.ok:
+                    if unit.answered(now, tx.regs):
+                        log.info("monitor unit %s answers", unit.id)
+                else:
+                    unit.missed(tx.error if tx else "bus not connected")
         self.bus_s[bus_id] = time.perf_counter() - t_start
 
     def _health(self, node: NodeState, now: float) -> None:
@@ -331,6 +342,10 @@ class Service(Reporting):
                         presence.add(d.id)
                     if bad >> i & 1:
                         faults.add(d.id)
+            unit = self.units.get(inter.monitor_unit.id) if inter.monitor_unit else None
+            reason = unit.blocks_intersection(now) if unit else None
+            if reason and unit:             # first: its relay decides what the heads show
+                why = f"monitor unit {unit.id}: {reason}"
             if why != self.why_flash[inter.id]:
                 if why:
                     log.error("intersection %s to flash: %s", inter.id, why)

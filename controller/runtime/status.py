@@ -83,6 +83,13 @@ def render(doc: dict) -> str:
         ident = "" if n["identity"] == "ok" else f"  IDENTITY: {n['identity']}"
         lines.append(f"  {nid} ({n['bus']}#{n['address']}, {n['intersection']}): {health}, "
                      f"{n['mode']}{extra}{faults}{ident}")
+    if doc.get("monitor_units"):
+        lines.append("\nmonitor units:")
+        for uid, u in doc["monitor_units"].items():
+            health = "online" if u["online"] else "SILENT"
+            lines.append(f"  {uid} ({u['bus']}#{u['address']}, {u['intersection']}): {health}, "
+                         f"{u['state']}, relay {u['relay']}, table CRC {u['table_crc']}"
+                         + (f"  PROBLEM: {u['problem']}" if u.get("problem") else ""))
     if doc["parking"]:
         lines.append("\nparking:")
         for aid, a in doc["parking"].items():

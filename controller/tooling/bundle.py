@@ -4,6 +4,7 @@ A bundle is a folder laid out as the board's filesystem will be:
 
     boot.py, main.py           source (MicroPython runs these two by name)
     node/*.mpy                 firmware/node/, compiled
+    munit/*.mpy, monitor/*.mpy the monitor unit's role (firmware/munit/, monitor/), compiled
     protocols/**/*.mpy         protocols/, compiled
     manifest.json              what is in the bundle (below)
 
@@ -47,7 +48,10 @@ MARCH = "xtensawin"
 MICROPYTHON = (1, 28)             # the release the firmware is written and tested for
 MPY = (6, 3)                      # the .mpy version that release reads and writes
 SOURCE_FILES = ("boot.py", "main.py")   # run by name on the board: never compiled
-COMPILED_DIRS = ("node", "protocols")   # packages on the board (only .mpy deployed)
+# packages on the board (only .mpy deployed): one bundle for both roles, the signal node
+# (node/) and the monitor unit (munit/ with monitor/); main.py picks the role by the board's
+# configuration file (node.json or monitor.json)
+COMPILED_DIRS = ("node", "munit", "monitor", "protocols")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
 
@@ -159,7 +163,7 @@ def sources(root: Path = ROOT) -> list[tuple[Path, str, bool]]:
         if not (fw / name).is_file():
             raise ToolError(f"{fw / name}: missing (the node needs it)", INPUT)
         out.append((fw / name, name, False))
-    for pkg, base in (("node", fw), ("protocols", root)):
+    for pkg, base in (("monitor", root), ("munit", fw), ("node", fw), ("protocols", root)):
         for src in sorted((base / pkg).rglob("*.py")):
             rel = src.relative_to(base).as_posix()
             if "__pycache__" in rel:

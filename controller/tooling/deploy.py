@@ -42,6 +42,7 @@ from .progress import Progress
 from .repl_session import Session
 
 NODE_JSON = "node.json"
+UNIT_JSON = "monitor.json"                  # a monitor unit's (firmware/munit/)
 CHECK_MODULE = "node/manifest_check.mpy"    # the boot check: written first when present
 DEPLOY_WDT_MS = 30000
 CHUNK = 2048                                # bytes per write command (base64 on the wire)
@@ -52,7 +53,7 @@ class BoardPlan:
     """What goes onto one board: the bundle, the node's node.json, the board's manifest."""
     bundle_dir: Path
     bundle: Manifest
-    node_doc: dict[str, Any]
+    node_doc: dict[str, Any]                       # node.json, or a unit's monitor.json
     node_json: bytes
     manifest: Manifest = field(init=False)         # the board's manifest.json
     manifest_bytes: bytes = field(init=False)
@@ -60,18 +61,24 @@ class BoardPlan:
     def __post_init__(self) -> None:
         import hashlib
 
-        node_entry = FileEntry(NODE_JSON, len(self.node_json),
+        unit = "unit_id" in self.node_doc        # a monitor unit's monitor.json
+        self.config_name = UNIT_JSON if unit else NODE_JSON
+        self.what = "monitor unit" if unit else "node"
+        self.device_id = self.node_doc["unit_id" if unit else "node_id"]
+        self.crc_name = "table CRC" if unit else "safety CRC"
+        self.crc = self.node_doc["crc"] if unit else self.node_doc["safety"]["crc"]
+        node_entry = FileEntry(self.config_name, len(self.node_json),
                                hashlib.sha256(self.node_json).hexdigest())
         b = self.bundle
+        # a unit's manifest names the unit and its table CRC in node_id and safety_crc
         self.manifest = Manifest(firmware=b.firmware, layout_version=b.layout_version,
                                  micropython=b.micropython, mpy=b.mpy, march=b.march,
                                  files=[*b.files, node_entry], source=b.source,
-                                 node_id=self.node_doc["node_id"],
-                                 safety_crc=self.node_doc["safety"]["crc"])
+                                 node_id=self.device_id, safety_crc=self.crc)
         self.manifest_bytes = self.manifest.dumps()
 
     def data(self, name: str) -> bytes:
-        if name == NODE_JSON:
+        if name == self.config_name:
             return self.node_json
         if name == MANIFEST:
             return self.manifest_bytes
@@ -83,7 +90,7 @@ class BoardPlan:
         names = [f.name for f in self.bundle.files]
         first = [n for n in (CHECK_MODULE, "boot.py") if n in names]
         rest = sorted(n for n in names if n not in first)
-        return first + rest + [NODE_JSON]
+        return first + rest + [self.config_name]
 
     def folders(self) -> list[str]:
         dirs = set()

@@ -1,5 +1,9 @@
 """`smartcross nodes scan`: every node on an RS-485 bus, what it runs and how it is.
 
+Monitor units (firmware/munit/) answer that read with ILLEGAL_DATA_ADDRESS; the scan then
+reads their own status block (protocols/monitor_map.py) and lists them among the nodes, their
+state as the mode and their table CRC as the safety CRC.
+
 One FC03 per address (1..247) reads the node's status block (register_map STATUS_BLOCK:
 layout and firmware version, uptime, reset cause, faults, mode, safety-table CRC, config
 error, ...); a node that answers is then asked for its Modbus device identification (FC43:
@@ -19,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from protocols import monitor_map as mm
 from protocols import register_map as rm
 from protocols.rtu import master
 from protocols.rtu.const import OBJ_MAJOR_MINOR_REVISION, OBJ_MODEL_NAME, FrameError, ModbusError
@@ -53,6 +58,7 @@ class NodeInfo:
     frames_ok: int
     crc_errors: int
     notes: list[str] = field(default_factory=list)
+    kind: str = "node"                  # or "monitor-unit" (protocols/monitor_map.py)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -97,6 +103,27 @@ def decode_status(address: int, regs: list[int]) -> NodeInfo:
         config_error=CFG_NAMES.get(r(rm.CONFIG_ERROR), f"code-{r(rm.CONFIG_ERROR)}"),
         boot_count=r(rm.BOOT_COUNT), groups=r(rm.N_GROUPS), detectors=r(rm.N_DETECTORS),
         bays=r(rm.N_BAYS), frames_ok=r(rm.FRAMES_OK), crc_errors=r(rm.CRC_ERRORS))
+
+
+def decode_unit_status(address: int, regs: list[int]) -> NodeInfo:
+    """A monitor unit's status block in the scan's terms: its state as the mode, its table
+    CRC as the safety CRC, its latched faults (monitor violation kinds)."""
+    from monitor.violation import KINDS
+
+    st = mm.decode_status(regs)
+    state = st["state"]
+    code = st["config_error"]
+    return NodeInfo(
+        address=address, node_id="", firmware=st["firmware"], layout_version=st["layout"],
+        safety_crc=st["table_crc"], uptime_s=st["uptime_s"],
+        reset_cause=RESET_NAMES.get(st["reset_cause"], f"code-{st['reset_cause']}"),
+        mode="monitor " + (mm.MU_STATE_NAMES[state] if state < len(mm.MU_STATE_NAMES)
+                           else f"state-{state}")
+        + (", relay energised" if st["relay"] else ", relay dropped"),
+        faults=[k for i, k in enumerate(KINDS) if st["faults"] >> i & 1],
+        config_error=mm.MU_CFG_NAMES[code] if code < len(mm.MU_CFG_NAMES) else f"code-{code}",
+        boot_count=0, groups=st["groups"], detectors=0, bays=0, frames_ok=0, crc_errors=0,
+        kind="monitor-unit")
 
 
 class Link:
@@ -169,6 +196,9 @@ class Scanner:
             try:
                 regs = master.decode(req, raw)
             except ModbusError as e:
+                unit = self._unit(address) if e.args[0] == 2 else None   # illegal address
+                if unit is not None:
+                    return ("node", unit)
                 return ("other", f"exception {e.args[0]} to a read of the status block")
             except FrameError:
                 continue
@@ -181,6 +211,23 @@ class Scanner:
             self._identify(info)
             return ("node", info)
         return ("garbled", None)
+
+    def _unit(self, address: int) -> NodeInfo | None:
+        """A smartcross monitor unit at `address` (its status block), or None."""
+        req = master.read_holding_registers(address, mm.MU_BLOCK, mm.MU_BLOCK_COUNT)
+        for _ in range(1 + self.retries):
+            try:
+                regs = master.decode(req, self.link.transact(req))
+            except ModbusError:
+                return None
+            except FrameError:
+                continue
+            if len(regs) != mm.MU_BLOCK_COUNT or regs[mm.MU_LAYOUT] != mm.MU_LAYOUT_VERSION:
+                return None
+            info = decode_unit_status(address, regs)
+            self._identify(info)
+            return info
+        return None
 
     def _identify(self, info: NodeInfo) -> None:
         req = master.read_device_id(info.address, 2, 0)

@@ -15,7 +15,8 @@ The rule (the same as controller/tooling/bundle.check_tree on the host):
 * manifest.json unreadable, not format 1, or malformed: mismatch.
 * Every file it lists (boot.py, main.py, node/*.mpy, protocols/**/*.mpy, node.json) must
   exist with exactly its size and SHA-256.
-* No other .py or .mpy may be under node/ or protocols/: MicroPython imports x.py before
+* No other .py or .mpy may be under node/, munit/, monitor/ or protocols/ (the bundle's
+  packages, both roles): MicroPython imports x.py before
   x.mpy, so a stray source file would replace a checked one.
 
 A mismatch is a configuration error, CONFIG_ERROR = CFG_FILES (7), so the node does what it
@@ -33,7 +34,7 @@ import os
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-PACKAGES = ("node", "protocols")
+PACKAGES = ("node", "munit", "monitor", "protocols")   # = bundle.COMPILED_DIRS
 CFG_FILES = 7           # register_map.CFG_FILES (the check imports nothing of the node)
 _BUF = 512
 

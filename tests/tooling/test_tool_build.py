@@ -29,10 +29,14 @@ def test_bundle_holds_every_node_file_compiled_with_a_manifest(built):
     m = bundle.load(built)          # every file checked against the manifest on the way
     names = {f.name for f in m.files}
     want = {"boot.py", "main.py"}
-    want |= {p.relative_to(ROOT / "firmware").as_posix()[:-3] + ".mpy"
-             for p in (ROOT / "firmware" / "node").glob("*.py")}
-    want |= {p.relative_to(ROOT).as_posix()[:-3] + ".mpy"
-             for p in (ROOT / "protocols").rglob("*.py") if "__pycache__" not in p.parts}
+    # both roles: the signal node (node/) and the monitor unit (munit/ and monitor/)
+    for pkg in ("node", "munit"):
+        want |= {p.relative_to(ROOT / "firmware").as_posix()[:-3] + ".mpy"
+                 for p in (ROOT / "firmware" / pkg).glob("*.py")}
+    for pkg in ("monitor", "protocols"):
+        want |= {p.relative_to(ROOT).as_posix()[:-3] + ".mpy"
+                 for p in (ROOT / pkg).rglob("*.py") if "__pycache__" not in p.parts}
+    assert "munit/app.mpy" in want and "monitor/signal_monitor.mpy" in want
     assert names == want
     on_disk = {p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()}
     assert on_disk == want | {"manifest.json"}
