@@ -18,6 +18,7 @@ from controller.provisioning import node_documents
 from protocols import aspects as A
 
 from .emu.host import Board
+from .preempt import call_preempt, judge_preempt
 from .rig import Rig
 from .rogue import RogueController
 from .scenario import Scenario
@@ -25,7 +26,7 @@ from .unit_verdict import judge_unit
 
 BUS_WIDE = ("bus_cut", "kill_controller", "rogue_controller")
 ENDING = {"bus_cut", "corrupt", "drop", "delay", "two_talkers", "node_hang",
-          "rogue_controller"}
+          "rogue_controller", "preempt_call"}
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Verdict:
     flash_latency_s: float | None = None
     recovery_s: float | None = None
     guard_refusals: int = 0
+    preempt_latency_s: float | None = None     # preempt input on -> the route green
+    preempt_bound_s: float | None = None       # the clearance time the configuration allows
 
     def check(self, name: str, ok: bool, detail: str) -> None:
         self.checks.append({"check": name, "ok": bool(ok), "detail": detail})
@@ -57,6 +60,10 @@ class Verdict:
             lines.append(f"  flash latency {self.flash_latency_s:.2f} s")
         if self.recovery_s is not None:
             lines.append(f"  recovery {self.recovery_s:.1f} s")
+        if self.preempt_bound_s is not None:
+            lat = self.preempt_latency_s
+            lines.append(f"  preempt route green {'never' if lat is None else f'{lat:.1f} s'} "
+                         f"after the call (clearance time {self.preempt_bound_s:.1f} s)")
         for c in self.checks:
             lines.append(f"  [{'ok' if c['ok'] else 'FAIL'}] {c['check']}: {c['detail']}")
         for v in self.violations[:10]:
@@ -73,6 +80,7 @@ class Runner:
         self.rogue_refusals = 0
         self.fault_times: list[tuple[float, float | None, set[str]]] = []  # start, end, inters
         self._threads: list[threading.Thread] = []
+        self.preempt_calls: list[tuple[float, str, str, str]] = []  # t, inter, detector, green
 
     def affected(self, f) -> set[str]:
         cfg = self.scn.config
@@ -123,6 +131,8 @@ class Runner:
         elif f.kind in ("loop_stuck_on", "loop_open", "loop_chatter"):
             level = {"loop_stuck_on": 1, "loop_open": 0, "loop_chatter": -1}[f.kind]
             rig.force_detector(a["intersection"], a["detector"], level)
+        elif f.kind == "preempt_call":
+            self.preempt_calls.append(call_preempt(rig, self.scn.config, a))
         elif f.kind == "bay_silent":
             rig.silent.add((a["intersection"], a["detector"]))
         elif f.kind == "corrupt_node_config":
@@ -157,6 +167,8 @@ class Runner:
             setattr(rig.bus.faults, f.kind, 0.0)
         elif f.kind == "delay":
             rig.bus.faults.delay_s = 0.0
+        elif f.kind == "preempt_call":
+            rig.force_detector(f.args["intersection"], f.args["detector"], None)
         elif f.kind == "two_talkers":
             for twin in self.extra:
                 rig.bus.detach(twin)
@@ -309,6 +321,8 @@ def _judge(scn: Scenario, rig: Rig, runner: Runner, v: Verdict, status: dict | N
                 f"{parking.get('free', '?')} free of {parking.get('bays', '?')}")
     if {"transfer_within_s", "cabinet_log", "running_before_fault"} & set(exp):
         judge_unit(scn, rig, v)
+    if "preempt_within_clearance" in exp:
+        judge_preempt(rig, scn.config, runner.preempt_calls, v)
     if exp.get("refusals"):
         v.check("guard refusals", v.guard_refusals > 0,
                 f"the node's guard refused {v.guard_refusals} command(s)")

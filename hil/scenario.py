@@ -54,6 +54,10 @@ FAULTS = {
     # the monitor unit hangs with its relay held energised (only the cabinet can notice)
     # until its watchdog resets it
     "monitor_unit_hang": {"unit": (str, True), "duration_s": (float, True)},
+    # not a fault: an emergency vehicle's preempt input, held on for duration_s from the
+    # first moment at or after at_s that a movement conflicting with its route is green
+    "preempt_call": {"intersection": (str, True), "detector": (str, True),
+                     "duration_s": (float, True)},
 }
 
 EXPECT = {
@@ -73,6 +77,8 @@ EXPECT = {
     "cabinet_log": (str, "the cabinet's log says this (e.g. why it flashed)"),
     "running_before_fault": (bool, "some head showed green in the 10 s before the first "
                              "fault (so that a flash after it is the fault's doing)"),
+    "preempt_within_clearance": (bool, "the preempt route green within the clearance time the "
+                                 "configuration allows (hil/preempt.py), the entry in the record"),
 }
 
 
@@ -237,3 +243,7 @@ def _check_names(t: Table, faults: list[Fault], config: GroupConfig,
         if "detector" in f.args and f.args["detector"] not in {d.id for d in
                                                                inters[iid].detectors}:
             t.error(where, f"names detector {f.args['detector']!r}, which {iid} lacks")
+        elif f.kind == "preempt_call" and not any(p.detector == f.args["detector"]
+                                                  for p in inters[iid].preempts):
+            t.error(where, f"detector {f.args['detector']!r} calls no [[intersection.preempt]] "
+                    f"of {iid}")

@@ -1,10 +1,12 @@
 """Software-in-the-loop: the unchanged timing core drives SUMO's traffic lights.
 
-Every SUMO step (1 s in the benchmark) the bridge reads SUMO's induction loops as the
-core's detectors (presence, and the vehicles counted, as a node's loop card and count
-registers report them), steps each intersection's core at that time, turns the core's
-group aspects into SUMO's signal state (`setRedYellowGreenState`) and feeds the lamps
-to the independent monitor, exactly as `simulate.py` does with its own traffic model.
+Every SUMO step (1 s in the benchmark) the bridge reads SUMO's induction loops (and
+lane-area detectors) as the core's detectors (presence, and the vehicles counted, as a
+node's loop card and count registers report them; a detector SUMO restricts to vehicle
+types with `vTypes`, such as a preempt receiver that sees only emergency vehicles or a bus
+check-in loop, is just another input), steps each intersection's core at that time,
+turns the core's group aspects into SUMO's signal state (`setRedYellowGreenState`) and
+feeds the lamps to the independent monitor, exactly as `simulate.py` does with its own traffic model.
 
 The core is stepped at SUMO's steps only, so everything it times is a whole number of
 steps (never shorter than configured); the monitor judges what SUMO shows.
@@ -119,7 +121,7 @@ def yielding_links(inter: Intersection, net: Network | None) -> dict[tuple[str, 
 class _Bridge:
     inter: Intersection
     tls: str
-    loops: list[tuple[str, str]]             # (detector id, SUMO loop id)
+    loops: list[tuple[str, str, object]]     # (detector id, SUMO detector id, its reader)
     states: SignalStates
     monitor: SignalMonitor
     prev_ids: dict[str, tuple] = field(default_factory=dict)
@@ -194,12 +196,12 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
     try:
         tls_links = {t: len(ls.trafficlight.getControlledLinks(t))
                      for t in ls.trafficlight.getIDList()}
-        warnings = check_fit(config, tls_links, set(ls.inductionloop.getIDList()))
+        readers = _readers(ls)
+        warnings = check_fit(config, tls_links, set(readers))
         t = ls.simulation.getTime()
         group = GroupCore(config, start=start_s + t, epoch=epoch)
-        bridges = _bridges(config, net, tls_links, set(ls.inductionloop.getIDList()))
+        bridges = _bridges(config, net, tls_links, readers)
         events: list[Event] | None = [] if keep_events else None
-        get_ids = ls.inductionloop.getLastStepVehicleIDs
         set_state = ls.trafficlight.setRedYellowGreenState
         steps = 0
         arrived = 0
@@ -209,7 +211,7 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
             now = start_s + t
             plan = group.plan_for(now)
             for b in bridges:
-                changed = _read_loops(b, get_ids) if steps else False
+                changed = _read_loops(b) if steps else False
                 _drive(b, cores[b.inter.id], now, plan, changed, events, set_state)
             if on_step is not None:
                 on_step(t, ls, group)
@@ -230,27 +232,37 @@ def run(config: GroupConfig, sumo_args: list[str], *, net: Network | None = None
                      arrived, warnings)
 
 
+def _readers(ls) -> dict:
+    """SUMO detector id -> what reads the vehicles on it in the last step: induction loops
+    (E1) and lane-area detectors (E2, e.g. a preempt receiver's range). Either may be
+    restricted to vehicle types in SUMO (`vTypes`): a detector that sees only emergency
+    vehicles or buses feeds the core like the node input it stands for."""
+    out = {d: ls.lanearea.getLastStepVehicleIDs for d in ls.lanearea.getIDList()}
+    out.update({d: ls.inductionloop.getLastStepVehicleIDs for d in ls.inductionloop.getIDList()})
+    return out
+
+
 def _bridges(config: GroupConfig, net: Network | None, tls_links: dict[str, int],
-             known: set[str]) -> list[_Bridge]:
-    """One bridge per intersection: its SUMO light, the loops SUMO has, its monitor."""
+             readers: dict) -> list[_Bridge]:
+    """One bridge per intersection: its SUMO light, the detectors SUMO has, its monitor."""
     bridges = []
     for inter in config.intersections:
         sm = inter.sumo
-        loops = [(d.id, sm.loops.get(d.id, d.id)) for d in inter.detectors
-                 if sm.loops.get(d.id, d.id) in known]
+        loops = [(d.id, sm.loops.get(d.id, d.id), readers[sm.loops.get(d.id, d.id)])
+                 for d in inter.detectors if sm.loops.get(d.id, d.id) in readers]
         states = SignalStates(inter, tls_links[sm.tls], yielding_links(inter, net))
         bridges.append(_Bridge(inter, sm.tls, loops, states,
                                SignalMonitor(monitor_table(inter))))
     return bridges
 
 
-def _read_loops(b: _Bridge, get_ids) -> bool:
-    """Presence and new vehicles on the bridge's loops in the last step; True if the
+def _read_loops(b: _Bridge) -> bool:
+    """Presence and new vehicles on the bridge's detectors in the last step; True if the
     presence changed."""
     on = []
     prev = b.prev_ids
     counts = b.counts
-    for did, loop in b.loops:
+    for did, loop, get_ids in b.loops:
         ids = get_ids(loop)
         if ids:
             on.append(did)

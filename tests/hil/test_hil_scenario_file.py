@@ -36,3 +36,16 @@ def test_enough_host_time_is_accepted(tmp_path):
 def test_every_shipped_scenario_loads(path):
     s = load_scenario(path)
     assert (s.comm_timeout_ms or COMM_TIMEOUT_MS) / s.time_scale >= HOST_BUDGET_MS
+
+
+US = ROOT / "examples" / "us_junction.toml"
+
+
+def test_a_preempt_call_must_name_a_detector_that_calls_a_preempt(tmp_path):
+    p = tmp_path / "s.toml"
+    p.write_text(f'name = "s"\nconfig = "{US}"\nduration_s = 10\n'
+                 '[[fault]]\nat_s = 1\nkind = "preempt_call"\nintersection = "main-5th"\n'
+                 'detector = "det1"\nduration_s = 5\n')
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(p)
+    assert "fault[0]" in str(e.value) and "det1" in str(e.value) and "preempt" in str(e.value)
