@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import patience
 from .watchdog import Watchdog
 
 HERE = Path(__file__).resolve().parent
@@ -297,9 +298,10 @@ class BoardHost:
 
     # ------------------------------------------------------------ waiting
     def wait_for(self, predicate: Callable[[], bool], timeout: float, what: str = "") -> None:
-        """Wait until predicate() (evaluated under the board's lock) or fail."""
+        """Wait until predicate() (evaluated under the board's lock) or fail; `timeout` is
+        for an idle host and stretches with its load (patience.py)."""
         with self._cv:
-            if not self._cv.wait_for(predicate, timeout):
+            if not patience.wait_for(self._cv, predicate, timeout):
                 raise TimeoutError(f"board: timed out waiting for {what or predicate}")
 
     def wait_log(self, text: str, timeout: float) -> str:

@@ -40,6 +40,7 @@ from typing import Any
 from protocols.rtu import master
 from protocols.rtu.const import ModbusError
 
+from . import patience
 from .board_host import (
     DEEPSLEEP_RESET,
     EXIT_RESET,
@@ -383,12 +384,12 @@ class Board(BoardHost):
                 self.advance(1)
                 waited_ms += 1
         else:
-            deadline = time.monotonic() + timeout
+            start = time.monotonic()
             while True:
                 with self._cv:
                     if self._cv.wait_for(complete, 0.02):
                         break
-                if time.monotonic() > deadline:
+                if time.monotonic() - start > timeout * patience.load_factor():
                     raise TimeoutError("no response")
         return master.decode(request, self.uart_take())
 

@@ -44,6 +44,7 @@ import tty
 from pathlib import Path
 from typing import Any
 
+from . import patience
 from .board_host import EXIT_WDT, HERE, BoardHost
 from .pty_port import PtyPort
 
@@ -145,14 +146,14 @@ class ReplBoard(BoardHost):
             return found[0] >= 0
 
         with self._cv:
-            if not self._cv.wait_for(seen, timeout):
+            if not patience.wait_for(self._cv, seen, timeout):
                 raise TimeoutError(f"board never sent {needle!r}; tail: "
                                    f"{bytes(self.console[-300:])!r}")
         return found[0]
 
     def wait_resets(self, n: int, timeout: float = 10.0) -> None:
         with self._cv:
-            if not self._cv.wait_for(lambda: len(self.resets) >= n, timeout):
+            if not patience.wait_for(self._cv, lambda: len(self.resets) >= n, timeout):
                 raise TimeoutError(f"board reset {len(self.resets)} times, not {n}; tail: "
                                    f"{bytes(self.console[-300:])!r}")
 
