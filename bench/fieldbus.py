@@ -4,10 +4,11 @@
    responder that answers at once with the project's own sans-IO slave, 8 addresses.
    What the cabinet's software adds to the wire time: target <= 1 ms median, so that an
    8-node cycle at 115200 baud stays within 1.15x its wire time.
-2. Detector-to-core latency: the real service in this process, 4 emulated nodes (the
+2. Detector-to-core latency: the real service, 4 emulated nodes (the
    firmware on the MicroPython unix port) on the emulated line; a loop input is set on a
-   board and timed until a step of the timing core has it among its inputs (the step is
-   wrapped to note the wall-clock time). Reported both from the input edge and from the
+   board and timed until a step of the timing core has it among its inputs (the service
+   runs in a process of its own, as `smartcross run`, its step wrapped to note the
+   wall-clock time). Reported both from the input edge and from the
    node's debounced presence (input + debounce). Target p99 <= 100 ms.
 
    Where it comes from: the node's debounce, counted from the pin interrupt's edge (5 ms
@@ -26,7 +27,9 @@ import asyncio
 import logging
 import os
 import random
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -44,7 +47,7 @@ from protocols import register_map as rm  # noqa: E402
 from protocols.modbus_rtu import Deframer, SlaveProtocol  # noqa: E402
 
 BAUD = 115200
-STOP_S = 15.0             # what the service may take to stop (it is a daemon thread)
+STOP_S = 15.0             # what the service may take to stop (then it is killed)
 
 
 class Store:
@@ -104,21 +107,17 @@ async def software_time(polls):
     return times
 
 
-def latency(actuations, one_read=False):
-    """Actuations on emulated nodes, each timed from the moment its input is set on the board
-    to the first step of the cabinet's timing core whose inputs hold that detector's
-    presence: the real service runs in this process (a thread with its own event loop),
-    and its step is wrapped to note the wall-clock time at which each detector's presence
-    first reaches the core (after the step). The boards, the line and this process share
-    one clock."""
+def timed_service(port, data, out, one_read):
+    """The cabinet service, as `smartcross run` runs it, with its step wrapped: each time a
+    detector's presence first reaches the timing core (after the step), a line
+    `time intersection detector` goes to `out`. Runs in a process of its own (as the real
+    service does) until SIGTERM."""
     from controller.runtime.logs import configure_logging
     from controller.runtime.service import Service, ServiceOptions
-    from hil.rig import Rig
 
     configure_logging(sys.stderr, logging.WARNING)      # as `smartcross run` does
-
-    seen = []                                   # (time, intersection, detector)
     was_on = {}
+    sink = open(out, "w", buffering=1)                  # noqa: SIM115 - for the whole run
 
     class TimedService(Service):
         def _step(self, now):
@@ -132,24 +131,36 @@ def latency(actuations, one_read=False):
                     key = (node.layout.intersection.id, d.id)
                     present = bool(img["det_presence"] >> i & 1)
                     if present and not was_on.get(key):
-                        seen.append((t, *key))
+                        sink.write(f"{t:.6f} {key[0]} {key[1]}\n")
                     was_on[key] = present
+
+    cfg = load(ROOT / "examples" / "corridor.toml")
+    svc = TimedService(cfg, ServiceOptions(ports={cfg.buses[0].id: port}, data=Path(data)))
+    if one_read:                                # as before controller/runtime/inputs.py
+        svc.input_nodes = {}
+
+    async def serve():
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, svc.stop.set)
+        await svc.run()
+
+    asyncio.run(serve())
+
+
+def latency(actuations, one_read=False):
+    """Actuations on emulated nodes, each timed from the moment its input is set on the board
+    to the first step of the cabinet's timing core whose inputs hold that detector's
+    presence (timed_service). The boards, the line, the service and this process share
+    one clock."""
+    from hil.rig import Rig
 
     cfg = load(ROOT / "examples" / "corridor.toml")
     rig = Rig(cfg, traffic_scale=0.0, controller=False)
     rig.start()
-    svc = TimedService(cfg, ServiceOptions(ports={cfg.buses[0].id: rig.bus.port},
-                                           data=rig.data_dir))
-    if one_read:                                # as before controller/runtime/inputs.py
-        svc.input_nodes = {}
-    loop_box = []
-
-    async def serve():
-        loop_box.append(asyncio.get_running_loop())
-        await svc.run()
-
-    runner = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    runner.start()
+    out = rig.dir / "seen.txt"
+    cmd = [sys.executable, __file__, "--timed-service", rig.bus.port, str(rig.data_dir),
+           str(out)] + (["--one-read"] if one_read else [])
+    with open(rig.dir / "controller.log", "ab") as log:
+        service = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=ROOT)
     rng = random.Random(1)
     pins = [(nid, doc["intersection"], d["id"], d["pin"], d.get("debounce_ms", 20))
             for nid, doc in rig.docs.items() for d in doc.get("detectors", [])]
@@ -165,8 +176,14 @@ def latency(actuations, one_read=False):
         time.sleep(0.3)
         rig.boards[nid].set_input(pin, 0)
     time.sleep(1.0)
-    loop_box[0].call_soon_threadsafe(svc.stop.set)
-    runner.join(timeout=STOP_S)
+    service.send_signal(signal.SIGTERM)
+    try:
+        service.wait(timeout=STOP_S)
+    except subprocess.TimeoutExpired:
+        service.kill()
+        service.wait()
+    seen = [(float(t), i, d) for t, i, d in (line.split() for line in
+                                              out.read_text().splitlines())]
     rig.close()
     edge, node = [], []
     for iid, did, t_set, debounce in sent:
@@ -191,7 +208,12 @@ def main():
     ap.add_argument("--one-read", action="store_true",
                     help="read the nodes once a cycle only (no half-cycle read): the "
                     "latency without the fix, measured the same way")
+    ap.add_argument("--timed-service", nargs=3, metavar=("PORT", "DATA", "OUT"),
+                    help=argparse.SUPPRESS)     # the child process of latency()
     args = ap.parse_args()
+    if args.timed_service:
+        timed_service(*args.timed_service, args.one_read)
+        return
     t = asyncio.run(software_time(args.polls))
     med, p99 = statistics.median(t) * 1000, pct(t, 99) * 1000
     wire = poll_wire_s(BAUD, "N", 1, 8, 0.0)
