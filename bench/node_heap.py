@@ -23,9 +23,17 @@ objects are counted there too, so the frozen figure is a little low).
 Word size: MicroPython's objects, pointers and qstr tables are machine words. The venv's
 unix port is 64-bit, twice the ESP32's 32-bit words, so its figures are upper bounds of
 the board's (about 1.4x for the bytecode part). `--micropython PATH` runs the same bench
-on another unix port of the same release, e.g. one built 32-bit
-(`make -C ports/unix MICROPY_FORCE_32BIT=1 ...`): that is the ESP32's word size, and the
-figure closest to the board. The headline is the run's own figure, with its word size.
+on another unix port of the same release, e.g. one built 32-bit: the ESP32's word size,
+and the figure closest to the board. The headline is the run's own figure, with its word
+size. A 32-bit port from MicroPython's v1.28.0 source (Debian: apt-get install
+gcc-multilib; asyncio frozen, as in the venv's port):
+
+    echo 'include("$(MPY_DIR)/extmod/asyncio")' > /tmp/asyncio-manifest.py
+    make -C mpy-cross
+    make -C ports/unix MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0
+         MICROPY_PY_SSL=0 MICROPY_USE_READLINE=0 FROZEN_MANIFEST=/tmp/asyncio-manifest.py
+    (one command; the port is ports/unix/build-standard/micropython; without the
+    micropython-lib submodule, an empty lib/micropython-lib/README.md lets it build)
 
     .venv/bin/python bench/node_heap.py [--hours H] [--micropython PATH]
 """

@@ -4,6 +4,8 @@ Every 100 ms cycle: one FC23 per node (write the command block, read the process
 buses in parallel, nodes on a bus one after the other), then the timing core steps on
 what was read, and its outputs go out in the next transaction to each node — read, step,
 write, with the write of one cycle and the read of the next sharing a transaction.
+Half-way to the next cycle the nodes with loop detectors are read again (inputs.py): a
+detector change steps the core at once, so an edge waits at most half a cycle for it.
 
 A node silent for `offline_cycles` polls, a node whose identity, firmware, register
 layout or safety tables differ from the configuration, or a node that flashes on its own
