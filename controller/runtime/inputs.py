@@ -25,8 +25,21 @@ import asyncio
 
 from protocols import register_map as rm
 
+from ..config.model import Bus
+from ..config.polling import CYCLE_S
 from .fieldbus import BusLink
 from .nodes import NodeState
+
+
+def half_read_note(bus: Bus, sweep_s: float, readers: int) -> list[str]:
+    """A line for the start-up report when the half-cycle read of `readers` detector nodes
+    cannot happen on this bus: its sweep (`sweep_s` on the wire) runs past half a cycle."""
+    if not readers or sweep_s <= CYCLE_S / 2:
+        return []
+    return [f"WARNING bus {bus.id}: its polls need {sweep_s * 1000:.0f} ms, more than half the "
+            f"cycle, so its {readers} node(s) with loop detectors are read once a cycle, not "
+            "twice: a detector edge may wait a whole cycle for the timing core. Raise the "
+            "baud rate or split the bus."]
 
 
 def input_nodes(by_bus: dict[str, list[NodeState]]) -> dict[str, list[NodeState]]:

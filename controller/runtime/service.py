@@ -47,7 +47,7 @@ from ..provisioning import NodeLayout, layouts
 from ..telemetry import Telemetry
 from .clock import CLOCK_EVENT, ClockStep, ClockWatch
 from .fieldbus import BusLink
-from .inputs import input_nodes, read_inputs
+from .inputs import half_read_note, input_nodes, read_inputs
 from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
 from .plans import fingerprint
 from .publisher import Publisher
@@ -138,6 +138,7 @@ class Service(Reporting):
             else:
                 lines.append(f"bus {bid} ({self.ports[bid]}): {n} node(s) at {frame}, "
                              f"{need * 1000:.0f} ms of the 100 ms cycle on the wire")
+            lines += half_read_note(bus, need, len(self.input_nodes.get(bid, ())))
         return lines
 
     async def _open(self) -> None:

@@ -72,3 +72,19 @@ def test_a_detector_edge_is_seen_by_the_read_and_no_command_is_written(rig):
     # accepted heartbeat is still the one the poll wrote (no command went out)
     assert {n.id: n.polls for n in chosen[bus.id]} == polls
     assert status.ok and status.regs[rm.PI_HEARTBEAT - rm.PI_BLOCK] == 7
+
+
+@pytest.mark.parametrize("baud, warned", [(115200, False), (38400, True)])
+def test_the_start_up_report_says_when_the_half_cycle_read_cannot_fit(tmp_path, baud, warned):
+    from controller.runtime.service import Service, ServiceOptions
+
+    path = tmp_path / "corridor.toml"
+    path.write_text((ROOT / CORRIDOR).read_text().replace("baud = 115200", f"baud = {baud}"))
+    svc = Service(load(path), ServiceOptions(ports={}, data=tmp_path / "data"))
+    report = svc.budget_report()
+    svc.record.close()
+    assert not report[0].startswith("WARNING")            # the cycle itself fits
+    half = [line for line in report if "read once a cycle" in line]
+    assert bool(half) == warned, report
+    if warned:
+        assert "its 3 node(s) with loop detectors" in half[0]     # a1-n1, a2-det, a3-n1
