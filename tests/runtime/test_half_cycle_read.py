@@ -17,6 +17,7 @@ from sc_paths import ROOT
 
 pytestmark = [pytest.mark.hil, pytest.mark.micropython, pytest.mark.pty]
 CORRIDOR = "examples/corridor.toml"
+PATIENCE = 60            # tries (each a 0.5 s timeout at worst): generous, for a loaded host
 
 
 def test_only_nodes_with_loops_are_read_again():
@@ -46,14 +47,17 @@ def test_a_detector_edge_is_seen_by_the_read_and_no_command_is_written(rig):
         assert await link.connect()
         try:
             for n in chosen[bus.id]:                 # the sweep's poll: online, an image
-                tx = await link.poll(n.layout.node.address, 7, rm.MODE_FLASH, [])
+                for _ in range(PATIENCE):            # a loaded host: until the node answers
+                    tx = await link.poll(n.layout.node.address, 7, rm.MODE_FLASH, [])
+                    if tx.ok:
+                        break
                 assert tx.ok, tx.error
                 n.answered(tx.regs)
             polls = {n.id: n.polls for n in chosen[bus.id]}
             quiet = await read_inputs({bus.id: link}, chosen)
             r.boards[node.id].set_input(pin, 1)
             seen = False
-            for _ in range(100):                     # the node's debounce, then a read
+            for _ in range(PATIENCE):                # the node's debounce, then a read
                 await asyncio.sleep(0.02)
                 if await read_inputs({bus.id: link}, chosen):
                     seen = True
