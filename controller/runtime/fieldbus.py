@@ -153,6 +153,11 @@ class BusLink:
             read_address=rm.POLL_READ_ADDR, read_count=rm.POLL_READ_COUNT,
             write_address=rm.POLL_WRITE_ADDR, values=regs, device_id=address))
 
+    async def read_image(self, address: int) -> Transaction:
+        """The process image alone (FC03, no command written): the half-cycle input read."""
+        return await self._transact(lambda: self.client.read_holding_registers(
+            rm.POLL_READ_ADDR, count=rm.POLL_READ_COUNT, device_id=address))
+
     async def read_status(self, address: int) -> Transaction:
         return await self._transact(lambda: self.client.read_holding_registers(
             rm.STATUS_BLOCK, count=rm.STATUS_BLOCK_COUNT, device_id=address))

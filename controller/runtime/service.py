@@ -4,6 +4,8 @@ Every 100 ms cycle: one FC23 per node (write the command block, read the process
 buses in parallel, nodes on a bus one after the other), then the timing core steps on
 what was read, and its outputs go out in the next transaction to each node — read, step,
 write, with the write of one cycle and the read of the next sharing a transaction.
+Half-way to the next cycle the nodes with loop detectors are read again (inputs.py): a
+detector change steps the core at once, so an edge waits at most half a cycle for it.
 
 A node silent for `offline_cycles` polls, a node whose identity, firmware, register
 layout or safety tables differ from the configuration, or a node that flashes on its own
@@ -45,6 +47,7 @@ from ..provisioning import NodeLayout, layouts
 from ..telemetry import Telemetry
 from .clock import CLOCK_EVENT, ClockStep, ClockWatch
 from .fieldbus import BusLink
+from .inputs import half_read_note, input_nodes, read_inputs
 from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
 from .plans import fingerprint
 from .publisher import Publisher
@@ -104,6 +107,7 @@ class Service(Reporting):
         for n in self.by_bus.values():
             n.sort(key=lambda s: (bool(s.layout.detectors or s.layout.bays),
                                   s.layout.node.address))
+        self.input_nodes = input_nodes(self.by_bus)     # read again half-way (inputs.py)
         self.record = Record(opts.data / "record.sqlite")
         self.status_path = opts.data / "status.json"
         self.stop = asyncio.Event()
@@ -143,6 +147,7 @@ class Service(Reporting):
             else:
                 lines.append(f"bus {bid} ({self.ports[bid]}): {n} node(s) at {frame}, "
                              f"{need * 1000:.0f} ms of the 100 ms cycle on the wire")
+            lines += half_read_note(bus, need, len(self.input_nodes.get(bid, ())))
         return lines
 
     async def _open(self) -> None:
@@ -217,12 +222,30 @@ class Service(Reporting):
             if self.stopping is not None:
                 await asyncio.sleep(max(wait, 0.0))
                 continue
+            wait = await self._half_cycle(now, wait)
             try:
                 await asyncio.wait_for(self.stop.wait(), timeout=max(wait, 0.0))
             except TimeoutError:
                 pass
         await self._shutdown()
         return self._verdict()
+
+    async def _half_cycle(self, now: float, wait: float) -> float:
+        """Half-way to the next cycle, read the detector nodes again; a detector change
+        steps the core at once, at this cycle's tenth (inputs.py). The wait that is left."""
+        half = wait - CYCLE_S / 2 / self.opts.time_scale
+        if not self.input_nodes or half <= 0:
+            return wait
+        t = time.monotonic()
+        try:
+            await asyncio.wait_for(self.stop.wait(), timeout=half)
+            return 0.0                        # a stop: the next cycle begins it now
+        except TimeoutError:
+            pass
+        if await read_inputs(self.links, self.input_nodes):
+            self._step(now)
+            self.record.flush()
+        return wait - (time.monotonic() - t)
 
     def _verdict(self) -> int:
         """0, or 1 with one message if the run never reached a single node."""

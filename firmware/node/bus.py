@@ -24,14 +24,16 @@ Transmit (half duplex): DE up, write, wait until the last stop bit has left (sle
 most of it, then UART.flush() for the rest), DE down.
 """
 
-from protocols.modbus_rtu import (
+# From the codec's own modules, not the protocols.modbus_rtu facade: the node never loads
+# the facade's table of re-exported names (its heap, bench/node_heap.py).
+from protocols.rtu.const import (
     OBJ_MAJOR_MINOR_REVISION,
     OBJ_MODEL_NAME,
     OBJ_PRODUCT_CODE,
     OBJ_VENDOR_NAME,
-    SlaveDeframer,
-    SlaveProtocol,
 )
+from protocols.rtu.deframer import SlaveDeframer
+from protocols.rtu.slave import SlaveProtocol
 
 from . import board
 from .core import FW_MAJOR, FW_MINOR, FW_PATCH

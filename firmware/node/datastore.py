@@ -10,7 +10,7 @@ then nothing of the request is applied. The safety tables have no register at al
 from array import array
 
 from protocols import register_map as rm
-from protocols.modbus_rtu import (
+from protocols.rtu.const import (
     COIL,
     HOLDING,
     ILLEGAL_DATA_ADDRESS,

@@ -53,7 +53,11 @@ class BoardError(RuntimeError):
 
 
 def micropython_executable() -> str:
-    """The unix port's `micropython`, next to this Python (a venv's bin/) or on PATH."""
+    """The unix port's `micropython`: $SMARTCROSS_MICROPYTHON if set (e.g. a 32-bit build for
+    bench/node_heap.py), else the one next to this Python (a venv's bin/) or on PATH."""
+    chosen = os.environ.get("SMARTCROSS_MICROPYTHON")
+    if chosen:
+        return chosen
     here = Path(sys.executable).parent / "micropython"
     if here.exists():
         return str(here)

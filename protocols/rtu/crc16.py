@@ -1,15 +1,20 @@
 """CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF), table-driven; the table is built once
 at import. On the wire the CRC goes low byte first."""
 
+from array import array
+
+
 def _build():
-    t = []
+    # 16-bit entries in one array (512 bytes; a tuple of ints takes a machine word per
+    # entry, twice that on the ESP32 and four times on a 64-bit host); indexing gives a
+    # small int: no allocation, on MicroPython or CPython.
+    t = array("H", bytes(512))
     for i in range(256):
         c = i
         for _ in range(8):
             c = (c >> 1) ^ 0xA001 if c & 1 else c >> 1
-        t.append(c)
-    # A tuple of small ints: no allocation when indexed, on MicroPython or CPython.
-    return tuple(t)
+        t[i] = c
+    return t
 
 
 _TABLE = _build()
