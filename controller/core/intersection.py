@@ -136,6 +136,8 @@ class IntersectionCore(PolicyView):
                 self.mode, self.mode_since = RUN, t
                 self.stage = ""
                 self._begin_transition(self.plan.main_stage, t)
+                if self.preempt is not None:    # a call that waited out the start-up is
+                    preempted = self.preempt.step(t, inputs, out)   # served from this tenth
         elif self.mode == RUN:
             if inputs.flash:
                 self.mode, self.mode_since = TO_FLASH, t

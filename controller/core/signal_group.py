@@ -44,6 +44,7 @@ class GroupTimer:
         self.aspect = A.RED
         self.since = 0
         self.green_start = NEVER
+        self.min_told = NEVER           # the green whose minimum's end was told (event 3)
         self.green_end = NEVER          # end of (flashing) green: intergreens count from here
         self.terminate_at: int | None = None
         self.want_start = False
@@ -149,7 +150,8 @@ class GroupTimer:
     def tick(self, t: int, out: list) -> None:
         a, el = self.aspect, t - self.since
         if a == A.GREEN:
-            if t - self.green_start == self.min_green:
+            if t - self.green_start == self.min_green and self.min_told != self.green_start:
+                self.min_told = self.green_start    # once, if the tenth is stepped again
                 out.append((E.MIN_COMPLETE, self.number))
             if self.terminate_at is not None and t >= self.terminate_at \
                     and t >= self.earliest_end():
