@@ -134,7 +134,7 @@ def at(events, code):
 
 def test_the_found_example_clears_the_track_within_its_bound_and_keeps_the_dwell_green():
     x = inter()
-    seen, events = run(x, 0.0, 30.0)
+    seen, events = run(x, 5.1, 30.0)        # V1 and V3 in the start-up's red+amber
     entry, = at(events, E.PREEMPT_ENTRY)
     track, = at(events, E.PREEMPT_TRACK_CLEARANCE)
     dwell, = at(events, E.PREEMPT_DWELL)
