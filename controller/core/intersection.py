@@ -136,6 +136,8 @@ class IntersectionCore(PolicyView):
                 self.mode, self.mode_since = RUN, t
                 self.stage = ""
                 self._begin_transition(self.plan.main_stage, t)
+                if self.preempt is not None:    # a call that waited through the start-up
+                    preempted = self.preempt.step(t, inputs, out)
         elif self.mode == RUN:
             if inputs.flash:
                 self.mode, self.mode_since = TO_FLASH, t
