@@ -48,6 +48,7 @@ class GroupTimer:
         self.terminate_at: int | None = None
         self.want_start = False
         self.clear_until: int | None = None   # end of red clearance, for event 11
+        self.min_told = NEVER                 # when event 3 was last told
         self.conflicts: list[tuple[GroupTimer, int, int]] = []   # (other, IG other->me, IG me->other)
 
     # -- requests from the stage layer --------------------------------------------------
@@ -149,7 +150,8 @@ class GroupTimer:
     def tick(self, t: int, out: list) -> None:
         a, el = self.aspect, t - self.since
         if a == A.GREEN:
-            if t - self.green_start == self.min_green:
+            if t - self.green_start == self.min_green and self.min_told != t:
+                self.min_told = t       # a tenth stepped again (new inputs) tells it once
                 out.append((E.MIN_COMPLETE, self.number))
             if self.terminate_at is not None and t >= self.terminate_at \
                     and t >= self.earliest_end():
