@@ -7,7 +7,7 @@ conflict with each other; a dwell shorter than a change interval or than a route
 minimum green; a preempt minimum green or walk below the safe floor; a rail preempt
 without track clearance, whose dwell serves a movement that crosses the tracks, that a
 lower-ranked preempt outranks, or whose entry and track clearance do not fit in the
-railroad's warning time (worst case: a conflicting green that just began).
+railroad's warning time (worst case: a green that just began and must end first).
 """
 
 from __future__ import annotations
@@ -169,25 +169,50 @@ def _check_rail(t: Table, p: Preempt, groups: Declared, pairs: tuple) -> None:
     need = p.delay_s + entry + p.track.green_s
     if need > p.warning_time_s:
         t.error("warning_time_s", f"is {p.warning_time_s:g} s, but the delay ({p.delay_s:g} s), "
-                f"the worst entry ({entry:g} s: a conflicting green that just began, its "
-                f"shortest green and its intergreen) and the track clearance "
+                f"the worst entry ({entry:g} s: a green that just began, its shortest green "
+                f"and its clearance or intergreen) and the track clearance "
                 f"({p.track.green_s:g} s) take {need:g} s")
 
 
 def worst_entry_s(p: Preempt, groups: dict, conflicts: set | frozenset, intergreen: dict) -> float:
-    """The longest time from entry to the start of the last track-clearance green: a group
-    conflicting with it that was in its red+amber, or whose green just began, runs its
-    floor, its flashing green and the intergreen (change interval and red+amber inside
-    it, CONTROL.md) first."""
+    """An upper bound of the time from entry (event 105) to the track clearance (106), as
+    the timing core takes it (controller/core/preempt.py): every track clearance group
+    green and every other group at rest, but the route groups compatible with the track
+    clearance that it keeps green. Each group's worst state at entry counts:
+
+    - a group that conflicts (or forms a permissive pair) with a track clearance group and
+      was in its red+amber, or whose green just began: its red+amber, its floor, its
+      flashing green, then the intergreen (change interval and red+amber inside it,
+      CONTROL.md; for a permissive pair the red+amber follows the intergreen);
+    - a track clearance group caught in its flashing green: that, its change interval and
+      its red+amber, before it is green again (from rest: its red+amber);
+    - a compatible route group: its red+amber (kept) or its flashing green and change
+      interval (caught ending);
+    - any other group: its red+amber, floor, flashing green and change interval, to rest.
+    """
     assert p.track is not None
-    worst = 0.0
+    track = p.track.groups
+    worst = max(groups[b].flash_green_s + groups[b].change_s + groups[b].red_amber_s
+                for b in track)
     for a, g in groups.items():
         cut = p.min_walk_s if g.is_pedestrian else p.min_green_s
         floor = g.min_green_s if cut is None or a in p.route else min(g.min_green_s, cut)
-        for b in p.track.groups:
+        ends = g.red_amber_s + floor + g.flash_green_s        # a green that just began ends
+        tied = [b for b in track if b != a and ((a, b) in conflicts or (a, b) in intergreen)]
+        for b in tied:
+            rb = groups[b].red_amber_s
             if (a, b) in conflicts:
-                ig = max(intergreen.get((a, b), 0.0), g.change_s + groups[b].red_amber_s)
-                worst = max(worst, g.red_amber_s + floor + g.flash_green_s + ig)
+                gap = max(intergreen.get((a, b), 0.0), g.change_s + rb)
+            else:       # a track group that gives way rejoins after b: its red+amber again
+                gap = max(intergreen[(a, b)], g.change_s) + rb + \
+                    (g.red_amber_s if a in track else 0.0)
+            worst = max(worst, ends + gap)
+        if tied or a in track:
+            continue
+        if a in p.route:
+            worst = max(worst, g.red_amber_s, g.flash_green_s + g.change_s)
+        else:
+            worst = max(worst, ends + g.change_s)
     return worst
 
 

@@ -6,7 +6,8 @@ A call comes from the preempt's detector (presence, not failed) or from outside
 green the route does not keep ends through its full change interval and intergreens (the
 signal groups never shorten those), its minimum green cut at most to the preempt's floor
 (116 for each green it ends). A rail preempt first shows its track clearance groups for
-`track_clearance.green_s` (106), then the dwell shows the route (107) for at least
+`track_clearance.green_s` (106; the route groups already green that are compatible with
+them stay green, everything else is at rest), then the dwell shows the route (107) for at least
 `min_dwell_s` and while the call lasts; then the exit (111) goes to the exit stage and the
 plan's policy takes over again. Several calls: priority order (1 highest), then first
 come, first served; a higher priority call takes over a running preempt at once. A call
@@ -147,9 +148,26 @@ class Preemption:
             base = ds(g.group.min_green_s)
             cut = p.min_walk_s if g.ped else p.min_green_s
             g.min_green = base if cut is None or g.id in p.route else min(base, ds(cut))
+        if p.track is not None:
+            core.stage_groups[track_stage(p)] = p.track.groups + self._running_route(p)
         target = track_stage(p) if p.track is not None else dwell_stage(p)
         self._go(target, t, out, E.PREEMPT_FORCE_OFF)
         self.phase, self.since = ENTRY, t
+
+    def _running_route(self, p: Preempt) -> tuple[str, ...]:
+        """The route groups green (or in red+amber) at a rail entry that neither conflict
+        nor pair with a track clearance group: the track clearance keeps them. They never
+        cross the tracks (the dwell shows them while the train passes; `check` refuses a
+        route that does), so ending them would only make the track clearance wait out their
+        minimum green and clearance, and start them again for the dwell."""
+        assert p.track is not None
+        core, pairs = self.core, self.core.permissive
+        tied = set(p.track.groups)
+        for gid in p.track.groups:
+            tied |= {o.id for o, _, _ in core.groups[gid].conflicts}
+            tied |= {o.id for o, _ in pairs.yielders.get(gid, []) + pairs.partners.get(gid, [])}
+        return tuple(gid for gid in p.route if gid not in tied
+                     and core.groups[gid].aspect in (A.GREEN, A.RED_AMBER))
 
     def _exit(self, p: Preempt, t: int, out: list) -> None:
         core = self.core
