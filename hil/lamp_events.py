@@ -21,8 +21,9 @@ from .emu.host import Board
 
 
 class LampEvents:
-    """Mixed into Rig: uses its panel, units, monitors, trace, lamps, t0, scale and lock, and
-    the state `_early`, `_closed`, `_fed`, `_transferred`, `_lit`, `_watched`, `_ped`."""
+    """Mixed into Rig: uses its config, panel, units, monitors, trace, lamps, t0, scale and
+    lock, and the state `_early`, `_closed`, `_fed`, `_transferred`, `_lit`, `_watched`,
+    `_ped` (Rig.__init__ sets them all)."""
 
     def _on_output(self, nid: str, board: Board, pin: int, level: int, t_us: int) -> None:
         """A board's output changed at board time `t_us` (its pins reader thread)."""
