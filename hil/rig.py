@@ -11,9 +11,9 @@ Time: the rig, the boards and the runtime all run `time_scale` times faster than
 
 Lamps: each board emulates its own lamp current (hil/lamps.py wires it in, hil/emu/machine.py
 does it), so the nodes' lamp sense never waits for this host. The boards report every
-output change with their own time stamp; the rig puts those on the street's time line
-(`_on_output`), keeps the trace and feeds the monitor from them in the boards' order, so a
-stalled host delays what the rig sees but never changes when, or in which order, it
+output change with their own time stamp; the rig puts those on the street's time line,
+keeps the trace and feeds the monitor from them in the boards' order (hil/lamp_events.py),
+so a stalled host delays what the rig sees but never changes when, or in which order, it
 happened. A traffic thread drives the loops from the traffic generator, every 100 ms of
 street time.
 """
@@ -42,6 +42,7 @@ from protocols import aspects as A
 
 from .bus import TO_NODES, RS485Bus
 from .emu.host import Board
+from .lamp_events import LampEvents
 from .lamps import LampPanel
 from .monitor_unit import MonitorUnits, UnguardedBoard
 
@@ -76,7 +77,7 @@ HOST_JITTER_MS = 500        # real time by which a loaded host delays one comman
 DEFER_MAX_MS = 1000         # the next; the node's largest guard.defer_ms (firmware config)
 
 
-class Rig:
+class Rig(LampEvents):
     def __init__(self, config: GroupConfig, *, time_scale: float = 1.0, seed: int = 1,
                  traffic_scale: float = 1.0, comm_timeout_ms: int | None = None,
                  monitor_tolerance_s: float = 0.25, controller: bool = True,
@@ -293,61 +294,6 @@ class Rig:
             iid, gid, b = act(intersection, group, lamp)
             self._head_changed(self.now(), iid, gid, b)
 
-    # -- what the lamps do: the boards' output events ------------------------------------
-    def _on_output(self, nid: str, board: Board, pin: int, level: int, t_us: int) -> None:
-        """A board's output changed at board time `t_us` (its pins reader thread)."""
-        host_ns = board.host_ns(t_us)
-        with self._lock:
-            if self._closed:
-                return
-            if self._early is not None:         # before the street's time 0: hold it
-                self._early.append((nid, pin, level, host_ns))
-                return
-            self._lamp_event(nid, pin, level, host_ns)
-
-    def _lamp_event(self, nid: str, pin: int, level: int, host_ns: int) -> None:
-        change = self.panel.output(nid, pin, level)
-        if change is not None:
-            iid, gid, b = change
-            if iid in self._transferred:        # the flasher has the heads, not the node
-                return
-            self._head_changed((host_ns / 1e9 - self.t0) * self.scale, iid, gid, b)
-
-    def _head_changed(self, t: float, iid: str, gid: str, b: int) -> None:
-        """A head's lamp bits changed at street time t (called with the lock held)."""
-        # Each board reports in its own order; an intersection whose heads hang on two
-        # boards could see them interleaved a little out of order: keep its time line
-        # monotone (the monitor requires it).
-        t = max(t, self._fed.get(iid, t))
-        heads = self.lamps.get(iid, {})
-        if heads.get(gid) == b:
-            return
-        self._fed[iid] = t
-        heads = {**heads, gid: b}
-        self.lamps[iid] = heads
-        self.trace.lamps.setdefault(f"{iid}/{gid}", []).append((t, b))
-        if b:
-            self._lit.add((iid, gid))
-        # the monitor is powered with the cabinet: it watches an intersection from the
-        # moment all its heads have lit up in the boot flash
-        if iid in self._watched or all((iid, g) in self._lit for g in heads
-                                       if not self._ped[(iid, g)]):
-            self._watched.add(iid)
-            self.monitors[iid].feed(t, heads)
-
-    def _flasher(self, t: float) -> None:
-        """Where a monitor unit's transfer relay is dropped, the cabinet's flasher has the
-        heads (hil/monitor_unit.py `overlay`); once it is energised again, the nodes do.
-        Called every traffic step, with the lock held."""
-        bits = self.units.overlay(self.panel.bits(), t)
-        for uid, iid in self.units.inter.items():
-            if self.units.energised(uid):
-                self._transferred.discard(iid)
-            else:
-                self._transferred.add(iid)
-            for gid, b in bits.get(iid, {}).items():
-                self._head_changed(t, iid, gid, b)
-
     # -- traffic ------------------------------------------------------------------------
     def _traffic(self) -> None:
         """The loops, every TRAFFIC_STEP_S of street time (late ticks are skipped, never
@@ -417,41 +363,6 @@ class Rig:
     def violations(self) -> list[Violation]:
         with self._lock:
             return [v for m in self.monitors.values() for v in m.violations]
-
-    def flashing(self, intersection: str, since: float) -> float | None:
-        """When every vehicle head of the intersection was flashing after `since`: the
-        first moment from which each showed only its flash lamp (or dark) and toggled."""
-        inter = self.config.intersection(intersection)
-        latest = 0.0
-        with self._lock:
-            for g in inter.groups:
-                if g.is_pedestrian:
-                    continue
-                changes = [c for c in self.trace.lamps.get(f"{intersection}/{g.id}", [])]
-                start = _flash_start(changes, since)
-                if start is None:
-                    return None
-                latest = max(latest, start)
-        return latest
-
-
-def _flash_start(changes: list[tuple[float, int]], since: float) -> float | None:
-    """When the head began the flash it still shows at the end of the trace: the trailing
-    run of states that are one lamp (amber, or red) alone or dark, the lamp lit at least
-    twice; `since` if it was flashing before. None if it does not flash now."""
-    lamp = 0
-    lit = 0
-    first = None
-    for t, b in reversed(changes):
-        if b and lamp and b != lamp or b not in (0, A.LAMP_AMBER, A.LAMP_RED):
-            break
-        if b:
-            lamp = b
-            lit += 1
-        first = t
-    if first is None or lit < 2:
-        return None
-    return max(first, since)
 
 
 def _ultrasonic(doc: dict) -> None:

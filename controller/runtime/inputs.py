@@ -22,6 +22,8 @@ link, and the status's poll counts, are the sweep's polls alone); a read is skip
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from protocols import register_map as rm
 
@@ -68,3 +70,23 @@ async def read_inputs(links: dict[str, BusLink], nodes: dict[str, list[NodeState
     done = await asyncio.gather(*(_read_bus(links[b], ns) for b, ns in nodes.items()
                                   if b in links))
     return any(done)
+
+
+async def half_cycle(links: dict[str, BusLink], nodes: dict[str, list[NodeState]],
+                     stop: asyncio.Event, wait: float, scale: float,
+                     step: Callable[[], None]) -> float:
+    """Half-way to the next cycle (due in `wait` real seconds), read the detector nodes
+    again; a detector change calls `step` (the core, at this cycle's tenth, at once). The
+    wait that is left: 0 on a stop (the next cycle begins it now)."""
+    half = wait - CYCLE_S / 2 / scale
+    if not nodes or half <= 0:
+        return wait
+    t = time.monotonic()
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=half)
+        return 0.0                        # a stop: the next cycle begins it now
+    except TimeoutError:
+        pass
+    if await read_inputs(links, nodes):
+        step()
+    return wait - (time.monotonic() - t)

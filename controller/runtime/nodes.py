@@ -1,14 +1,19 @@
-"""What the cabinet knows of each field node: link health, identity, last process image.
+"""What the cabinet knows of each field node: link health, identity, last process image,
+and whether an intersection's nodes have finished their own start-up (`startup_hold`).
 
 Pure bookkeeping, no I/O: the service feeds it transactions and reads verdicts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from protocols import register_map as rm
 
+from ..config.model import Intersection
+from ..core import ALL_RED
+from ..engine import GroupCore
 from ..provisioning import NodeLayout
 
 FLASH_MODES = (rm.MODE_BOOT_FLASH, rm.MODE_FLASH, rm.MODE_SAFE)
@@ -131,3 +136,21 @@ class NodeState:
         if core_running and img.get("mode") in FLASH_MODES:
             return f"node is in {mode_name(img.get('mode'))}"
         return None
+
+
+def startup_hold(core: GroupCore, inter: Intersection, nodes: Iterable[NodeState],
+                 now: float) -> bool:
+    """Hold the start-up all-red: a node of the intersection has not reached RUN yet.
+
+    A node goes through its own start-up (flash at least startup_flash_ms, then all red
+    all_red_ms, each from when it saw its commands) and refuses anything but red until
+    it is done: a poll late by a few hundred ms must not make the core start the main
+    stage into its refusals (they trip the node into its safe mode). A node not there
+    within the whole start-up time once more is late for another reason: no holding."""
+    ic = core.cores[inter.id]
+    if ic.mode != ALL_RED:
+        return False
+    if now * 10 - ic.mode_since > (inter.startup_flash_s + inter.startup_all_red_s) * 10:
+        return False
+    return any(n.online and (n.image or {}).get("mode") != rm.MODE_RUN
+               for n in nodes if n.layout.intersection.id == inter.id)

@@ -33,6 +33,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from protocols import aspects as A
@@ -47,20 +48,19 @@ from ..provisioning import NodeLayout, layouts
 from ..telemetry import Telemetry
 from .clock import CLOCK_EVENT, ClockStep, ClockWatch
 from .fieldbus import BusLink
-from .inputs import half_read_note, input_nodes, read_inputs
-from .nodes import BLOCKING_FAULTS, NodeState, fault_names, mode_name
+from .inputs import half_cycle, half_read_note, input_nodes
+from .nodes import BLOCKING_FAULTS, NodeState, startup_hold
 from .plans import fingerprint
 from .publisher import Publisher
 from .record import Record
 from .reload import PlanChanges
 from .remote import RemoteCommands
-from .reporting import Reporting
+from .reporting import DETECTOR_INTERVAL_S, Reporting
 from .units import unit_states
 
 log = logging.getLogger("smartcross.runtime")
 
 IDENTITY_EVERY_S = 30.0
-DETECTOR_INTERVAL_S = 60.0
 STOP_LIMIT_S = 60.0          # a stop waits at most this long for the greens to clear
 RECORD_COMMIT_S = CYCLE_S    # the record commits every cycle (what a kill -9 may lose)
 
@@ -222,7 +222,8 @@ class Service(Reporting):
             if self.stopping is not None:
                 await asyncio.sleep(max(wait, 0.0))
                 continue
-            wait = await self._half_cycle(now, wait)
+            wait = await half_cycle(self.links, self.input_nodes, self.stop, wait, scale,
+                                    partial(self._step_again, now))
             try:
                 await asyncio.wait_for(self.stop.wait(), timeout=max(wait, 0.0))
             except TimeoutError:
@@ -230,22 +231,10 @@ class Service(Reporting):
         await self._shutdown()
         return self._verdict()
 
-    async def _half_cycle(self, now: float, wait: float) -> float:
-        """Half-way to the next cycle, read the detector nodes again; a detector change
-        steps the core at once, at this cycle's tenth (inputs.py). The wait that is left."""
-        half = wait - CYCLE_S / 2 / self.opts.time_scale
-        if not self.input_nodes or half <= 0:
-            return wait
-        t = time.monotonic()
-        try:
-            await asyncio.wait_for(self.stop.wait(), timeout=half)
-            return 0.0                        # a stop: the next cycle begins it now
-        except TimeoutError:
-            pass
-        if await read_inputs(self.links, self.input_nodes):
-            self._step(now)
-            self.record.flush()
-        return wait - (time.monotonic() - t)
+    def _step_again(self, now: float) -> None:
+        """The half-cycle read brought a detector change: this cycle's tenth, newer inputs."""
+        self._step(now)
+        self.record.flush()
 
     def _verdict(self) -> int:
         """0, or 1 with one message if the run never reached a single node."""
@@ -319,38 +308,6 @@ class Service(Reporting):
                     unit.missed(tx.error if tx else "bus not connected")
         self.bus_s[bus_id] = time.perf_counter() - t_start
 
-    def _health(self, node: NodeState, now: float) -> None:
-        """A node_health row whenever a node's link, mode, faults or identity change."""
-        img = node.image or {}
-        state = (node.online, mode_name(img.get("mode")) if node.online else "silent",
-                 ",".join(fault_names(img.get("faults", 0))), node.identity_msg)
-        if self._last_health.get(node.id) != state:
-            self._last_health[node.id] = state
-            self.record.node_health(self.epoch + now, node.id, *state)
-            if self.telemetry:
-                self._tell(self.telemetry.node(self.epoch + now, node.id,
-                                               node.layout.intersection.id, state[0], state[1],
-                                               fault_names(img.get("faults", 0)), state[3]))
-
-    async def _read_detectors(self, bus_id: str, now: float) -> None:
-        link = self.links[bus_id]
-        for node in self.by_bus[bus_id]:
-            if not node.online or not node.layout.detectors:
-                continue
-            tx = await link.read_detectors(node.layout.node.address)
-            if not tx.ok:
-                continue
-            ts = self.epoch + now
-            base = rm.DET_BLOCK
-            rows = [(d.id, tx.regs[rm.DET_COUNT - base + i],
-                     tx.regs[rm.DET_OCCUPANCY - base + i] / 10.0, tx.regs[rm.DET_DIAG - base + i])
-                    for i, d in enumerate(node.layout.detectors)]
-            for row in rows:
-                self.record.detector_interval(ts, node.layout.intersection.id, *row)
-            if self.telemetry:
-                self._tell(self.telemetry.detectors(ts, node.layout.intersection.id,
-                                                    DETECTOR_INTERVAL_S, rows))
-
     def _step(self, now: float) -> None:
         assert self.core is not None
         inputs = {}
@@ -383,12 +340,13 @@ class Service(Reporting):
                     log.info("intersection %s: nodes ready, start-up sequence", inter.id)
                 self.why_flash[inter.id] = why
             held = self.remote is not None and inter.id in self.remote.flash
+            calls = self.remote.preempt_calls(inter.id) if self.remote is not None \
+                else frozenset()
             inputs[inter.id] = Inputs(frozenset(presence), frozenset(faults),
                                       flash=self.stopping is not None or held,
-                                      fault_flash=why is not None,
-                                      preempt_calls=self.remote.preempt_calls(inter.id)
-                                      if self.remote is not None else frozenset(),
-                                      hold_all_red=self._node_starting(inter, now))
+                                      fault_flash=why is not None, preempt_calls=calls,
+                                      hold_all_red=startup_hold(self.core, inter,
+                                                                self.nodes.values(), now))
         outs = self.core.step(now, inputs)
         ts = self.epoch + now
         for iid, out in outs.items():
@@ -416,50 +374,6 @@ class Service(Reporting):
         if self.telemetry:
             self._tell_alarms(ts)
 
-    def _node_starting(self, inter, now: float) -> bool:
-        """Hold the start-up all-red: a node of the intersection has not reached RUN yet.
-
-        A node goes through its own start-up (flash at least startup_flash_ms, then all red
-        all_red_ms, each from when it saw its commands) and refuses anything but red until
-        it is done: a poll late by a few hundred ms must not make the core start the main
-        stage into its refusals (they trip the node into its safe mode). A node not there
-        within the whole start-up time once more is late for another reason: no holding."""
-        assert self.core is not None
-        core = self.core.cores[inter.id]
-        if core.mode != ALL_RED:
-            return False
-        if now * 10 - core.mode_since > (inter.startup_flash_s + inter.startup_all_red_s) * 10:
-            return False
-        return any(n.online and (n.image or {}).get("mode") != rm.MODE_RUN
-                   for n in self.nodes.values() if n.layout.intersection.id == inter.id)
-
-    def _parking(self, ts: float) -> None:
-        areas = {a.id: {"name": a.name, "bays": 0, "occupied": 0, "faulty": 0}
-                 for a in self.config.parking_areas}
-        bays: dict[str, dict[str, str]] = {a: {} for a in areas}
-        for node in self.nodes.values():
-            img = node.image if node.online else None
-            for i, bay in enumerate(node.layout.bays):
-                a = areas[bay.area]
-                a["bays"] += 1
-                if img is None or img["bay_fault"] >> i & 1:
-                    a["faulty"] += 1
-                    bays[bay.area][bay.id] = "fault"
-                elif img["bay_occupied"] >> i & 1:
-                    a["occupied"] += 1
-                    bays[bay.area][bay.id] = "occupied"
-                else:
-                    bays[bay.area][bay.id] = "free"
-        for aid, a in areas.items():
-            a["free"] = a["bays"] - a["occupied"] - a["faulty"]
-            old = self.parking.get(aid)
-            if old is None or (old["occupied"], old["faulty"]) != (a["occupied"], a["faulty"]):
-                self.record.parking(ts, aid, a["bays"], a["occupied"], a["faulty"])
-            if self.telemetry:
-                self._tell(self.telemetry.parking(ts, aid, a["name"], bays[aid]))
-        self.parking = areas
-
-    # -- status -------------------------------------------------------------------------
     # -- stop -----------------------------------------------------------------------------
     async def _shutdown(self) -> None:
         """Every intersection has wound down into flash (or the limit passed): command every
