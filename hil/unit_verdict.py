@@ -59,10 +59,12 @@ def judge_unit(scn, rig: Rig, v) -> None:
                     + (", every head flashing since" if flashing is not None else
                        ", but the heads are not flashing") + f" (at most {limit:g} s)")
     if exp.get("running_before_fault"):
-        greens = [t for key, changes in rig.trace.lamps.items() for t, b in changes
-                  if b & LAMP_GREEN and since - 10 <= t <= since]
-        v.check("running before the fault", bool(greens),
-                f"{len(greens)} green lamp change(s) in the 10 s before {since:g} s")
+        # a head showed green at some time in the window: one lit when it began (its last
+        # change before) or one that lit within it
+        green = sorted(key for key, changes in rig.trace.lamps.items()
+                       if any(b & LAMP_GREEN for _, b in _shown(changes, since - 10, since)))
+        v.check("running before the fault", bool(green),
+                f"green on {', '.join(green) or 'no head'} in the 10 s before {since:g} s")
     if "cabinet_log" in exp:
         try:
             text = (rig.dir / "controller.log").read_text(errors="replace")
@@ -72,3 +74,10 @@ def judge_unit(scn, rig: Rig, v) -> None:
         line = next((x for x in text.splitlines() if want in x), None)
         v.check("cabinet log", line is not None,
                 line.split(" ", 2)[-1] if line else f"no line with {want!r}")
+
+
+def _shown(changes: list[tuple[float, int]], lo: float, hi: float) -> list[tuple[float, int]]:
+    """The (time, lamp bits) a head showed from lo to hi: what it showed at lo (its last
+    change before), then its changes up to hi."""
+    before = [c for c in changes if c[0] <= lo]
+    return before[-1:] + [c for c in changes if lo < c[0] <= hi]
