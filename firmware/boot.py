@@ -12,29 +12,20 @@ try:
     _unit = True
 except OSError:
     _unit = False
-if _unit:
-    try:
-        from node import manifest_check
+try:
+    from node import manifest_check
 
-        _files = manifest_check.check()
-        manifest_check.forget()
-        del manifest_check
-    except Exception as e:  # noqa: BLE001 - a check that cannot run is a failed check
-        _files = (7, "manifest: MISMATCH the check failed: %r" % (e,))
-    print(_files[1])
+    _files = manifest_check.check()
+    manifest_check.forget()
+    del manifest_check
+except Exception as e:  # noqa: BLE001 - a check that cannot run is a failed check
+    _files = (7, "manifest: MISMATCH the check failed: %r" % (e,))
+print(_files[1])
+if _unit:
     import munit
 
     munit.files = _files
 else:
-    try:
-        from node import manifest_check
-
-        _files = manifest_check.check()
-        manifest_check.forget()
-        del manifest_check
-    except Exception as e:  # noqa: BLE001 - a check that cannot run is a failed check
-        _files = (7, "manifest: MISMATCH the check failed: %r" % (e,))
-    print(_files[1])
     try:
         from node import app
 
