@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from functools import partial
 from pathlib import Path
 from types import ModuleType
@@ -126,7 +127,14 @@ def _scenario(shared: ModuleType, args: argparse.Namespace) -> int:
     problem = environment_ok()
     if problem:
         raise shared.UsageError(f"the HIL rig cannot run here: {problem}")
-    verdict = run_scenario(scn, plot=args.plot)
+    try:
+        verdict = run_scenario(scn, plot=args.plot)
+    except (TimeoutError, RuntimeError, OSError) as e:
+        # the rig itself failed (a board that never booted, a cabinet that never spoke): a
+        # failed run, said in one line with where the rig left its logs
+        print(f"error: {args.target[0]}: the rig could not run the scenario: {e}",
+              file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(verdict.to_json(), indent=1))
     else:

@@ -49,3 +49,21 @@ def test_a_preempt_call_must_name_a_detector_that_calls_a_preempt(tmp_path):
     with pytest.raises(ScenarioError) as e:
         load_scenario(p)
     assert "fault[0]" in str(e.value) and "det1" in str(e.value) and "preempt" in str(e.value)
+
+
+def test_a_rig_that_cannot_run_is_one_line_and_status_1(monkeypatch, capsys):
+    """A board that never boots ends `smartcross hil SCENARIO` with one line naming the
+    scenario and what failed, exit 1 (a failed run), never a traceback."""
+    from controller import cli
+    from hil import runner
+
+    def never_boots(scn, plot=None):
+        raise TimeoutError("board: timed out waiting for boot 1")
+
+    monkeypatch.setattr(runner, "run_scenario", never_boots)
+    monkeypatch.setattr("hil.rig.environment_ok", lambda: None)
+    path = str(Path(__file__).resolve().parents[2] / "hil/scenarios/normal_cis.toml")
+    assert cli.main(["hil", path]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "normal_cis.toml" in err and "timed out waiting for boot 1" in err
