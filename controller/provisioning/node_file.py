@@ -9,10 +9,8 @@ The same check guards `smartcross flash` against a hand-edited node.json.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +20,7 @@ from protocols import safety_tables
 
 from ..errors import INPUT, ToolError
 from .document import ProvisionError, node_document
+from .firmware_parser import load_parser
 from .layout import layouts
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -32,24 +31,8 @@ _FW_PKG = "_smartcross_fw_node"
 
 def _firmware_config(root: Path = ROOT) -> ModuleType:
     """firmware/node/config.py (and settings.py) as a private package, imported once."""
-    name = _FW_PKG + ".config"
-    if name in sys.modules:
-        return sys.modules[name]
-    node = root / "firmware" / "node"
-    spec = importlib.util.spec_from_file_location(_FW_PKG, node / "__init__.py",
-                                                  submodule_search_locations=[str(node)])
-    if spec is None or spec.loader is None or not (node / "config.py").is_file():
-        raise ToolError(f"{node}: the node's config parser is not there", INPUT)
-    pkg = importlib.util.module_from_spec(spec)
-    sys.modules[_FW_PKG] = pkg
-    spec.loader.exec_module(pkg)
-    for sub in ("settings", "config"):
-        s = importlib.util.spec_from_file_location(f"{_FW_PKG}.{sub}", node / f"{sub}.py")
-        assert s is not None and s.loader is not None
-        mod = importlib.util.module_from_spec(s)
-        sys.modules[f"{_FW_PKG}.{sub}"] = mod
-        s.loader.exec_module(mod)
-    return sys.modules[name]
+    return load_parser(_FW_PKG, root / "firmware" / "node", ("settings", "config"),
+                       "the node's config parser")
 
 
 def node_verdict(doc: object) -> tuple[int, str]:

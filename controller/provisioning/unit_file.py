@@ -10,10 +10,8 @@ never imports firmware), so a file the unit would refuse is never written.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -24,6 +22,7 @@ from ..config.model import GroupConfig, Intersection
 from ..config.monitor_table import monitor_table
 from ..config.monitor_unit import SENSE_POLL_MS, TOLERANCE_MS, lamps_of
 from ..errors import INPUT, ToolError
+from .firmware_parser import load_parser
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 _FW_PKG = "_smartcross_fw_munit"
@@ -33,23 +32,8 @@ CFG_NAMES = dict(enumerate(mm.MU_CFG_NAMES))
 
 def _unit_config(root: Path = ROOT) -> ModuleType:
     """firmware/munit/config.py as a private package, imported once."""
-    name = _FW_PKG + ".config"
-    if name in sys.modules:
-        return sys.modules[name]
-    pkg_dir = root / "firmware" / "munit"
-    spec = importlib.util.spec_from_file_location(_FW_PKG, pkg_dir / "__init__.py",
-                                                  submodule_search_locations=[str(pkg_dir)])
-    if spec is None or spec.loader is None or not (pkg_dir / "config.py").is_file():
-        raise ToolError(f"{pkg_dir}: the monitor unit's config parser is not there", INPUT)
-    pkg = importlib.util.module_from_spec(spec)
-    sys.modules[_FW_PKG] = pkg
-    spec.loader.exec_module(pkg)
-    s = importlib.util.spec_from_file_location(name, pkg_dir / "config.py")
-    assert s is not None and s.loader is not None
-    mod = importlib.util.module_from_spec(s)
-    sys.modules[name] = mod
-    s.loader.exec_module(mod)
-    return mod
+    return load_parser(_FW_PKG, root / "firmware" / "munit", ("config",),
+                       "the monitor unit's config parser")
 
 
 def unit_document(inter: Intersection, config: GroupConfig) -> dict:
