@@ -8,10 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from polling import wait_for
 
 from hil.broker import free_port
 
@@ -73,14 +74,7 @@ class CityProcess:
         return doc["token"]
 
     def wait_for(self, predicate, timeout_s: float, what: str):
-        end = time.monotonic() + timeout_s
-        while True:
-            got = predicate()
-            if got:
-                return got
-            if time.monotonic() > end:
-                raise AssertionError(f"not within {timeout_s} s: {what}")
-            time.sleep(0.05)
+        return wait_for(predicate, timeout_s, what)
 
     def stop(self) -> int:
         if self.proc.poll() is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import paho.mqtt.client as mqtt
+from polling import wait_for
 
 from controller.config.telemetry import parse_broker
 
@@ -59,11 +59,4 @@ class Collector:
             return [p.decode() for t, p, _ in self.messages if t == topic]
 
     def wait_for(self, predicate, timeout_s: float, what: str):
-        end = time.monotonic() + timeout_s
-        while True:
-            got = predicate()
-            if got:
-                return got
-            if time.monotonic() > end:
-                raise AssertionError(f"not within {timeout_s} s: {what}")
-            time.sleep(0.05)
+        return wait_for(predicate, timeout_s, what)
