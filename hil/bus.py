@@ -19,6 +19,8 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .emu import priority
+
 TO_NODES, TO_CABINET = "to-nodes", "to-cabinet"
 
 
@@ -53,6 +55,8 @@ class LineStats:
 
 class RS485Bus:
     def __init__(self, baud: int = 115200, bits_per_char: int = 10):
+        priority.claim()            # the line's thread keeps character time (emu/priority.py)
+        self.baud = baud
         self.char_s = bits_per_char / baud
         self.master, self._slave = pty.openpty()
         tty.setraw(self._slave)
@@ -89,6 +93,31 @@ class RS485Bus:
         self._thread.join(timeout=2)
 
     # -- faults on demand -------------------------------------------------------------------
+    def wait_answering(self, addresses, timeout: float = 30.0, reply_s: float = 1.5) -> None:
+        """Wait until each board at `addresses` answers a read of its status block: a board
+        that has said hello is still setting up its Modbus server for a moment, longer on a
+        busy host. The wait stretches with the host's load (emu/patience.py); each read may
+        take `reply_s` of real time. Raises TimeoutError naming the silent addresses."""
+        from controller.tooling.scan import Link
+        from protocols import register_map as rm
+        from protocols.rtu import master
+
+        from .emu import patience
+
+        link = Link(self.port, self.baud, "N", reply_s)
+        try:
+            start = time.monotonic()
+            waiting = list(addresses)
+            while waiting:
+                a = waiting[0]
+                if link.transact(master.read_holding_registers(a, rm.STATUS_BLOCK, 1)):
+                    waiting.pop(0)
+                elif time.monotonic() - start > timeout * patience.load_factor():
+                    raise TimeoutError(f"no answer on the emulated line from address(es) "
+                                       f"{', '.join(map(str, waiting))}")
+        finally:
+            link.close()
+
     def cut(self, seconds: float) -> None:
         self.faults.cut_until = time.monotonic() + seconds
 

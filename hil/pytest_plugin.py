@@ -25,6 +25,14 @@ from .scenario import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item: the `rig` fixture looks at the call's."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"_rig_report_{rep.when}", rep)
+
+
 @pytest.fixture
 def rig(request):
     problem = environment_ok()
@@ -38,8 +46,14 @@ def rig(request):
         return r.start()
 
     yield make
+    rep = getattr(request.node, "_rig_report_call", None)
+    failed = rep is None or rep.failed
     for r in made:
         r.close()
+        if failed:
+            print(f"rig folder kept: {r.keep_logs()} (controller.log, <board>/console.log)")
+        else:
+            r.discard()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +42,7 @@ from monitor import SignalMonitor, Violation
 from protocols import aspects as A
 
 from .bus import TO_NODES, RS485Bus
+from .emu import priority
 from .emu.host import Board
 from .lamp_events import LampEvents
 from .lamps import LampPanel
@@ -88,6 +90,7 @@ class Rig(LampEvents):
         self.scale = time_scale
         self.seed = seed
         self.dir = Path(workdir or tempfile.mkdtemp(prefix="smartcross-hil-"))
+        self._own_dir = workdir is None       # a folder of its own: discard() removes it
         self.docs = node_docs or node_documents(config)
         for doc in self.docs.values():
             if comm_timeout_ms is not None:      # a scenario's own
@@ -217,8 +220,29 @@ class Rig(LampEvents):
     def __enter__(self) -> Rig:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         self.close()
+        if exc_type is None:
+            self.discard()
+        else:
+            self.keep_logs()
+
+    def keep_logs(self) -> Path:
+        """After close(): write each board's console (what it printed, every boot) to
+        <folder>/<board>/console.log beside the controller's log; the folder is kept for
+        whoever looks into a failure. Returns the folder."""
+        boards = {**self.boards, **self.units.boards}
+        for bid, b in boards.items():
+            folder = self.dir / bid
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "console.log").write_text("".join(line + "\n" for line in b.log))
+        return self.dir
+
+    def discard(self) -> None:
+        """After close(): remove the rig's folder if the rig made it (a passing run leaves
+        nothing in /tmp); a folder given as `workdir` is the caller's and stays."""
+        if self._own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def close(self) -> None:
         self.stop_controller()
@@ -252,6 +276,7 @@ class Rig(LampEvents):
             cmd += ["--broker", self.broker]
         log = open(self.dir / "controller.log", "ab")
         self.controller = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=ROOT)
+        priority.raise_child(self.controller.pid)     # the cabinet computer's CPU
 
     def stop_controller(self, kill: bool = False) -> None:
         p = self.controller

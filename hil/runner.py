@@ -44,6 +44,7 @@ class Verdict:
     guard_refusals: int = 0
     preempt_latency_s: float | None = None     # preempt input on -> the route green
     preempt_bound_s: float | None = None       # the clearance time the configuration allows
+    folder: str | None = None                  # the rig's folder, kept when the run failed
 
     def check(self, name: str, ok: bool, detail: str) -> None:
         self.checks.append({"check": name, "ok": bool(ok), "detail": detail})
@@ -54,6 +55,8 @@ class Verdict:
 
     def summary(self) -> str:
         lines = [f"scenario {self.scenario}: {'PASS' if self.passed else 'FAIL'}",
+                 *([f"  rig folder kept: {self.folder} (controller.log, <board>/console.log)"]
+                   if self.folder else []),
                  f"  {self.duration_s:.0f} s of street, {self.nodes_online}/{self.nodes} nodes "
                  f"online at the end, {self.detector_actuations} detector actuations"]
         if self.flash_latency_s is not None:
@@ -200,6 +203,10 @@ def run_scenario(scn: Scenario, plot: str | None = None) -> Verdict:
     if plot:
         from .plot import rig_diagram
         rig_diagram(rig, plot, f"{scn.name} (HIL, {scn.duration_s:g} s)")
+    if v.passed:
+        rig.discard()
+    else:
+        v.folder = str(rig.keep_logs())
     return v
 
 

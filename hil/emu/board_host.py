@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import patience
+from . import patience, priority
 from .watchdog import Watchdog
 
 HERE = Path(__file__).resolve().parent
@@ -179,7 +179,9 @@ class BoardHost:
         cmd += self._command()
         with self._cv:
             self._vt = self._vg = 0
+        priority.claim()            # the board's CPU: see hil/emu/priority.py
         proc = subprocess.Popen(cmd, cwd=self._cwd(), env=self._env(), **self._popen_io())
+        priority.raise_child(proc.pid)
         with self._cv:
             self._proc = proc
         self._thread(self._monitor, proc)
