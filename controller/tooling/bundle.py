@@ -3,6 +3,8 @@
 A bundle is a folder laid out as the board's filesystem will be:
 
     boot.py, main.py           source (MicroPython runs these two by name)
+    board/*.mpy                firmware/board/ (pins, UART, clock, the RS-485 Modbus slave:
+                               both roles), compiled
     node/*.mpy                 firmware/node/, compiled
     munit/*.mpy, monitor/*.mpy the monitor unit's role (firmware/munit/, monitor/), compiled
     protocols/**/*.mpy         protocols/, compiled
@@ -57,9 +59,13 @@ MPY = (6, 3)                      # the .mpy version that release reads and writ
 MPY_OPT = 3
 SOURCE_FILES = ("boot.py", "main.py")   # run by name on the board: never compiled
 # packages on the board (only .mpy deployed): one bundle for both roles, the signal node
-# (node/) and the monitor unit (munit/ with monitor/); main.py picks the role by the board's
-# configuration file (node.json or monitor.json)
-COMPILED_DIRS = ("node", "munit", "monitor", "protocols")
+# (node/) and the monitor unit (munit/ with monitor/), both on the board layer (board/);
+# main.py picks the role by the board's configuration file (node.json or monitor.json)
+# Each package with the repository folder it comes from: the firmware's in firmware/ (the
+# board's root folder), monitor/ and protocols/ (shared with the cabinet) at the root.
+PACKAGE_SOURCES = {"board": "firmware", "monitor": "", "munit": "firmware", "node": "firmware",
+                   "protocols": ""}
+COMPILED_DIRS = tuple(PACKAGE_SOURCES)
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
 
@@ -164,19 +170,21 @@ def entry_for(path: Path, name: str) -> FileEntry:
 
 # ------------------------------------------------------------------ what goes in
 def sources(root: Path = ROOT) -> list[tuple[Path, str, bool]]:
-    """(source file, name in the bundle, compile?) for every file of the node."""
+    """(source file, name in the bundle, compile?) for every file of the bundle (both roles),
+    sorted by the name on the board (the manifest's order): any checkout, one order."""
     fw = root / "firmware"
     out: list[tuple[Path, str, bool]] = []
     for name in SOURCE_FILES:
         if not (fw / name).is_file():
             raise ToolError(f"{fw / name}: missing (the node needs it)", INPUT)
         out.append((fw / name, name, False))
-    for pkg, base in (("monitor", root), ("munit", fw), ("node", fw), ("protocols", root)):
-        for src in sorted((base / pkg).rglob("*.py")):
+    for pkg, folder in PACKAGE_SOURCES.items():
+        base = root / folder
+        for src in (base / pkg).rglob("*.py"):
             rel = src.relative_to(base).as_posix()
-            if "__pycache__" in rel:
-                continue
-            out.append((src, rel[:-3] + ".mpy", True))
+            if "__pycache__" not in rel:
+                out.append((src, rel[:-3] + ".mpy", True))
+    out.sort(key=lambda f: f[1])
     if not any(n == "node/app.mpy" for _, n, _ in out):
         raise ToolError(f"{fw / 'node'}: no firmware package there", INPUT)
     return out

@@ -12,8 +12,9 @@ small helpers on the board, so that nothing is left half-written unnoticed:
    enough free flash.
 3. manifest.json first (written whole, then renamed into place), then every file that
    differs (each written as NAME.part and renamed, so a file is old or new, never half),
-   then files in node/ and protocols/ that the manifest does not list are removed (a stray
-   .py would be imported instead of its .mpy). From the moment the new manifest is in place
+   then files in the bundle's packages (board/, node/, munit/, monitor/, protocols/) that
+   the manifest does not list are removed (a stray .py would be imported instead of its
+   .mpy). From the moment the new manifest is in place
    the node's boot check sees any file not yet written: an interrupted deploy boots into
    safe mode, never into a mix.
 4. Every file's size and SHA-256 are computed on the board and compared with the manifest;

@@ -5,12 +5,12 @@ import asyncio
 import gc
 import sys
 
+import board
 import munit
+from board.bus import Bus
 from protocols import monitor_map as mm
 
-from . import hw
-from .link import Link
-from .unit import Status, Unit
+from .unit import FW_MAJOR, FW_MINOR, FW_PATCH, Status, Unit
 
 CONFIG_PATH = "monitor.json"
 CHECK_MS = 100
@@ -24,8 +24,8 @@ class Scan:
     async def run(self):
         unit = self.unit
         while True:
-            unit.scan(hw.ticks_ms())
-            await hw.sleep_ms(self.scan_ms)
+            unit.scan(board.ticks_ms())
+            await board.sleep_ms(self.scan_ms)
 
 
 async def supervise(tasks, wdt):
@@ -33,7 +33,7 @@ async def supervise(tasks, wdt):
     relay drops while it does."""
     seen = [-1] * len(tasks)
     while True:
-        await hw.sleep_ms(CHECK_MS)
+        await board.sleep_ms(CHECK_MS)
         ok = True
         for i in range(len(tasks)):
             if tasks[i].alive == seen[i]:
@@ -52,26 +52,27 @@ def build(path=CONFIG_PATH):
     if cfg.error:
         print("monitor.json: error %d (%s): %s" % (cfg.error, mm.MU_CFG_NAMES[cfg.error],
                                                     cfg.error_text))
-    unit = Unit(cfg, hw.ticks_ms(), hw.reset_cause())
-    link = Link(cfg, Status(unit))
+    unit = Unit(cfg, board.ticks_ms(), board.reset_cause())
+    # status only: no modes to tell of frames (the unit has no comm watchdog)
+    bus = Bus(cfg, Status(unit), mm.PRODUCT_CODE, (FW_MAJOR, FW_MINOR, FW_PATCH), cfg.unit_id)
     sys.modules.pop("munit.config", None)
     if "config" in munit.__dict__:
         delattr(munit, "config")
     gc.collect()
-    return unit, link
+    return unit, bus
 
 
-async def _run(unit, link):
+async def _run(unit, bus):
     scan = Scan(unit, unit.cfg.scan_ms)
     asyncio.create_task(scan.run())
-    asyncio.create_task(link.run())
-    wdt = hw.start_watchdog(unit.cfg.wdt_ms)
-    await supervise([unit, link], wdt)
+    asyncio.create_task(bus.run())
+    wdt = board.start_watchdog(unit.cfg.wdt_ms)
+    await supervise([unit, bus], wdt)
 
 
 def main(path=CONFIG_PATH):
-    unit, link = build(path)
+    unit, bus = build(path)
     print("monitor unit %s: %s, table CRC 0x%08X" % (
         unit.cfg.unit_id, mm.MU_STATE_NAMES[unit.state], unit.cfg.crc))
     gc.collect()
-    asyncio.run(_run(unit, link))
+    asyncio.run(_run(unit, bus))

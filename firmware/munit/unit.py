@@ -13,12 +13,11 @@ every write is refused with ILLEGAL_FUNCTION.
 
 import json
 
+import board
 from monitor import KINDS, SignalMonitor
 from protocols import monitor_map as mm
 from protocols.aspects import LAMP_AMBER, LAMP_GREEN, LAMP_RED
 from protocols.modbus_rtu import HOLDING, ILLEGAL_DATA_ADDRESS, ILLEGAL_FUNCTION, INPUT, ModbusError
-
-from . import hw
 
 FW_MAJOR, FW_MINOR, FW_PATCH = 1, 0, 0
 LATCH_PATH = "latch.json"
@@ -43,18 +42,18 @@ class Unit:
         self.elapsed_ms = 0
         self.held_ms = 0
         self.alive = 0
-        self.relay = hw.output_pin(cfg.relay, 1 if cfg.relay_active_low else 0) \
+        self.relay = board.output_pin(cfg.relay, 1 if cfg.relay_active_low else 0) \
             if cfg.relay is not None else None
         self.reset_btn = None
         if cfg.reset_pin is not None:
-            self.reset_btn = hw.input_pin(cfg.reset_pin, cfg.reset_active_low)
+            self.reset_btn = board.input_pin(cfg.reset_pin, cfg.reset_active_low)
         self.pins = []
         self.ids = []
         self.lamps = {}
         self.monitor = None
         if cfg.error == mm.MU_CFG_OK:
             for k in range(len(cfg.sense)):
-                row = [None if p is None else hw.input_pin(p) for p in cfg.sense[k]]
+                row = [None if p is None else board.input_pin(p) for p in cfg.sense[k]]
                 self.pins.append(row)
                 gid = cfg.table["groups"][k]["id"]
                 self.ids.append(gid)
@@ -102,7 +101,7 @@ class Unit:
 
     def scan(self, now_ms):
         """One scan of the lamp sense (every scan_ms)."""
-        d = hw.diff(now_ms, self.last_ms)
+        d = board.diff(now_ms, self.last_ms)
         self.last_ms = now_ms
         self.elapsed_ms += d if d > 0 else 0
         self.scans = (self.scans + 1) & 0xFFFF

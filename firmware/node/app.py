@@ -7,10 +7,12 @@ import asyncio
 import gc
 import sys
 
-from . import board, bootmode
-from .board import add, diff
-from .bus import Bus
-from .core import Node
+import board
+from board import add, diff
+from board.bus import Bus
+
+from . import bootmode
+from .core import FW_MAJOR, FW_MINOR, FW_PATCH, PRODUCT_CODE, Node
 from .datastore import Datastore
 from .supervisor import Supervisor
 
@@ -103,7 +105,8 @@ def build(boot):
                 boot_count=boot.boots, maintenance=boot.maintenance)
     cfg.tables = None               # the guard keeps what it needs, in its own form
     _unload(BOOT_ONLY)
-    bus = Bus(cfg, node, Datastore(node))
+    bus = Bus(cfg, Datastore(node), PRODUCT_CODE, (FW_MAJOR, FW_MINOR, FW_PATCH), cfg.node_id,
+              node.modes)
     node.bus = bus
     tasks = [bus, Inputs(node, cfg.scan_ms), Outputs(node)]
     sup = Supervisor(tasks, 0 if boot.maintenance else cfg.wdt_ms, cfg.stable_s,

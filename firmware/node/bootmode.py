@@ -13,7 +13,7 @@
 RTC memory layout: b"SCB1", unstable boots (u8).
 """
 
-from . import board
+import board
 
 MAGIC = b"SCB1"
 BOOTS_FILE = "boots.dat"

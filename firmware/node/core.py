@@ -5,11 +5,11 @@ Modbus datastore calls `apply` right after a write, so an accepted command reach
 lamps at once (the guard's timers start when the lamps change, not a tick later).
 """
 
+import board
+from board import diff
 from protocols import register_map as rm
 from protocols.aspects import FLASH_PERIOD_MS
 
-from . import board
-from .board import diff
 from .detector import Detector
 from .feedback import Feedback
 from .guard import Guard
@@ -20,6 +20,7 @@ from .parking import DigitalBay, UltrasonicBay
 FW_MAJOR = 1
 FW_MINOR = 0
 FW_PATCH = 0
+PRODUCT_CODE = "SC-NODE"        # the device identification's (FC43/14), board.bus
 
 
 class Node:

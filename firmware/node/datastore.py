@@ -9,6 +9,7 @@ then nothing of the request is applied. The safety tables have no register at al
 
 from array import array
 
+import board
 from protocols import register_map as rm
 from protocols.rtu.const import (
     COIL,
@@ -18,7 +19,6 @@ from protocols.rtu.const import (
     ModbusError,
 )
 
-from . import board
 from .core import FW_MAJOR, FW_MINOR, FW_PATCH
 
 N_REGS = rm.STATUS_BLOCK + rm.STATUS_BLOCK_COUNT

@@ -15,10 +15,9 @@ image was last read (`latched`, cleared by `reported`): a short pulse between tw
 never lost.
 """
 
+import board
+from board import add, diff
 from protocols import register_map as rm
-
-from . import board
-from .board import add, diff
 
 MINUTE_MS = 60_000
 

@@ -19,6 +19,8 @@ TS2 windows (shared/DOMAIN.md): ignore < 200 ms, fault > 450 ms; the scan runs e
 10 ms, so a fault latches between CONFLICT_MS and CONFLICT_MS + one scan.
 """
 
+import board
+from board import diff
 from protocols import register_map as rm
 from protocols.aspects import (
     AMBER,
@@ -33,9 +35,6 @@ from protocols.aspects import (
     RED,
     RED_AMBER,
 )
-
-from . import board
-from .board import diff
 
 RED_FAIL_MS = 700
 LAMP_FAIL_MS = 700

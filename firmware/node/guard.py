@@ -44,6 +44,7 @@ intergreen from those ends of green has run: the all-red before flash. A fault f
 Times are wrapping ms ticks from the board; nothing here reads a clock.
 """
 
+from board import add, diff
 from protocols.aspects import (
     AMBER,
     DARK,
@@ -56,7 +57,6 @@ from protocols.aspects import (
 )
 
 from . import sequences
-from .board import add, diff
 
 OK = 0
 SEQUENCE = 1

@@ -6,9 +6,8 @@ done here, from a phase the caller keeps (protocols.aspects.lamps: 1 Hz, on for 
 indications at once. Only changed pins are written.
 """
 
+import board
 from protocols.aspects import DARK, FLASH_AMBER, FLASH_RED, LAMP_AMBER, LAMP_GREEN, LAMP_RED, lamps
-
-from . import board
 
 _CHANNELS = (LAMP_RED, LAMP_AMBER, LAMP_GREEN)
 

@@ -13,10 +13,10 @@ The rule (the same as controller/tooling/bundle.check_tree on the host):
 * No manifest.json next to node.json: a development deploy (files copied by hand); the
   check passes and says so ("manifest: none").
 * manifest.json unreadable, not format 1, or malformed: mismatch.
-* Every file it lists (boot.py, main.py, node/*.mpy, protocols/**/*.mpy, node.json) must
-  exist with exactly its size and SHA-256.
-* No other .py or .mpy may be under node/, munit/, monitor/ or protocols/ (the bundle's
-  packages, both roles): MicroPython imports x.py before
+* Every file it lists (boot.py, main.py, board/*.mpy, node/*.mpy, protocols/**/*.mpy,
+  node.json) must exist with exactly its size and SHA-256.
+* No other .py or .mpy may be under board/, node/, munit/, monitor/ or protocols/ (the
+  bundle's packages, both roles): MicroPython imports x.py before
   x.mpy, so a stray source file would replace a checked one.
 
 A mismatch is a configuration error, CONFIG_ERROR = CFG_FILES (7), so the node does what it
@@ -34,7 +34,7 @@ import os
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-PACKAGES = ("node", "munit", "monitor", "protocols")   # = bundle.COMPILED_DIRS
+PACKAGES = ("board", "monitor", "munit", "node", "protocols")   # = bundle.COMPILED_DIRS
 CFG_FILES = 7           # register_map.CFG_FILES (the check imports nothing of the node)
 _BUF = 512
 

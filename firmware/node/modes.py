@@ -31,11 +31,11 @@
 Times are wrapping ms ticks from the board.
 """
 
+from board import diff
 from protocols import register_map as rm
 from protocols.aspects import RED
 
 from . import guard as guard_mod
-from .board import diff
 
 FLASHING = (rm.MODE_BOOT_FLASH, rm.MODE_FLASH, rm.MODE_SAFE)
 

@@ -9,8 +9,8 @@ starts `fault_after` times in a row is faulty (its last state is kept and flagge
 answers again.
 """
 
-from . import board
-from .board import diff
+import board
+from board import diff
 
 US_PER_CM = 58
 TRIGGER_US = 10

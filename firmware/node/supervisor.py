@@ -7,7 +7,9 @@ seconds of such healthy running the boot counter is cleared (bootmode.py), unles
 node is in safe mode.
 """
 
-from . import board, bootmode
+import board
+
+from . import bootmode
 
 CHECK_MS = 100
 

@@ -128,6 +128,9 @@ class Board(BoardHost):
 
     def _env(self) -> dict[str, str]:
         env = super()._env()
+        # hil/emu first (its machine.py is the board's), then the firmware folder (boot.py,
+        # main.py and the packages board, node and munit; or a bundle of them), then the
+        # repository root (protocols, monitor); no module of hil/emu may take one of their names
         env["MICROPYPATH"] = os.pathsep.join(
             [str(HERE), str(self.firmware_dir), str(ROOT), ".frozen"])
         env["EMU_CLOCK"] = self.clock

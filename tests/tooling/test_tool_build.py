@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -29,15 +30,18 @@ def test_bundle_holds_every_node_file_compiled_with_a_manifest(built):
     m = bundle.load(built)          # every file checked against the manifest on the way
     names = {f.name for f in m.files}
     want = {"boot.py", "main.py"}
-    # both roles: the signal node (node/) and the monitor unit (munit/ and monitor/)
-    for pkg in ("node", "munit"):
+    # both roles: the signal node (node/) and the monitor unit (munit/ and monitor/), on the
+    # board layer they share (board/)
+    for pkg in ("board", "node", "munit"):
         want |= {p.relative_to(ROOT / "firmware").as_posix()[:-3] + ".mpy"
                  for p in (ROOT / "firmware" / pkg).glob("*.py")}
     for pkg in ("monitor", "protocols"):
         want |= {p.relative_to(ROOT).as_posix()[:-3] + ".mpy"
                  for p in (ROOT / pkg).rglob("*.py") if "__pycache__" not in p.parts}
     assert "munit/app.mpy" in want and "monitor/signal_monitor.mpy" in want
+    assert "board/__init__.mpy" in want and "board/bus.mpy" in want
     assert names == want
+    assert [f.name for f in m.files] == sorted(names)
     on_disk = {p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()}
     assert on_disk == want | {"manifest.json"}
     for f in m.files:
@@ -62,6 +66,16 @@ def test_manifest_says_what_the_node_reports_and_needs(built):
     assert doc["micropython"] == "1.28" and doc["mpy"][0] == 6
     assert doc["march"] == "xtensawin" and doc["format"] == 1
     assert all(set(f) == {"name", "size", "sha256"} for f in doc["files"])
+
+
+def test_sources_are_in_the_order_of_their_names_on_the_board():
+    names = [name for _, name, _ in bundle.sources()]
+    assert names == sorted(names) and len(set(names)) == len(names)
+    # the node's boot check looks for stray files in the same packages the bundle fills
+    check = (ROOT / "firmware" / "node" / "manifest_check.py").read_text()
+    packages = re.search(r"^PACKAGES = (\(.*?\))", check, re.M)[1]
+    assert sorted(ast.literal_eval(packages)) == sorted(bundle.COMPILED_DIRS)
+    assert {n.split("/")[0] for n in names if "/" in n} == set(bundle.COMPILED_DIRS)
 
 
 def test_build_is_reproducible_and_replaces_only_a_bundle(built, tmp_path):

@@ -2,7 +2,8 @@
 # for the cabinet's tools; a node that only serves never imports it (nor pays its heap).
 import sys
 
-from node import app, bus  # noqa: F401
+from board import bus  # noqa: F401
+from node import app
 
 from fx import eq
 

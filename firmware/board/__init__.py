@@ -1,12 +1,14 @@
-"""The board layer: the ONLY module that touches `machine` (and the clock).
+"""The board layer: the ONLY module that touches `machine` (and the clock), for both roles,
+the signal node (node/) and the monitor unit (munit/).
 
-Everything else in the node gets pins, the UART, the watchdog, RTC memory and time from
+Everything else in the firmware gets pins, the UART, the watchdog, RTC memory and time from
 here, so the same firmware runs on an ESP32, on the MicroPython unix port with the emulated
-`machine` of hil/emu (real or virtual clock), and in tests.
+`machine` of hil/emu (real or virtual clock), and in tests. `board.bus` is the RS-485 Modbus
+RTU slave both roles answer the cabinet with.
 
 Time is wrapping ticks (period TICKS_PERIOD, 2**30 on an ESP32): compare them only with
 `diff` and move them only with `add`. All waiting goes through `sleep_ms`, so that an
-emulator can run the node on a virtual clock.
+emulator can run the firmware on a virtual clock.
 """
 
 import asyncio
@@ -39,7 +41,7 @@ else:  # pragma: no cover - on the ESP32
 
 
 def busy_wait_us(us):
-    """Block the whole node for a few microseconds (a sensor's trigger pulse)."""
+    """Block the whole board for a few microseconds (a sensor's trigger pulse)."""
     _wait_us(us)
 
 

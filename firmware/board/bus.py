@@ -1,11 +1,15 @@
-"""The RS-485 Modbus RTU slave: UART bytes in, responses out, DE pin around transmissions.
+"""The RS-485 Modbus RTU slave of both roles: UART bytes in, responses out, DE pin around
+transmissions. What differs between the signal node and the monitor unit is a parameter of
+`Bus`: the datastore the requests reach (the node's registers; the unit's read-only status,
+whose writes answer ILLEGAL_FUNCTION), the device identification (FC43/14), and whether a
+good frame is told to the node's modes (its comm watchdog; the unit has none).
 
 Receive: every POLL_MS the bytes waiting in the UART are fed to the deframer with the
 board's us ticks at that read; a request ends as soon as it has the length its header
 implies with a right CRC, when it began at a frame boundary, else after 3.5 character times
 of silence (protocols.modbus_rtu.SlaveDeframer); only frames with a good CRC reach the slave.
 The response may therefore start less than 3.5 characters after the request (after the
-node's own processing, about a ms): the master must release the line by the end of its last
+board's own processing, about a ms): the master must release the line by the end of its last
 stop bit, as RS-485 transceivers with automatic direction control, or a DE driven by the
 UART's transmitter-empty, do.
 
@@ -26,6 +30,7 @@ most of it, then UART.flush() for the rest), DE down.
 
 # From the codec's own modules, not the protocols.modbus_rtu facade: the node never loads
 # the facade's table of re-exported names (its heap, bench/node_heap.py).
+import board
 from protocols.rtu.const import (
     OBJ_MAJOR_MINOR_REVISION,
     OBJ_MODEL_NAME,
@@ -35,26 +40,27 @@ from protocols.rtu.const import (
 from protocols.rtu.deframer import SlaveDeframer
 from protocols.rtu.slave import SlaveProtocol
 
-from . import board
-from .core import FW_MAJOR, FW_MINOR, FW_PATCH
-
 POLL_MS = 1
 
 
 class Bus:
-    def __init__(self, cfg, node, datastore):
+    def __init__(self, cfg, datastore, product, version, model, modes=None):
+        """`cfg`: the Modbus settings (uart_id, baud, parity, tx, rx, de, address);
+        `datastore`: what the requests reach; `product` (product code), `version`
+        ((major, minor, patch)) and `model` (model name): the device identification;
+        `modes`: told `frame_seen(ticks_ms)` of every good frame for this device, or None."""
         self.uart = board.uart(cfg.uart_id, cfg.baud, cfg.parity, cfg.tx, cfg.rx)
         self.de = board.output_pin(cfg.de, 0)
         self.deframer = SlaveDeframer(cfg.baud, ticks_period=board.TICKS_PERIOD,
                                       address=cfg.address)
         ident = {
             OBJ_VENDOR_NAME: "smartcross",
-            OBJ_PRODUCT_CODE: "SC-NODE",
-            OBJ_MAJOR_MINOR_REVISION: "%d.%d.%d" % (FW_MAJOR, FW_MINOR, FW_PATCH),
-            OBJ_MODEL_NAME: cfg.node_id,
+            OBJ_PRODUCT_CODE: product,
+            OBJ_MAJOR_MINOR_REVISION: "%d.%d.%d" % version,
+            OBJ_MODEL_NAME: model,
         }
         self.slave = SlaveProtocol(cfg.address, datastore, ident)
-        self.node = node
+        self.modes = modes
         self.buf = bytearray(256)
         self.bv = memoryview(self.buf)
         # One character on the wire: start, 8 data, parity if any, 1 stop bit.
@@ -111,7 +117,7 @@ class Bus:
         self.sending = False
 
     async def run(self):
-        node = self.node
+        modes = self.modes
         slave = self.slave
         while True:
             frame = self.receive()
@@ -119,8 +125,8 @@ class Bus:
                 t0 = board.ticks_us()
                 ok = slave.frames_ok
                 response = slave.handle(frame)
-                if slave.frames_ok != ok:
-                    node.modes.frame_seen(board.ticks_ms())
+                if slave.frames_ok != ok and modes is not None:
+                    modes.frame_seen(board.ticks_ms())
                 if response is not None:
                     self.last_turnaround_us = board.diff(board.ticks_us(), t0)
                     await self.transmit(response)
