@@ -260,7 +260,7 @@ def run_wasm32(hours: float, deployed: Path, tmp: Path) -> Run:
     bits, package, _, node, version = out["port"][0].split(" ", 4)
     result = Run(f"MicroPython's WebAssembly port ({bits}-bit, {package} on Node.js {node}: "
                  f"{version.split(';')[-1].strip()})", int(bits), standin,
-                 "stand-in board, clock and cabinet (bench/wasm32)", code, wall=wall)
+                 "stand-in board, clock and cabinet of bench/wasm32", code, wall=wall)
     for line in out.get("sample", []):
         polls, alloc = (int(x) for x in line.split())
         result.samples.append((polls / 36000, alloc))

@@ -7,7 +7,9 @@ pins, the UART, the watchdog and RTC memory here. The host sets input levels and
 widths and reads outputs and the UART through the functions at the end (host side).
 
 Only what the node's board layer uses, as hil/emu/machine.py has it: a reset is the end of
-the bench (emu_link.NodeReset), the watchdog is a check at each of the host's turns.
+the bench (emu_link.NodeReset), the watchdog is a check at each of the host's turns. The
+pins are made at import, as an ESP32's are in its firmware (constant objects, no heap), and
+the pin tables are lists of every GPIO: what the node configures adds nothing here.
 """
 
 import emu_link
@@ -22,20 +24,19 @@ RTC_MEMORY_MAX = 2048
 emu_clock = emu_link.clock  # what the firmware's board layer looks for
 _clock = emu_link.clock
 
-_levels = {}        # pin -> level set by the host
-_echo = {}          # pin -> echo pulse width in us for time_pulse_us (-2: no answer)
-_outputs = {}       # pin -> Pin (outputs)
-_inputs = {}        # pin -> Pin (inputs with irq handlers)
+GPIOS = 40          # an ESP32's GPIO numbers: 0..39
+_levels = [None] * GPIOS    # level the host holds on each input wire (None: not driven)
+_echo = [-2] * GPIOS        # echo pulse width in us for time_pulse_us (-2: no answer)
 _uarts = []
 _rtc_memory = b""
 
 
 def _drive(pin, level):
     """An input wire goes to `level` (edge handlers run if it changed)."""
-    old = _levels.get(pin)
+    old = _levels[pin]
     _levels[pin] = level
-    p = _inputs.get(pin)
-    if p is not None and old != level:
+    p = _PINS[pin]
+    if p._irq is not None and old != level:
         p._edge(level)
 
 
@@ -80,7 +81,7 @@ def enable_irq(state=0):
 
 def time_pulse_us(pin, pulse_level, timeout_us=1_000_000):
     """Like the real one: -2 if the pulse never starts, -1 if it outlasts the timeout."""
-    width = _echo.get(pin._id, -2)
+    width = _echo[pin._id]
     if width < 0:
         _clock.wait_us(timeout_us)
         return -2
@@ -93,6 +94,10 @@ def time_pulse_us(pin, pulse_level, timeout_us=1_000_000):
 
 # ---------------------------------------------------------------- Pin
 class Pin:
+    """An ESP32's pins are constant objects of its firmware (machine.Pin(n) configures and
+    returns pin n's, no heap): so are these, made once at import (the stand-in's share),
+    every attribute set, so that configuring one adds nothing to the heap."""
+
     IN = 1
     OUT = 3
     OPEN_DRAIN = 7
@@ -101,13 +106,10 @@ class Pin:
     IRQ_RISING = 1
     IRQ_FALLING = 2
 
+    def __new__(cls, id, mode=-1, pull=-1, *, value=None):
+        return _PINS[id]
+
     def __init__(self, id, mode=-1, pull=-1, *, value=None):
-        self._id = id
-        self._mode = Pin.IN
-        self._pull = -1
-        self._out = 0
-        self._irq = None
-        self._trigger = 0
         self.init(mode, pull, value=value)
 
     def init(self, mode=-1, pull=-1, *, value=None):
@@ -115,19 +117,13 @@ class Pin:
             self._pull = pull
         if mode != -1:
             self._mode = mode
-        if self._mode == Pin.IN:
-            _outputs.pop(self._id, None)
-            if value is not None:
-                self._out = value
-        else:
-            _outputs[self._id] = self
-            self._out = self._out if value is None else (1 if value else 0)
+        if value is not None:
+            self._out = 1 if value else 0
 
     def _edge(self, level):
-        if self._irq is not None:
-            if (level and self._trigger & Pin.IRQ_RISING) or (
-                    not level and self._trigger & Pin.IRQ_FALLING):
-                self._irq(self)
+        if (level and self._trigger & Pin.IRQ_RISING) or (
+                not level and self._trigger & Pin.IRQ_FALLING):
+            self._irq(self)
 
     def value(self, x=None):
         if x is not None:
@@ -135,7 +131,7 @@ class Pin:
             return None
         if self._mode != Pin.IN:
             return self._out
-        level = _levels.get(self._id)
+        level = _levels[self._id]
         if level is None:
             return 1 if self._pull == Pin.PULL_UP else 0
         return level
@@ -155,10 +151,6 @@ class Pin:
     def irq(self, handler=None, trigger=3):
         self._irq = handler
         self._trigger = trigger
-        if handler is None:
-            _inputs.pop(self._id, None)
-        else:
-            _inputs[self._id] = self
 
     def mode(self, mode=None):
         if mode is None:
@@ -169,6 +161,20 @@ class Pin:
         if pull is None:
             return self._pull
         self._pull = pull
+
+
+def _gpio(n):
+    p = object.__new__(Pin)
+    p._id = n
+    p._mode = Pin.IN
+    p._pull = -1
+    p._out = 0
+    p._irq = None
+    p._trigger = 0
+    return p
+
+
+_PINS = [_gpio(n) for n in range(GPIOS)]
 
 
 # ---------------------------------------------------------------- UART
@@ -303,7 +309,7 @@ def set_input(pin, level):
 
 
 def input_level(pin):
-    return _levels.get(pin)
+    return _levels[pin]
 
 
 def set_echo(pin, width_us):
@@ -311,8 +317,9 @@ def set_echo(pin, width_us):
 
 
 def output(pin):
-    p = _outputs.get(pin)
-    return 0 if p is None else p._out
+    """The level an output drives (0 while the pin is an input)."""
+    p = _PINS[pin]
+    return 0 if p._mode == Pin.IN else p._out
 
 
 def uart_write(data):
