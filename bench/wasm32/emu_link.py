@@ -57,6 +57,7 @@ class Clock:
         self.free = False       # run on without the host until run() is back at the top
         self.done = False       # the host's scenario has ended
         self.tag = 0            # what run() returns for the sample the host asked for
+        self.failure = None     # why the bench failed (raised by run(), at the top level)
         self.when = [0] * SLOTS
         self.who = [None] * SLOTS
         self.host = None        # the host's generator (cabinet.py)
@@ -90,21 +91,31 @@ class Clock:
             self.grant -= us
 
     def _turn(self):
-        """Board time is at the grant: the host runs until it grants more."""
+        """Board time is at the grant: the host runs until it grants more. What goes wrong
+        here ends the bench from run(): raised here, inside a node task's wait, asyncio
+        would take it for that task's end."""
         w = self.wdt
         if w is not None and self.ticks_diff(self.ms, w.fed) > w.timeout:
-            raise NodeReset("watchdog: not fed for %d ms" % self.ticks_diff(self.ms, w.fed))
+            self._end(NodeReset("watchdog: not fed for %d ms" % self.ticks_diff(self.ms, w.fed)))
+            return
         try:
             v = self.host.send(None)
         except StopIteration:
-            self.done = True
-            self.free = True
+            self._end(None)
+            return
+        except Exception as e:  # noqa: BLE001 - the host's failure, raised by run()
+            self._end(e)
             return
         if v > 0:
             self.grant += v * 1000
         else:                   # a heap sample, tagged: taken at the top level
             self.tag = -v
             self.free = True
+
+    def _end(self, failure):
+        self.failure = failure
+        self.done = True
+        self.free = True
 
     def wait_us(self, us):
         """Block the whole board for `us` (a busy wait: UART flush, echo pulse)."""
@@ -139,6 +150,8 @@ class Clock:
             if self.free:
                 self.free = False
                 if self.done:
+                    if self.failure is not None:
+                        raise self.failure
                     return -1
                 gc.collect()
                 return self.tag
