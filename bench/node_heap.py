@@ -47,6 +47,14 @@ ESP32. Two ports run the bench:
 Without node, npm or the installed package, the bench says so and runs on the unix port.
 The headline is the run's own figure, with its word size.
 
+What still differs from the board, on either port: asyncio's import is taken off with the
+stand-in's share (the stand-in imports it first; on a board the node's import of the frozen
+asyncio costs a few KB of module objects); names the port's firmware has built in and the
+ESP32's has not (or the other way round) are interned on one heap and not the other; the
+stand-in's UART object is heavier than the ESP32's. The stand-in's pins are constant
+objects, as an ESP32's are (the unix port's emulator makes them on the heap: about 1.3 KB
+of its figure).
+
     .venv/bin/python bench/node_heap.py [--hours H] [--port wasm32|unix] [--micropython PATH]
 """
 
