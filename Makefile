@@ -5,12 +5,14 @@ BIN     := $(VENV)/bin
 STUBS   := .stubs/esp32
 STAMP   := $(VENV)/.installed
 STUBS_STAMP := $(STUBS)/.installed
+WASM32  := bench/wasm32
+WASM32_STAMP := $(WASM32)/node_modules/.installed
 ESP32_STUBS := micropython-esp32-stubs==1.28.0.post4
 MPY_FILES = $(shell git ls-files 'firmware/*.py' 'protocols/*.py' 'monitor/*.py' 2>/dev/null || find firmware protocols monitor -name '*.py')
 
 .PHONY: setup system-deps demo test lint firmware-check pytest-sim pytest-hil bench clean
 
-setup: $(STAMP) $(STUBS_STAMP)
+setup: $(STAMP) $(STUBS_STAMP) $(WASM32_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +28,17 @@ $(STUBS_STAMP):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --no-deps --target $(STUBS) $(ESP32_STUBS)
 	touch $@
+
+# MicroPython's 32-bit WebAssembly port (npm registry, the exact version of
+# bench/wasm32/package-lock.json), which bench/node_heap.py runs the node on: the ESP32's
+# word size. Without node and npm this says so once and skips; the bench then runs on the
+# unix port (64-bit words) and says so, and tests/firmware/test_fw_wasm32.py is skipped.
+$(WASM32_STAMP): $(WASM32)/package.json $(WASM32)/package-lock.json
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+	  (cd $(WASM32) && npm ci --no-audit --no-fund --loglevel=error) && touch $@ \
+	  || echo "npm ci failed in $(WASM32): bench/node_heap.py runs on the unix port"; \
+	else echo "node/npm not found: bench/node_heap.py runs on the unix port (64-bit words)" \
+	  "instead of MicroPython's 32-bit WebAssembly port (apt-get install nodejs npm)"; fi
 
 # Debian packages the tests and the demo use: a real MQTT broker (Mosquitto) for the city
 # layer, and Debian's chromium for the city's web page (driven by Playwright). Installed with apt-get when missing and make runs as root; otherwise this says

