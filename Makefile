@@ -100,4 +100,4 @@ bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .stubs build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .stubs build *.egg-info .pytest_cache .hypothesis bench/wasm32/node_modules
