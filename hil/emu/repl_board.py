@@ -40,6 +40,7 @@ import sys
 import tempfile
 import termios
 import threading
+import time
 import tty
 from pathlib import Path
 from typing import Any
@@ -154,8 +155,18 @@ class ReplBoard(BoardHost):
     def wait_resets(self, n: int, timeout: float = 10.0) -> None:
         with self._cv:
             if not patience.wait_for(self._cv, lambda: len(self.resets) >= n, timeout):
-                raise TimeoutError(f"board reset {len(self.resets)} times, not {n}; tail: "
+                raise TimeoutError(f"board reset {len(self.resets)} times, not {n} "
+                                   f"({self._watchdog_state()}); tail: "
                                    f"{bytes(self.console[-300:])!r}")
+
+    def _watchdog_state(self) -> str:
+        """The watchdog and process as a time-out message shows them."""
+        deadline = self._watchdog.deadline
+        due = ("off" if deadline is None else
+               f"due in {(deadline - time.monotonic_ns() // 1000) / 1e6:.1f} s")
+        return (f"watchdog {self.wdt_ms} ms, {due}; process "
+                f"{'running' if self.running else 'not running'}, exits {self.exit_codes}, "
+                f"resets {self.resets}")
 
     # ------------------------------------------------------------ the process
     def _cwd(self) -> Path:
