@@ -18,8 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from controller.provisioning import node_file  # noqa: E402
 from controller.tooling import scan  # noqa: E402
-from hil.bus import RS485Bus  # noqa: E402
-from hil.emu.host import Board  # noqa: E402
+from hil.bus import nodes_on_a_line  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRIDOR = ROOT / "examples" / "corridor.toml"
@@ -32,20 +31,8 @@ def main() -> None:
                    help="wait for a first byte per address (the tool's default, 20)")
     args = p.parse_args()
     docs = [node_file.provision(str(CORRIDOR), n) for n in NODES]
-    bus = RS485Bus(baud=115200)
-    boards: list[Board] = []
-    try:
-        for d in docs:
-            b = Board(d)
-            b.start()
-            bus.attach(b)
-            boards.append(b)
-        bus.wait_answering([d["modbus"]["address"] for d in docs])
+    with nodes_on_a_line(docs) as (bus, boards):
         res = scan.scan(bus.port, 115200, "N", args.timeout_ms, range(1, 248))
-    finally:
-        for b in boards:
-            b.close()
-        bus.close()
     found = sorted(n.node_id for n in res.nodes)
     print(f"scan of {res.addresses} addresses at {args.timeout_ms:g} ms per address, "
           f"115200 baud, {len(boards)} emulated nodes on the line: found {len(found)} "

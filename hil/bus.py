@@ -17,6 +17,7 @@ import threading
 import time
 import tty
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .emu import priority
@@ -206,3 +207,26 @@ class RS485Bus:
             board.uart_write(data)
         except Exception:   # a board that is resetting misses what is on the line
             pass
+
+
+@contextmanager
+def nodes_on_a_line(docs, baud: int = 115200):
+    """One emulated board per node document (hil.emu.host.Board, the real firmware) on one
+    new line; yields (bus, boards) once every node answers (RS485Bus.wait_answering), and
+    closes them all after."""
+    from .emu.host import Board
+
+    bus = RS485Bus(baud=baud)
+    boards = []
+    try:
+        for d in docs:
+            b = Board(d)
+            boards.append(b)
+            b.start()
+            bus.attach(b)
+        bus.wait_answering([d["modbus"]["address"] for d in docs])
+        yield bus, boards
+    finally:
+        for b in boards:
+            b.close()
+        bus.close()

@@ -12,8 +12,7 @@ from controller.cli import main
 from controller.config import load
 from controller.provisioning import layouts
 from controller.tooling import bundle, scan
-from hil.bus import RS485Bus
-from hil.emu.host import Board
+from hil.bus import RS485Bus, nodes_on_a_line
 from hil.rig import HOST_BUDGET_MS
 from protocols import safety_tables
 
@@ -27,35 +26,12 @@ CORRIDOR_NODES = ("a1-n1", "a2-heads", "a2-det", "a3-n1")
 HOST_MS = str(HOST_BUDGET_MS)
 
 
-def bus_with(docs):
-    bus = RS485Bus(baud=115200)
-    boards = []
-    try:
-        for d in docs:
-            b = Board(d)
-            b.start()
-            bus.attach(b)
-            boards.append(b)
-        # A board's hello comes before its Modbus server listens: a scan right after boot
-        # on a busy host found no node at all. Scan once every node answers.
-        bus.wait_answering([d["modbus"]["address"] for d in docs])
-    except BaseException:
-        close(bus, boards)
-        raise
-    return bus, boards
-
-
-def close(bus, boards):
-    for b in boards:
-        b.close()
-    bus.close()
-
-
+# A board's hello comes before its Modbus server listens: a scan right after boot on a busy
+# host found no node at all. nodes_on_a_line yields once every node answers.
 @pytest.fixture(scope="module")
 def corridor_bus():
-    bus, boards = bus_with([corridor_doc(n) for n in CORRIDOR_NODES])
-    yield bus
-    close(bus, boards)
+    with nodes_on_a_line([corridor_doc(n) for n in CORRIDOR_NODES]) as (bus, _):
+        yield bus
 
 
 def test_scan_finds_every_node_of_the_corridor_and_what_it_runs(corridor_bus, capsys):
@@ -107,12 +83,9 @@ def test_scan_says_where_the_bus_differs_from_the_configuration(capsys):
     stranger = corridor_doc("a2-det")
     stranger["modbus"]["address"] = 9
     stranger["node_id"] = "spare"
-    bus, boards = bus_with([good, stale, broken, stranger])
-    try:
+    with nodes_on_a_line([good, stale, broken, stranger]) as (bus, _):
         code = main(["nodes", "scan", "--port", bus.port, "--config", str(CORRIDOR),
                      "--last", "12", "--timeout-ms", HOST_MS])
-    finally:
-        close(bus, boards)
     out = capsys.readouterr().out
     assert code == 1
     lays = layouts(load(CORRIDOR))
