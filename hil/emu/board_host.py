@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -50,6 +51,16 @@ SCALE_DEN = 10000       # = hil/emu/emu_clock.SCALE_DEN: the board keeps its sca
 
 class BoardError(RuntimeError):
     pass
+
+
+def peer_pid(conn: socket.socket) -> int:
+    """The process at the other end of an AF_UNIX connection (Linux SO_PEERCRED), -1 if
+    the system does not say."""
+    try:
+        cred = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (AttributeError, OSError):
+        return -1
+    return struct.unpack("3i", cred)[0]
 
 
 def micropython_executable() -> str:
@@ -103,7 +114,11 @@ class BoardHost:
         self._uart_got = 0                # bytes the host has read from the UART socket
         self._pins: socket.socket | None = None
         self._uart: socket.socket | None = None
-        self._uart_boot = -1
+        # Which process opened the UART and which said the last hello (SO_PEERCRED): the
+        # two arrive on two sockets, read by two threads, so their order on the host is not
+        # the board's (see uart_ready in host.py).
+        self._uart_pid = -1
+        self._hello_pid = -2
         self._proc: subprocess.Popen[bytes] | None = None
         self._closing = False
         self._vt = 0                      # virtual: last time the board reported idle
@@ -327,17 +342,18 @@ class BoardHost:
                 conn, _ = listener.accept()
             except OSError:
                 return
+            pid = peer_pid(conn)
             if name == "pins.sock":
                 self._pins = conn
-                self._thread(self._read_pins, conn)
+                self._thread(self._read_pins, conn, pid)
             else:
                 with self._cv:
                     self._uart = conn
-                    self._uart_boot = self.boots
+                    self._uart_pid = pid
                     self._cv.notify_all()
                 self._thread(self._read_uart, conn)
 
-    def _read_pins(self, conn: socket.socket) -> None:
+    def _read_pins(self, conn: socket.socket, pid: int) -> None:
         buf = b""
         while True:
             try:
@@ -356,7 +372,9 @@ class BoardHost:
                 with self._cv:
                     boots = self.boots
                     self._on_line(f)
-                    hello = hello or self.boots != boots
+                    if self.boots != boots:
+                        hello = True
+                        self._hello_pid = pid
                     self._cv.notify_all()
                 if f[0] == b"O":
                     self._output_callback(f)

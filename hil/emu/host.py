@@ -316,8 +316,13 @@ class Board(BoardHost):
 
     # ------------------------------------------------------------ UART
     def uart_ready(self) -> bool:
-        """This boot of the board has opened its UART."""
-        return self._uart is not None and self._uart_boot == self.boots
+        """This boot of the board has opened its UART: the process that said the last hello
+        is the one whose UART connection the host holds. (The board says hello on its pins
+        link before it opens its UART, but the host reads the two on two threads: on a busy
+        host the UART's accept ran before the hello was read, the UART was taken for the
+        last boot's, and a board that had booted was never ready.)"""
+        return (self._uart is not None and self.boots > 0
+                and self._uart_pid == self._hello_pid)
 
     def uart_write(self, data: bytes, timeout: float = 0.0) -> None:
         """Bytes onto the board's RX wire. A board between boots has no UART: BoardError at
