@@ -27,6 +27,12 @@ def load_factor() -> float:
     return min(MAX_FACTOR, max(1.0, load / (os.cpu_count() or 1)))
 
 
+def scaled(seconds: float) -> float:
+    """A time-out for an idle machine, stretched by how busy this one is now: for a wait
+    that cannot use wait_for (a serial port's or a Modbus client's time-out)."""
+    return seconds * load_factor()
+
+
 def wait_for(cv: threading.Condition, predicate: Callable[[], bool], timeout: float) -> bool:
     """Condition.wait_for with the time-out stretched by load_factor(); the caller holds
     `cv`. True once predicate() holds, False when the stretched time-out has passed."""

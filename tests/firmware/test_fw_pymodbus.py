@@ -16,8 +16,10 @@ import pytest
 from fw_nodes import example
 from pymodbus.client import AsyncModbusSerialClient
 
+from hil.emu import patience
 from hil.emu.host import ROOT
 from hil.emu.pty_board import PtyBoard
+from hil.rig import HOST_BUDGET_MS
 from protocols import register_map as rm
 from protocols.aspects import RED
 from protocols.rtu.const import ILLEGAL_DATA_ADDRESS, ILLEGAL_DATA_VALUE, ILLEGAL_FUNCTION
@@ -25,6 +27,7 @@ from protocols.rtu.const import ILLEGAL_DATA_ADDRESS, ILLEGAL_DATA_VALUE, ILLEGA
 pytestmark = [pytest.mark.micropython, pytest.mark.pty]
 
 UNIT = 1
+REPLY_S = patience.scaled(HOST_BUDGET_MS / 1000)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +40,10 @@ def pty_board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PtyBoard]:
 
 def run(pb: PtyBoard, body):  # type: ignore[no-untyped-def]
     async def go():  # type: ignore[no-untyped-def]
+        # the emulated node answers when the host runs its process: the rig's budget for a
+        # reply, stretched on a busy host (a loaded make test once saw no answer in 0.3 s)
         client = AsyncModbusSerialClient(pb.port, baudrate=115200, bytesize=8, parity="N",
-                                         stopbits=1, timeout=0.3, retries=1)
+                                         stopbits=1, timeout=REPLY_S, retries=1)
         assert await client.connect()
         try:
             return await body(client)

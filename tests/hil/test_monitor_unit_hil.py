@@ -10,6 +10,8 @@ import serial
 
 from controller.config import load
 from controller.provisioning.unit_file import unit_documents
+from hil.emu import patience
+from hil.rig import HOST_BUDGET_MS
 from hil.scenario import ScenarioError, load_scenario
 from monitor.table import crc
 from protocols import monitor_map as mm
@@ -52,7 +54,9 @@ def test_a_unit_provisioned_with_another_table_keeps_its_intersection_in_flash(r
 @pytest.mark.pty
 def test_the_unit_answers_status_and_refuses_every_write_on_the_line(rig):
     r = rig(CONFIG, controller=False)
-    ser = serial.Serial(r.bus.port, 115200, timeout=0.5)
+    # the emulated unit answers when the host runs its process: the rig's budget for a
+    # reply, stretched on a busy host (0.5 s once turned a late answer into a bad frame)
+    ser = serial.Serial(r.bus.port, 115200, timeout=patience.scaled(HOST_BUDGET_MS / 1000))
     try:
         def ask(req):
             ser.reset_input_buffer()
