@@ -25,8 +25,9 @@ def child():
                             stdin=subprocess.PIPE)
 
 
-def test_a_child_of_the_rig_gets_its_share(monkeypatch):
-    monkeypatch.setenv("SMARTCROSS_RIG_NICE", "-3")
+@pytest.mark.parametrize("nice", [-3, 0])
+def test_a_child_of_the_rig_gets_its_share_and_0_leaves_it(monkeypatch, nice):
+    monkeypatch.setenv("SMARTCROSS_RIG_NICE", str(nice))
     p = child()
     try:
         before = os.getpriority(os.PRIO_PROCESS, p.pid)
@@ -34,21 +35,10 @@ def test_a_child_of_the_rig_gets_its_share(monkeypatch):
         after = os.getpriority(os.PRIO_PROCESS, p.pid)
     finally:
         p.communicate(b"")
-    if os.geteuid() == 0:
-        assert after == min(before, -3)
-    else:                               # without the privilege: left as it was, no error
+    if os.geteuid() == 0 and nice:
+        assert after == min(before, nice)
+    else:                   # 0, or without the privilege: left as it was, and no error
         assert after == before
-
-
-def test_zero_leaves_the_priority_alone(monkeypatch):
-    monkeypatch.setenv("SMARTCROSS_RIG_NICE", "0")
-    p = child()
-    try:
-        before = os.getpriority(os.PRIO_PROCESS, p.pid)
-        priority.raise_child(p.pid)
-        assert os.getpriority(os.PRIO_PROCESS, p.pid) == before
-    finally:
-        p.communicate(b"")
 
 
 def test_a_process_that_is_gone_is_no_error(monkeypatch):
