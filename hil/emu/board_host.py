@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from . import patience, priority
+from .link_host import BoardError, LinkHost
 from .watchdog import Watchdog
 
 HERE = Path(__file__).resolve().parent
@@ -47,20 +47,6 @@ EXIT_RESET = 66
 EXIT_WDT = 67
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 SCALE_DEN = 10000       # = hil/emu/emu_clock.SCALE_DEN: the board keeps its scale as num/den
-
-
-class BoardError(RuntimeError):
-    pass
-
-
-def peer_pid(conn: socket.socket) -> int:
-    """The process at the other end of an AF_UNIX connection (Linux SO_PEERCRED), -1 if
-    the system does not say."""
-    try:
-        cred = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    except (AttributeError, OSError):
-        return -1
-    return struct.unpack("3i", cred)[0]
 
 
 def micropython_executable() -> str:
@@ -79,7 +65,7 @@ def micropython_executable() -> str:
     return found
 
 
-class BoardHost:
+class BoardHost(LinkHost):
     """Process, link, watchdog, resets and teardown of one emulated board. A kind says what
     runs (`_command`, `_env`, `_popen_io`, `_started`) and what an exit means (`_exited`)."""
 
@@ -91,6 +77,7 @@ class BoardHost:
         self._own_dir = own_dir
         self.heapsize = heapsize
         self._cv = threading.Condition()
+        self._init_link()
         self.outputs: dict[int, int] = {}
         self.output_log: list[tuple[int, int, int, int]] = []   # (boot, t_us, pin, level)
         self.tx_log: list[tuple[int, int, int, int]] = []       # (boot, n, t0_us, t1_us)
@@ -103,22 +90,12 @@ class BoardHost:
         self.wdt_ms = 0
         self.last_feed_us = 0             # board time this boot's watchdog last started/fed
         self.ended_feeds: list[int] = []  # the same, of each boot that has ended
-        self.on_uart: Callable[[bytes], None] | None = None
         # Called with (pin, level, board_time_us) for every output level the board reports
         # (each change, and each output's level when a boot configures it), in order, from
         # the pins reader thread, after `outputs` and `output_log` have it; keep it short
         # (the board waits while its pins link is not read). An exception is logged.
         self.on_output: Callable[[int, int, int], None] | None = None
-        self._rx = bytearray()
         self._uart_sent = 0               # bytes the board reports written to its UART
-        self._uart_got = 0                # bytes the host has read from the UART socket
-        self._pins: socket.socket | None = None
-        self._uart: socket.socket | None = None
-        # Which process opened the UART and which said the last hello (SO_PEERCRED): the
-        # two arrive on two sockets, read by two threads, so their order on the host is not
-        # the board's (see uart_ready in host.py).
-        self._uart_pid = -1
-        self._hello_pid = -2
         self._proc: subprocess.Popen[bytes] | None = None
         self._closing = False
         self._vt = 0                      # virtual: last time the board reported idle
@@ -127,8 +104,6 @@ class BoardHost:
         self._origin_us = 0
         self._scale_num, self._scale_den = 1, 1
         self._heap: tuple[int, int] | None = None
-        self._listeners: list[socket.socket] = []
-        self._threads: list[threading.Thread] = []
         self._watchdog = Watchdog(self._watchdog_fired, timed=not self.virtual)
         self._wdt_victim: subprocess.Popen[bytes] | None = None   # killed by the watchdog
 
@@ -166,23 +141,6 @@ class BoardHost:
 
     def start(self) -> None:
         raise NotImplementedError
-
-    def _listen(self) -> None:
-        """The board's link: pins.sock and uart.sock in its state folder."""
-        for name in ("pins.sock", "uart.sock"):
-            path = self.dir / name
-            if path.exists():
-                path.unlink()
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.bind(str(path))
-            s.listen(4)
-            self._listeners.append(s)
-            self._thread(self._accept, s, name)
-
-    def _thread(self, fn: Callable[..., None], *args: Any) -> None:
-        t = threading.Thread(target=fn, args=args, daemon=True)
-        t.start()
-        self._threads.append(t)
 
     def _spawn(self, kind: str = "") -> None:
         """Start the board process after a reset of `kind` ("soft" keeps the watchdog)."""
@@ -335,52 +293,6 @@ class BoardHost:
         self.wait_for(seen, timeout, f"log line with {text!r}")
         return found[0]
 
-    # ------------------------------------------------------------ the link
-    def _accept(self, listener: socket.socket, name: str) -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            pid = peer_pid(conn)
-            if name == "pins.sock":
-                self._pins = conn
-                self._thread(self._read_pins, conn, pid)
-            else:
-                with self._cv:
-                    self._uart = conn
-                    self._uart_pid = pid
-                    self._cv.notify_all()
-                self._thread(self._read_uart, conn)
-
-    def _read_pins(self, conn: socket.socket, pid: int) -> None:
-        buf = b""
-        while True:
-            try:
-                data = conn.recv(65536)
-            except OSError:
-                return
-            if not data:
-                return
-            buf += data
-            *lines, buf = buf.split(b"\n")
-            hello = False
-            for line in lines:
-                f = line.split()
-                if not f:
-                    continue
-                with self._cv:
-                    boots = self.boots
-                    self._on_line(f)
-                    if self.boots != boots:
-                        hello = True
-                        self._hello_pid = pid
-                    self._cv.notify_all()
-                if f[0] == b"O":
-                    self._output_callback(f)
-            if hello:
-                self._hello(conn)
-
     def _output_callback(self, f: list[bytes]) -> None:
         cb = self.on_output
         if cb is None:
@@ -436,32 +348,3 @@ class BoardHost:
                 self._scale_num, self._scale_den = int(f[4]), int(f[5])
             self.wdt_ms = 0
             self._vt = self._vg = 0
-
-    def _read_uart(self, conn: socket.socket) -> None:
-        while True:
-            try:
-                data = conn.recv(4096)
-            except OSError:
-                return
-            if not data:
-                return
-            cb = self.on_uart
-            if cb is not None:
-                cb(data)
-                with self._cv:
-                    self._uart_got += len(data)
-                    self._cv.notify_all()
-                continue
-            with self._cv:
-                self._rx.extend(data)
-                self._uart_got += len(data)
-                self._cv.notify_all()
-
-    def _send(self, line: str) -> None:
-        conn = self._pins
-        if conn is None:
-            raise BoardError("board not connected")
-        try:
-            conn.sendall(line.encode() + b"\n")
-        except OSError as e:
-            raise BoardError(f"board link lost: {e}") from e
