@@ -20,7 +20,11 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .emu import priority
+from controller.tooling.scan import Link
+from protocols import register_map as rm
+from protocols.rtu import master
+
+from .emu import patience, priority
 
 TO_NODES, TO_CABINET = "to-nodes", "to-cabinet"
 
@@ -99,12 +103,6 @@ class RS485Bus:
         that has said hello is still setting up its Modbus server for a moment, longer on a
         busy host. The wait stretches with the host's load (emu/patience.py); each read may
         take `reply_s` of real time. Raises TimeoutError naming the silent addresses."""
-        from controller.tooling.scan import Link
-        from protocols import register_map as rm
-        from protocols.rtu import master
-
-        from .emu import patience
-
         link = Link(self.port, self.baud, "N", reply_s)
         try:
             start = time.monotonic()
